@@ -1,0 +1,50 @@
+"""Dagster resources: where the data lives and how engines are configured.
+
+Everything comes from configuration with embedded defaults (DESIGN §1): the data root from
+``PACIFIC_DATA_ROOT`` (default ``./data``), DuckDB's memory limit, Spark's master and memory, the
+Kafka connection. Secrets (Kafka credentials, Slack tokens) only ever come from environment
+variables through ``dg.EnvVar``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+
+from pacific_assets.storage.catalog import connect
+from pacific_assets.storage.lake import Lake
+
+DEFAULT_DATA_ROOT = "data"
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The data root (landing zone, Parquet lake, truth, catalog) and the DuckDB settings."""
+
+    data_root: str = DEFAULT_DATA_ROOT
+    duckdb_memory_limit: str = "2GB"
+    duckdb_threads: int = 2
+
+    @property
+    def lake(self) -> Lake:
+        return Lake(self.data_root)
+
+    @contextmanager
+    def duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh in-memory DuckDB (UTC, bounded memory) that reads the lake's Parquet."""
+        con = connect(memory_limit=self.duckdb_memory_limit, threads=self.duckdb_threads)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def lake_resource_from_env() -> LakeResource:
+    return LakeResource(
+        data_root=os.environ.get("PACIFIC_DATA_ROOT", DEFAULT_DATA_ROOT),
+        duckdb_memory_limit=os.environ.get("PACIFIC_DUCKDB_MEMORY_LIMIT", "2GB"),
+        duckdb_threads=int(os.environ.get("PACIFIC_DUCKDB_THREADS", "2")),
+    )

@@ -1,0 +1,267 @@
+"""The partitioned Parquet lake: one file per partition, replaced atomically.
+
+Layout (DESIGN §1)::
+
+    <lake>/<table>/<partition_col>=<key>            -> symlink to the live version
+    <lake>/<table>/_versions/<partition_col>=<key>.<version>/part-0.parquet
+
+Why a symlink per partition: a writer puts a complete, uniquely named file in a new version
+folder, then swaps the partition's symlink with ``os.replace`` (atomic on POSIX). A reader that
+globs ``<table>/*=*/*.parquet`` (DuckDB) or lists the folder (Spark, which records file sizes when
+it lists) sees either the old file or the new one, never half of one and never both; a scan that
+already opened the old version keeps it, because the previous version is kept until the next swap.
+``_versions`` starts with an underscore, so Spark and Hadoop treat it as hidden, and it is one
+level too deep for the ``*=*/*.parquet`` glob.
+
+Every file carries its partition column as data, so readers use ``hive_partitioning=false``
+(DuckDB) / ``recursiveFileLookup`` (Spark) and no reader has to infer types from folder names.
+Timestamps are written as microseconds, the only unit Spark 4 reads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+#: Set to "after_tmp_write" to SIGKILL the writer once the new file is on disk but not yet live
+#: (used by the fault tests to prove the previous partition survives).
+FAULT_ENV = "PACIFIC_FAULT_INJECT"
+
+_KEY_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,63}$")
+_TABLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+UNPARTITIONED_KEY = "current"
+_GC_GRACE_SECONDS = 600
+
+
+class LakeError(ValueError):
+    """A request the lake refuses (bad table name, bad partition key, schema mismatch)."""
+
+
+def check_table_name(table: str) -> str:
+    if not _TABLE_RE.match(table):
+        raise LakeError(f"table name {table!r} is not a lower_snake_case identifier")
+    return table
+
+
+def check_partition_key(key: str) -> str:
+    """Refuse keys that could escape the table folder (``..``, ``/``) or are not plain tokens."""
+    if not isinstance(key, str) or not _KEY_RE.match(key) or ".." in key:
+        raise LakeError(
+            f"partition key {key!r} is not allowed: use letters, digits, '-', '_', '.', ':' "
+            "(no path separators, no '..')"
+        )
+    return key
+
+
+def to_lake_dtypes(df: pl.DataFrame) -> pl.DataFrame:
+    """Cast every datetime column to microseconds in UTC (Spark cannot read nanoseconds)."""
+    casts = []
+    for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Datetime) and (dtype.time_unit != "us" or dtype.time_zone is None):
+            col = pl.col(name).dt.cast_time_unit("us")
+            col = col.dt.replace_time_zone("UTC") if dtype.time_zone is None else col.dt.convert_time_zone("UTC")
+            casts.append(col)
+    return df.with_columns(casts) if casts else df
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    table: str
+    key: str
+    rows: int
+    path: Path
+
+
+class Lake:
+    """File-level access to one data root: landing zone, lake, truth and catalog paths."""
+
+    def __init__(self, data_root: str | os.PathLike[str]):
+        self.root = Path(data_root).expanduser().resolve()
+
+    # -- locations -------------------------------------------------------------------------
+    @property
+    def landing(self) -> Path:
+        """Written only by the source systems (or the simulator); never modified here."""
+        return self.root / "landing"
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def truth(self) -> Path:
+        """Simulator ground truth: tests and benchmarks only; no asset may read it."""
+        return self.root / "truth"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / "catalog.duckdb"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def table_dir(self, table: str) -> Path:
+        return self.lake / check_table_name(table)
+
+    def partition_link(self, table: str, partition_col: str, key: str) -> Path:
+        return self.table_dir(table) / f"{check_table_name(partition_col)}={check_partition_key(key)}"
+
+    # -- reading ---------------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        """Tables that have at least one live partition (a view over an empty glob fails)."""
+        if not self.lake.exists():
+            return []
+        return sorted(
+            d.name
+            for d in self.lake.iterdir()
+            if d.is_dir() and _TABLE_RE.match(d.name) and any(self._live_links(d))
+        )
+
+    def _live_links(self, table_dir: Path) -> Iterable[Path]:
+        return (p for p in table_dir.glob("*=*") if p.is_symlink() and p.exists())
+
+    def partition_keys(self, table: str) -> list[str]:
+        d = self.table_dir(table)
+        return sorted(p.name.split("=", 1)[1] for p in self._live_links(d)) if d.exists() else []
+
+    def partition_files(self, table: str, keys: Sequence[str] | None = None) -> list[str]:
+        """Absolute paths of the live files for ``keys`` (all partitions when None); missing skipped."""
+        d = self.table_dir(table)
+        if not d.exists():
+            return []
+        wanted = None if keys is None else {check_partition_key(k) for k in keys}
+        files = []
+        for link in sorted(self._live_links(d)):
+            if wanted is None or link.name.split("=", 1)[1] in wanted:
+                files.extend(str(f) for f in sorted(link.resolve().glob("*.parquet")))
+        return files
+
+    def glob(self, table: str) -> str:
+        """The glob every reader uses for a table: live partitions only."""
+        return str(self.table_dir(table) / "*=*" / "*.parquet")
+
+    def read(self, table: str, keys: Sequence[str] | None = None) -> pl.DataFrame:
+        """Small-table convenience read into polars (empty frame when nothing is there)."""
+        files = self.partition_files(table, keys)
+        if not files:
+            return pl.DataFrame()
+        return pl.read_parquet(files, hive_partitioning=False, missing_columns="insert")
+
+    # -- writing ---------------------------------------------------------------------------
+    def write_partition(
+        self, table: str, partition_col: str, key: str, df: pl.DataFrame
+    ) -> PartitionWrite:
+        """Replace one partition atomically; an empty frame writes an empty (schema-only) file."""
+        link = self.partition_link(table, partition_col, key)
+        df = to_lake_dtypes(df)
+        self._check_schema(table, df)
+        versions = link.parent / "_versions"
+        versions.mkdir(parents=True, exist_ok=True)
+        version = f"{link.name}.{time.time_ns():d}-{uuid.uuid4().hex[:8]}"
+        vdir = versions / version
+        vdir.mkdir()
+        target = vdir / "part-0.parquet"
+        tmp = vdir / ".part-0.parquet.tmp"
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        if os.environ.get(FAULT_ENV) == "after_tmp_write":
+            os.kill(os.getpid(), signal.SIGKILL)
+        new_link = link.parent / f".{version}.link"
+        os.symlink(os.path.join("_versions", version), new_link)
+        os.replace(new_link, link)
+        _fsync_dir(link.parent)
+        self._gc_versions(link)
+        return PartitionWrite(table, key, df.height, target)
+
+    def write_partitions(
+        self,
+        table: str,
+        partition_col: str,
+        keys: Sequence[str],
+        df: pl.DataFrame,
+    ) -> list[PartitionWrite]:
+        """Split ``df`` on ``partition_col`` and replace each of ``keys`` (empty ones included).
+
+        A range run writes every partition it was asked for, so an empty day is a recorded fact
+        ("nothing happened") rather than a missing partition. Rows whose key is outside ``keys``
+        are refused: they would silently vanish otherwise.
+        """
+        if partition_col not in df.columns:
+            raise LakeError(f"{table}: frame has no partition column {partition_col!r}")
+        key_col = pl.col(partition_col).cast(pl.String)
+        present = set(df.select(key_col.unique()).to_series().drop_nulls().to_list())
+        outside = present - set(keys)
+        if outside or df[partition_col].null_count():
+            raise LakeError(
+                f"{table}: rows with {partition_col} outside the requested partitions: "
+                f"{sorted(outside)[:5]}{' and nulls' if df[partition_col].null_count() else ''}"
+            )
+        by_key = {str(k[0]): part for k, part in df.partition_by(partition_col, as_dict=True).items()}
+        empty = df.clear()
+        return [self.write_partition(table, partition_col, k, by_key.get(k, empty)) for k in keys]
+
+    def write_table(self, table: str, df: pl.DataFrame) -> PartitionWrite:
+        """An unpartitioned table is one partition named ``snapshot=current``."""
+        return self.write_partition(table, "snapshot", UNPARTITIONED_KEY, df)
+
+    def schema(self, table: str) -> pl.Schema | None:
+        """The table's schema, read from one live partition (None for a new table)."""
+        files = self.partition_files(table)
+        return pl.read_parquet_schema(files[0]) if files else None
+
+    def _check_schema(self, table: str, df: pl.DataFrame) -> None:
+        """Partitions of one table must share a schema, or Spark and DuckDB disagree on reads."""
+        existing = self.schema(table)
+        if existing is None:
+            return
+        new = df.schema
+        for name in sorted(set(existing) | set(new)):
+            old_t, new_t = existing.get(name), new.get(name)
+            if old_t != new_t and not (new_t == pl.Null or old_t == pl.Null):
+                raise LakeError(
+                    f"{table}: column {name!r} would change from {old_t} to {new_t}; "
+                    "partitions of a table share one schema (rebuild the whole table to change it)"
+                )
+
+    def _gc_versions(self, link: Path) -> None:
+        """Drop old versions, keeping the live one and the one before (a scan may hold it)."""
+        live = os.readlink(link).rsplit("/", 1)[-1]
+        mine = sorted(
+            (p for p in (link.parent / "_versions").glob(f"{link.name}.*") if p.name != live),
+            key=lambda p: p.name,
+        )
+        now = time.time()
+        for old in mine[:-1]:
+            if now - old.stat().st_mtime > _GC_GRACE_SECONDS or _version_ns(old) < _version_ns_str(live):
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _version_ns(p: Path) -> int:
+    return _version_ns_str(p.name)
+
+
+def _version_ns_str(name: str) -> int:
+    try:
+        return int(name.rsplit(".", 1)[-1].split("-", 1)[0])
+    except ValueError:
+        return 0
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

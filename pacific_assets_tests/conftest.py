@@ -1,0 +1,45 @@
+"""Shared fixtures. Domain fixtures live in each test folder's own conftest.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.lake import Lake
+
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    """An empty data root of its own for one test."""
+    return Lake(tmp_path / "data")
+
+
+@pytest.fixture
+def lake_resource(lake: Lake) -> LakeResource:
+    return LakeResource(data_root=str(lake.root), duckdb_memory_limit="1GB", duckdb_threads=2)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local Spark session for every test that needs it (a JVM start costs seconds)."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("pacific-assets-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "1g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.adaptive.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
