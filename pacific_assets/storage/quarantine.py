@@ -1,0 +1,54 @@
+"""Quarantine: malformed rows are kept, with where they came from and why, never dropped.
+
+One lake table, ``quarantine``, partitioned by ``<source>__<partition key>`` so that re-running a
+staging partition replaces exactly its own quarantined rows (idempotent) and nothing else.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pacific_assets.storage.lake import Lake, PartitionWrite
+
+QUARANTINE_TABLE = "quarantine"
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "quarantine_key": pl.String,  # "<source>__<partition key>", the lake partition
+        "source": pl.String,
+        "partition_key": pl.String,
+        "file": pl.String,  # path relative to the landing zone (or kafka:<topic>/<partition>)
+        "row_number": pl.Int64,  # 1-based data row in the file (header excluded), or Kafka offset
+        "column": pl.String,  # the offending column, null when the whole row is unreadable
+        "reason": pl.String,
+        "raw": pl.String,  # the row as landed (truncated to 4 kB)
+    }
+)
+
+
+def quarantine_key(source: str, partition_key: str) -> str:
+    return f"{source}__{partition_key}"
+
+
+def empty_quarantine() -> pl.DataFrame:
+    return QUARANTINE_SCHEMA.to_frame()
+
+
+def write_quarantine(
+    lake: Lake, source: str, partition_key: str, rows: pl.DataFrame
+) -> PartitionWrite:
+    """Replace the quarantined rows of one source partition (an empty frame clears them).
+
+    ``rows`` needs file, row_number, column, reason, raw; the key columns are filled here.
+    """
+    key = quarantine_key(source, partition_key)
+    frame = (
+        rows.with_columns(
+            pl.lit(key).alias("quarantine_key"),
+            pl.lit(source).alias("source"),
+            pl.lit(partition_key).alias("partition_key"),
+            pl.col("raw").cast(pl.String).str.slice(0, 4096),
+        )
+        .select(QUARANTINE_SCHEMA.names())
+        .cast(dict(QUARANTINE_SCHEMA))
+    )
+    return lake.write_partition(QUARANTINE_TABLE, "quarantine_key", key, frame)
