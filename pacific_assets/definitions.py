@@ -9,6 +9,7 @@ import dagster as dg
 from pacific_assets import engagement, experiments, growth, investor, operations, profit, staging
 from pacific_assets.operations.policies import apply_policies
 from pacific_assets.resources import lake_resource_from_env
+from pacific_assets.storage.sensors import duckdb_catalog_refresh
 
 defs = dg.Definitions.merge(
     staging.defs,
@@ -18,5 +19,5 @@ defs = dg.Definitions.merge(
     investor.defs,
     experiments.defs,
     operations.defs,
-    dg.Definitions(resources={"lake": lake_resource_from_env()}),
+    dg.Definitions(sensors=[duckdb_catalog_refresh], resources={"lake": lake_resource_from_env()}),
 ).map_asset_specs(func=apply_policies)

@@ -9,8 +9,8 @@ variables through ``dg.EnvVar``.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import duckdb

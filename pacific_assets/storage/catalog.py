@@ -16,7 +16,9 @@ import duckdb
 from pacific_assets.storage.lake import Lake
 
 
-def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection set up the one way the project uses it (UTC, bounded)."""
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")

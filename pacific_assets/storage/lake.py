@@ -39,7 +39,8 @@ FAULT_ENV = "PACIFIC_FAULT_INJECT"
 _KEY_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,63}$")
 _TABLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 UNPARTITIONED_KEY = "current"
-_GC_GRACE_SECONDS = 600
+#: Old versions younger than this are kept for readers still scanning them.
+GC_GRACE_SECONDS = 600.0
 
 
 class LakeError(ValueError):
@@ -68,7 +69,11 @@ def to_lake_dtypes(df: pl.DataFrame) -> pl.DataFrame:
     for name, dtype in df.schema.items():
         if isinstance(dtype, pl.Datetime) and (dtype.time_unit != "us" or dtype.time_zone is None):
             col = pl.col(name).dt.cast_time_unit("us")
-            col = col.dt.replace_time_zone("UTC") if dtype.time_zone is None else col.dt.convert_time_zone("UTC")
+            col = (
+                col.dt.replace_time_zone("UTC")
+                if dtype.time_zone is None
+                else col.dt.convert_time_zone("UTC")
+            )
             casts.append(col)
     return df.with_columns(casts) if casts else df
 
@@ -114,7 +119,9 @@ class Lake:
         return self.lake / check_table_name(table)
 
     def partition_link(self, table: str, partition_col: str, key: str) -> Path:
-        return self.table_dir(table) / f"{check_table_name(partition_col)}={check_partition_key(key)}"
+        return (
+            self.table_dir(table) / f"{check_table_name(partition_col)}={check_partition_key(key)}"
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def tables(self) -> list[str]:
@@ -178,7 +185,8 @@ class Lake:
         os.replace(tmp, target)
         if os.environ.get(FAULT_ENV) == "after_tmp_write":
             os.kill(os.getpid(), signal.SIGKILL)
-        new_link = link.parent / f".{version}.link"
+        # The temporary link's name must not match the readers' ``*=*`` glob.
+        new_link = link.parent / f".tmp-link-{uuid.uuid4().hex}"
         os.symlink(os.path.join("_versions", version), new_link)
         os.replace(new_link, link)
         _fsync_dir(link.parent)
@@ -208,7 +216,9 @@ class Lake:
                 f"{table}: rows with {partition_col} outside the requested partitions: "
                 f"{sorted(outside)[:5]}{' and nulls' if df[partition_col].null_count() else ''}"
             )
-        by_key = {str(k[0]): part for k, part in df.partition_by(partition_col, as_dict=True).items()}
+        by_key = {
+            str(k[0]): part for k, part in df.partition_by(partition_col, as_dict=True).items()
+        }
         empty = df.clear()
         return [self.write_partition(table, partition_col, k, by_key.get(k, empty)) for k in keys]
 
@@ -236,15 +246,17 @@ class Lake:
                 )
 
     def _gc_versions(self, link: Path) -> None:
-        """Drop old versions, keeping the live one and the one before (a scan may hold it)."""
+        """Drop old versions: keep the live one, the one before it, and any younger than the grace
+        period, so a scan that listed the table a moment ago can still open what it listed."""
         live = os.readlink(link).rsplit("/", 1)[-1]
-        mine = sorted(
-            (p for p in (link.parent / "_versions").glob(f"{link.name}.*") if p.name != live),
-            key=lambda p: p.name,
+        older = sorted(
+            p
+            for p in (link.parent / "_versions").glob(f"{link.name}.*")
+            if p.name != live and _version_ns(p) < _version_ns_str(live)
         )
-        now = time.time()
-        for old in mine[:-1]:
-            if now - old.stat().st_mtime > _GC_GRACE_SECONDS or _version_ns(old) < _version_ns_str(live):
+        cutoff = time.time_ns() - int(GC_GRACE_SECONDS * 1e9)
+        for old in older[:-1]:
+            if _version_ns(old) < cutoff:
                 shutil.rmtree(old, ignore_errors=True)
 
 
