@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11+, Java 17+, make): `make demo` and `make test`.
 # Each creates or updates .venv itself; when nothing changed the install step is a no-op.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,6 +11,8 @@ export PACIFIC_DATA_ROOT ?= $(CURDIR)/data
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYTHONHASHSEED := 0
 DEV_PORT ?= 3000
+# pip's noise about unreachable local indexes and editable installs; real errors still print.
+PIP_QUIET := { grep -vE 'is ignored: it is neither|BuildBackendWarning|editable_wheel|^ *!!|\*\*\*\*|working directory with the same|precedence during imports|WheelFile\(wheel_path|^\s*$$' || true; }
 
 .PHONY: venv demo test dev bench chaos lint fmt simulate clean
 
@@ -17,8 +20,8 @@ $(STAMP): pyproject.toml constraints.txt scripts/check_prereqs.sh
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing dependencies into $(VENV) (first time: ~2 min, ~1.2 GB)"
-	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24" 2>&1 | $(PIP_QUIET)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]' 2>&1 | $(PIP_QUIET)
 	@touch $(STAMP)
 
 venv: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
