@@ -1,5 +1,11 @@
-"""staging pipeline: assets, checks, schedules and sensors side by side."""
+"""Staging pipeline: the landing zone as external raw assets, and typed, validated stg_ tables.
+
+Every landed source except clicks (staged by the engagement pipeline) gets ``raw_<source>`` and
+``stg_<source>``; see docs/staging.md for the tables, the validation rules and the quarantine.
+"""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS
+
+defs = dg.Definitions(assets=[*RAW_SPECS, *STAGING_ASSETS])
