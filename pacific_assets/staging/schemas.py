@@ -53,7 +53,7 @@ def _month_format(col: str = "month") -> RowRule:
 
 
 def _not_negative(col: str) -> RowRule:
-    return RowRule(col, "must not be negative", pl.col(col) >= 0)
+    return RowRule(col, f"{col} must not be negative", pl.col(col) >= 0)
 
 
 ROW_RULES: dict[str, tuple[RowRule, ...]] = {
@@ -182,5 +182,10 @@ def staging_schema(name: str) -> pa.DataFrameSchema:
 
 
 def rule_columns(name: str) -> dict[str, str]:
-    """Quarantine column for each dataframe-level rule, keyed by its message."""
-    return {r.message: r.column for r in ROW_RULES.get(name, ())}
+    """Quarantine column for each dataframe-level rule, keyed by its message (pandera reports
+    a failing dataframe check by its message, so messages must be unique within a source)."""
+    rules = ROW_RULES.get(name, ())
+    by_message = {r.message: r.column for r in rules}
+    if len(by_message) != len(rules):
+        raise ValueError(f"{name}: two row rules share a message; make each message unique")
+    return by_message

@@ -107,7 +107,9 @@ def _schema_problems(typed: pl.DataFrame, source: LandingSource) -> pl.DataFrame
         # A failure without a row is a dtype/column error: a bug in the cast step, not bad data.
         raise RuntimeError(f"{source.staging_table}: schema error not tied to a row:\n{cases}")
     by_rule = rule_columns(source.name)
-    return cases.select(
+    # pandera counts NaN as null; NaN is reported by the finiteness check instead.
+    nan_as_null = (pl.col("check") == "not_nullable") & pl.col("failure_case").is_not_null()
+    return cases.filter(~nan_as_null).select(
         pl.col("index").cast(pl.UInt32).alias(_IDX),
         pl.when(pl.col("schema_context") == "DataFrameSchema")
         .then(pl.col("check").replace_strict(by_rule, default=None))

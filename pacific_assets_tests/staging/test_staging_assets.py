@@ -255,7 +255,7 @@ def test_malformed_rows_are_quarantined_with_file_row_column_reason(
         (
             "invoice_lines", "2025-09-01", inv, 7, "service_end",
             "service_end must be after service_start (periods are [start, end)); "
-            "quantity: must not be negative",
+            "quantity: quantity must not be negative",
             lines[7],
         ),
     ]  # fmt: skip
