@@ -1,0 +1,238 @@
+"""The statistics layer against scipy/statsmodels (to 1e-9) and against known truth over many seeds.
+
+Coverage-style tests run K independent synthetic experiments at once (arrays of shape K × n) and
+judge the *rate* with a binomial test, so no assertion rests on one lucky seed; the seeds are
+fixed, so the outcome is deterministic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+from pacific_assets.experiments import stats
+
+TOL = 1e-9
+#: A rate is "consistent with" its nominal value unless a two-sided binomial test rejects at 0.001.
+BINOMIAL_ALPHA = 0.001
+
+
+def consistent(hits: int, k: int, p: float) -> bool:
+    return sps.binomtest(int(hits), k, p).pvalue > BINOMIAL_ALPHA
+
+
+# --- agreement with reference implementations ---------------------------------------------------
+@pytest.mark.parametrize(
+    "seed, n_t, n_c, sd_t, sd_c",
+    [(1, 50, 70, 2.0, 1.0), (2, 5, 9, 0.1, 3.0), (3, 400, 380, 1.0, 1.0), (4, 2, 2, 1.0, 5.0)],
+)
+def test_welch_matches_scipy(seed, n_t, n_c, sd_t, sd_c):
+    rng = np.random.default_rng(seed)
+    y_t, y_c = rng.normal(1.0, sd_t, n_t), rng.exponential(sd_c, n_c)
+    ours = stats.welch_test(y_t, y_c)
+    ref = sps.ttest_ind(y_t, y_c, equal_var=False)
+    ci = ref.confidence_interval(0.95)
+    assert ours.statistic == pytest.approx(ref.statistic, abs=TOL, rel=TOL)
+    assert ours.p_value == pytest.approx(ref.pvalue, abs=TOL, rel=TOL)
+    assert ours.df == pytest.approx(ref.df, abs=TOL, rel=TOL)
+    assert ours.ci_low == pytest.approx(ci.low, abs=TOL, rel=TOL)
+    assert ours.ci_high == pytest.approx(ci.high, abs=TOL, rel=TOL)
+    assert ours.abs_diff == pytest.approx(y_t.mean() - y_c.mean(), abs=TOL)
+
+
+def test_welch_vectorized_equals_one_by_one():
+    rng = np.random.default_rng(5)
+    y_t, y_c = rng.normal(0, 1, (6, 30)), rng.normal(0.2, 2, (6, 40))
+    many = stats.welch_test(y_t, y_c)
+    for i in range(6):
+        ref = sps.ttest_ind(y_t[i], y_c[i], equal_var=False)
+        assert many.p_value[i] == pytest.approx(ref.pvalue, abs=TOL, rel=TOL)
+
+
+@pytest.mark.parametrize(
+    "observed, weights",
+    [
+        ([480, 520], [0.5, 0.5]),
+        ([650, 350], [1, 1]),
+        ([100, 210, 290], [0.2, 0.3, 0.5]),
+        ([9, 31], [0.25, 0.75]),
+    ],
+)
+def test_srm_matches_scipy_chisquare(observed, weights):
+    ours = stats.srm_chisquare(observed, weights)
+    w = np.asarray(weights, dtype=float)
+    ref = sps.chisquare(observed, f_exp=sum(observed) * w / w.sum())
+    assert ours.chi2 == pytest.approx(ref.statistic, abs=TOL, rel=TOL)
+    assert ours.p_value == pytest.approx(ref.pvalue, abs=TOL, rel=TOL)
+
+
+def test_srm_flags_only_with_enough_expected_units():
+    assert stats.srm_chisquare([650, 350], [0.5, 0.5]).flagged
+    assert not stats.srm_chisquare([520, 480], [0.5, 0.5]).flagged
+    # p < 0.001 but one variant expects fewer than 8 units: reported, not judged
+    small = stats.srm_chisquare([1, 29], [0.25, 0.75])
+    assert not small.flagged and small.p_value is not None and small.null_reason
+    # a starved variant (0 observed) is still judged: it is the worst SRM there is
+    assert stats.srm_chisquare([0, 40], [0.5, 0.5]).flagged
+    assert stats.srm_chisquare([0, 0], [0.5, 0.5]).null_reason == "no units"
+
+
+def _ratio_data(rng, n, shape=(), hours_per_session=0.6):
+    sessions = rng.poisson(4.0, (*shape, n)).astype(float)
+    hours = sessions * hours_per_session * rng.gamma(4.0, 0.25, (*shape, n))
+    return hours, sessions
+
+
+def test_delta_method_matches_numpy_and_statsmodels():
+    rng = np.random.default_rng(11)
+    h_t, s_t = _ratio_data(rng, 300, hours_per_session=0.65)
+    h_c, s_c = _ratio_data(rng, 250)
+    ours = stats.delta_ratio_test(h_t, s_t, h_c, s_c)
+
+    # numpy reference: textbook delta method with np.cov's (ddof=1) covariance matrix
+    def var_ratio(num, den):
+        cov = np.cov(num, den)
+        mx, my = num.mean(), den.mean()
+        grad = np.array([1 / my, -mx / my**2])
+        return grad @ cov @ grad / len(num)
+
+    r_t, r_c = h_t.mean() / s_t.mean(), h_c.mean() / s_c.mean()
+    se = np.sqrt(var_ratio(h_t, s_t) + var_ratio(h_c, s_c))
+    assert ours.abs_diff == pytest.approx(r_t - r_c, abs=TOL, rel=TOL)
+    assert ours.se == pytest.approx(se, abs=TOL, rel=TOL)
+
+    # statsmodels reference: the two-sample z-test (unequal variances) on the linearized values
+    lin_t = r_t + (h_t - r_t * s_t) / s_t.mean()
+    lin_c = r_c + (h_c - r_c * s_c) / s_c.mean()
+    cm = CompareMeans(DescrStatsW(lin_t), DescrStatsW(lin_c))
+    z, p = cm.ztest_ind(usevar="unequal")
+    low, high = cm.zconfint_diff(alpha=0.05, usevar="unequal")
+    assert ours.statistic == pytest.approx(z, abs=TOL, rel=TOL)
+    assert ours.p_value == pytest.approx(p, abs=TOL, rel=TOL)
+    assert ours.ci_low == pytest.approx(low, abs=TOL, rel=TOL)
+    assert ours.ci_high == pytest.approx(high, abs=TOL, rel=TOL)
+
+
+def test_delta_method_variance_agrees_with_bootstrap():
+    """Fixed-seed bootstrap of the ratio; the bootstrap variance itself has sampling error
+    ≈ sqrt(2/(B-1)) ≈ 3% for B = 3000, so 10% is a ~3-sigma band."""
+    rng = np.random.default_rng(2024)
+    hours, sessions = _ratio_data(rng, 500)
+    _, _, var_delta = stats.ratio_moments(hours, sessions)
+    b = 3000
+    idx = np.random.default_rng(7).integers(0, 500, size=(b, 500))
+    boot = hours[idx].mean(axis=1) / sessions[idx].mean(axis=1)
+    assert boot.var(ddof=1) / var_delta == pytest.approx(1.0, abs=0.10)
+
+
+def test_linearized_ratio_reproduces_the_delta_method():
+    """CUPED on ratio metrics works on these values, so they must carry R and Var(R) exactly."""
+    rng = np.random.default_rng(3)
+    hours, sessions = _ratio_data(rng, 80)
+    _n, r, var_r = stats.ratio_moments(hours, sessions)
+    n_lin, mean_lin, var_lin = stats.moments(stats.linearize_ratio(hours, sessions))
+    assert mean_lin == pytest.approx(r, rel=TOL)
+    assert var_lin / n_lin == pytest.approx(var_r, rel=TOL)
+    # a covariate without variation cannot adjust anything: θ is undefined, not 0/0 = inf
+    assert np.isnan(stats.cuped_theta(hours, np.ones(80)))
+
+
+def test_undefined_results_are_nan_never_inf():
+    one = stats.welch_test(np.array([1.0]), np.array([1.0, 2.0]))
+    flat = stats.welch_test(np.ones(5), np.ones(5))
+    zero_ctrl = stats.welch_test(np.array([1.0, 2.0]), np.array([0.0, 0.0, 0.0]))
+    empty = stats.welch_test(np.array([]), np.array([1.0, 2.0]))
+    no_den = stats.delta_ratio_test(np.ones(3), np.zeros(3), np.ones(3), np.ones(3))
+    for r in (one, flat, empty, no_den):
+        assert np.isnan(r.p_value) and np.isnan(r.ci_low) and not np.isinf(r.rel_diff)
+    assert np.isnan(zero_ctrl.rel_diff)  # control mean 0: relative difference undefined
+
+
+# --- behaviour over K seeds (synthetic data with known effects) ---------------------------------
+K = 400
+N = 150  # units per arm
+
+
+def _engagement(rng, k, n, effect):
+    """Per-unit daily-activity outcome y and its pre-period reading x; returns (y, x).
+
+    Units differ in their propensity (lognormal, mean exp(0.18)); y and x are noisy (mean-one
+    gamma) readings of it, so the pre-period explains much of y and CUPED has something to do.
+    The treatment multiplies y by (1 + effect): the true relative effect.
+    """
+    propensity = rng.lognormal(0.0, 0.6, (k, n))
+    x = propensity * rng.gamma(10.0, 0.1, (k, n))
+    y = propensity * rng.gamma(10.0, 0.1, (k, n)) * (1 + effect)
+    return y, x
+
+
+def test_true_effect_inside_95_interval_at_a_95_rate():
+    rng = np.random.default_rng(20251)
+    effect = 0.10
+    y_t, x_t = _engagement(rng, K, N, effect)
+    y_c, x_c = _engagement(rng, K, N, 0.0)
+    true_mean_c = np.exp(0.6**2 / 2)  # E[lognormal(0, 0.6)]
+    true_abs = effect * true_mean_c
+    res = stats.welch_test(y_t, y_c)
+    cuped, _ = stats.cuped_welch_test(y_t, x_t, y_c, x_c)
+    for low, high, truth in (
+        (res.ci_low, res.ci_high, true_abs),
+        (res.rel_ci_low, res.rel_ci_high, effect),
+        (cuped.ci_low, cuped.ci_high, true_abs),
+    ):
+        hits = int(((low <= truth) & (truth <= high)).sum())
+        assert consistent(hits, K, 0.95), f"coverage {hits}/{K}"
+
+
+def test_ratio_metric_interval_covers_true_ratio_difference():
+    rng = np.random.default_rng(777)
+    h_t, s_t = _ratio_data(rng, N, (K,), hours_per_session=0.66)
+    h_c, s_c = _ratio_data(rng, N, (K,), hours_per_session=0.60)
+    # E[hours]/E[sessions] = hours_per_session * E[gamma(4, .25)] = hours_per_session
+    res = stats.delta_ratio_test(h_t, s_t, h_c, s_c)
+    hits = int(((res.ci_low <= 0.06) & (res.ci_high >= 0.06)).sum())
+    assert consistent(hits, K, 0.95), f"coverage {hits}/{K}"
+
+
+def test_null_experiment_significant_at_a_5_rate():
+    rng = np.random.default_rng(4242)
+    y_t, x_t = _engagement(rng, K, N, 0.0)
+    y_c, x_c = _engagement(rng, K, N, 0.0)
+    res = stats.welch_test(y_t, y_c)
+    cuped, _ = stats.cuped_welch_test(y_t, x_t, y_c, x_c)
+    h_t, s_t = _ratio_data(rng, N, (K,))
+    h_c, s_c = _ratio_data(rng, N, (K,))
+    ratio = stats.delta_ratio_test(h_t, s_t, h_c, s_c)
+    for name, p in (("welch", res.p_value), ("cuped", cuped.p_value), ("delta", ratio.p_value)):
+        hits = int((p < 0.05).sum())
+        assert consistent(hits, K, 0.05), f"{name}: {hits}/{K} significant"
+
+
+def test_cuped_narrows_the_interval_every_time():
+    rng = np.random.default_rng(99)
+    y_t, x_t = _engagement(rng, K, N, 0.1)
+    y_c, x_c = _engagement(rng, K, N, 0.0)
+    raw = stats.welch_test(y_t, y_c)
+    cuped, theta = stats.cuped_welch_test(y_t, x_t, y_c, x_c)
+    assert np.all(cuped.ci_high - cuped.ci_low < raw.ci_high - raw.ci_low)
+    assert np.all(theta > 0)
+    # and the estimate stays unbiased: mean CUPED difference ≈ mean raw difference ≈ truth
+    truth = 0.1 * np.exp(0.6**2 / 2)
+    assert abs(cuped.abs_diff.mean() - truth) < 3 * cuped.se.mean() / np.sqrt(K)
+
+
+def test_broken_allocation_flagged_every_time_and_fair_one_rarely():
+    rng = np.random.default_rng(65)
+    n = 1000
+    broken = [
+        stats.srm_chisquare(np.bincount(rng.random(n) < 0.35, minlength=2), [0.5, 0.5])
+        for _ in range(100)
+    ]
+    fair = [
+        stats.srm_chisquare(np.bincount(rng.random(n) < 0.5, minlength=2), [0.5, 0.5])
+        for _ in range(K)
+    ]
+    assert all(r.flagged for r in broken)
+    assert consistent(sum(r.flagged for r in fair), K, stats.SRM_P_THRESHOLD)
