@@ -1,0 +1,343 @@
+"""`ab_unit_daily`: the A/B unit-level table the data-science team analyses experiments from.
+
+One row per experiment × unit × day, from the unit's assignment day on while the experiment runs.
+A unit is an account or a user, as the registry says. Rows carry the variant, when the unit was
+assigned, its engagement that day (and revenue for account units) and pre-period covariates — the
+unit's metrics over the 14 days before its assignment day — for variance reduction (CUPED).
+
+Why the dependencies look the way they do:
+- ``user_engagement_daily`` maps day to day (identity), so the engagement late-data sensor, which
+  re-runs the event-date partitions a late click touched *and their downstream partitions*,
+  re-runs exactly the affected ``ab_unit_daily`` days.
+- Assignments are cumulative (first exposure wins over everything assigned so far), so every
+  assignment export is upstream of every day (``AllPartitionMapping``).
+- Pre-period covariates read the 14 days before each unit's assignment, outside the identity
+  window: they are refreshed whenever a later day of the unit is rebuilt, and
+  ``experiment_results`` uses each unit's most recently built row (docs/experiments.md).
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from pacific_assets.experiments.inputs import (
+    ASSIGNMENT_COLUMNS,
+    DIRECTORY_COLUMNS,
+    REVENUE_COLUMNS,
+    USER_ENGAGEMENT_COLUMNS,
+    covered_days,
+    date_table,
+    open_table,
+)
+from pacific_assets.experiments.metadata import md_table
+from pacific_assets.experiments.pseudonymize import KEY_ENV, PseudonymizerResource
+from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
+from pacific_assets.partitions import daily, daily_backfill
+from pacific_assets.resources import LakeResource
+
+TABLE = "ab_unit_daily"
+ENGAGEMENT_TABLE = "user_engagement_daily"
+REVENUE_TABLE = "recognized_revenue_daily"
+ASSIGNMENTS_TABLE = "stg_experiment_assignments"
+DIRECTORY_TABLE = "stg_directory_users"
+PRE_PERIOD_DAYS = 14
+#: Days built per SQL pass: bounds memory on a year-long backfill (one run, a few passes).
+CHUNK_DAYS = 31
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+UTC_TS = pl.Datetime("us", "UTC")
+#: The table's columns, in order (docs/experiments.md defines each one).
+SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date,
+    "experiment_id": pl.String,
+    "unit_type": pl.String,
+    "unit_id": pl.String,
+    "account_id": pl.String,
+    "variant": pl.String,
+    "assigned_at": UTC_TS,
+    "assignment_date": pl.Date,
+    "days_since_assignment": pl.Int64,
+    "active_users": pl.Int64,
+    "sessions": pl.Int64,
+    "hours": pl.Float64,
+    "events": pl.Int64,
+    "late_events": pl.Int64,
+    "engagement_null_reason": pl.String,
+    "recognized_revenue_usd": pl.Float64,
+    "recognized_revenue_usd_null_reason": pl.String,
+    "pre_period_days": pl.Int64,
+    "pre_active_users": pl.Int64,
+    "pre_sessions": pl.Int64,
+    "pre_hours": pl.Float64,
+    "pre_events": pl.Int64,
+    "pre_period_null_reason": pl.String,
+    "pre_revenue_days": pl.Int64,
+    "pre_recognized_revenue_usd": pl.Float64,
+    "pre_recognized_revenue_usd_null_reason": pl.String,
+}
+
+CHECK_UNITS_ASSIGNED_ONCE = "units_assigned_once"
+CHECK_ASSIGNMENTS_MATCH_REGISTRY = "assignments_match_registry"
+CHECK_REGISTRY_VALID = "registry_valid"
+CHECK_ONE_ROW_PER_UNIT_DAY = "one_row_per_unit_day"
+CHECK_PSEUDONYM_KEY = "pseudonymization_key_configured"
+
+CHECK_SPECS = [
+    dg.AssetCheckSpec(
+        CHECK_UNITS_ASSIGNED_ONCE,
+        asset=TABLE,
+        description=(
+            "Runbook common issue: a unit assigned more than once in an experiment. First exposure "
+            "wins (the earliest assignment; later ones are ignored), and the units are counted "
+            "here — conflicting variants mean the unit may have seen both arms; tell the "
+            "experiment owner. Exact re-exports of the same assignment are counted as duplicate "
+            "rows and do not fail the check."
+        ),
+    ),
+    dg.AssetCheckSpec(
+        CHECK_ASSIGNMENTS_MATCH_REGISTRY,
+        asset=TABLE,
+        description=(
+            "Assignment rows that name an experiment, variant or unit type the registry does not "
+            "know, or fall outside the experiment's dates, are left out of the table; the counts "
+            "by reason are here."
+        ),
+    ),
+    dg.AssetCheckSpec(
+        CHECK_REGISTRY_VALID,
+        asset=TABLE,
+        description=(
+            "Registry rows that cannot be used (weights not one positive number per variant, "
+            "duplicate experiment id, end before start) are left out, with the reason."
+        ),
+    ),
+    dg.AssetCheckSpec(
+        CHECK_ONE_ROW_PER_UNIT_DAY,
+        asset=TABLE,
+        description="Exactly one row per experiment × unit × day in the partitions written.",
+    ),
+    dg.AssetCheckSpec(
+        CHECK_PSEUDONYM_KEY,
+        asset=TABLE,
+        description=(
+            f"User ids are pseudonymized with HMAC-SHA256 under the key in {KEY_ENV}. Fails "
+            "(warning) when the public demo key is in use: fine for simulated data only."
+        ),
+    ),
+]
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / name).read_text()
+
+
+def _day_keys(start: dt.date, end: dt.date) -> list[str]:
+    return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days)]
+
+
+def _pre_period_keys(assignment_dates: list[dt.date]) -> set[str]:
+    keys: set[str] = set()
+    for a in assignment_dates:
+        keys.update(_day_keys(a - dt.timedelta(days=PRE_PERIOD_DAYS), a))
+    return keys
+
+
+def build_ab_unit_daily(
+    lake_resource: LakeResource,
+    pseudonymizer: PseudonymizerResource,
+    start: dt.date,
+    end: dt.date,
+    log=None,
+) -> tuple[pl.DataFrame, dict]:
+    """Rows of ``ab_unit_daily`` for days in ``[start, end)`` and facts for metadata and checks.
+
+    Separate from the asset so tests and notebooks can call it on a lake directly.
+    """
+    lake = lake_resource.lake
+    registry = load_registry(lake)
+    engagement_days = covered_days(lake, ENGAGEMENT_TABLE)
+    revenue_days = covered_days(lake, REVENUE_TABLE)
+    frames: list[pl.DataFrame] = []
+    with lake_resource.duckdb() as con:
+        con.register("registry", registry.experiments)
+        con.register("engagement_days", date_table(engagement_days))
+        con.register("revenue_days", date_table(revenue_days))
+        con.execute("SET VARIABLE range_end = CAST(? AS DATE)", [end])
+        open_table(con, lake, ASSIGNMENTS_TABLE, ASSIGNMENT_COLUMNS)
+        open_table(con, lake, DIRECTORY_TABLE, DIRECTORY_COLUMNS)
+        open_table(con, lake, REVENUE_TABLE, REVENUE_COLUMNS)
+        con.execute(_sql("first_exposure.sql"))
+
+        user_ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT unit_id FROM first_exposure WHERE unit_type = 'user'"
+            ).fetchall()
+        ]
+        con.register("pseudonyms", pseudonymizer.pseudonym_table(user_ids))
+
+        chunk_start = start
+        while chunk_start < end:
+            chunk_end = min(chunk_start + dt.timedelta(days=CHUNK_DAYS), end)
+            con.execute("SET VARIABLE chunk_start = CAST(? AS DATE)", [chunk_start])
+            con.execute("SET VARIABLE chunk_end = CAST(? AS DATE)", [chunk_end])
+            con.execute(_sql("unit_days.sql"))
+            assignment_dates = [
+                r[0]
+                for r in con.execute("SELECT DISTINCT assignment_date FROM unit_days").fetchall()
+            ]
+            keys = sorted(
+                set(_day_keys(chunk_start, chunk_end)) | _pre_period_keys(assignment_dates)
+            )
+            open_table(con, lake, ENGAGEMENT_TABLE, USER_ENGAGEMENT_COLUMNS, keys=keys)
+            con.execute(_sql("ab_unit_daily.sql"))
+            chunk = con.execute("SELECT * FROM ab_unit_daily_chunk").pl()
+            frames.append(chunk.select([pl.col(c).cast(t) for c, t in SCHEMA.items()]))
+            if log:
+                log.info(
+                    f"{TABLE}: {chunk_start}..{chunk_end - dt.timedelta(days=1)} -> {chunk.height} rows"
+                )
+            chunk_start = chunk_end
+
+        invalid = dict(
+            con.execute(
+                "SELECT invalid_reason, count(*) FROM assignment_rows "
+                "WHERE invalid_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
+        reassign = con.execute(
+            "SELECT * FROM reassignments WHERE units_assigned_more_than_once > 0 "
+            "OR duplicate_assignment_rows > 0 ORDER BY experiment_id"
+        ).pl()
+
+    df = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
+    df = df.sort("date", "experiment_id", "unit_id")
+    facts = {
+        "registry_problems": registry.problems,
+        "invalid_assignments": invalid,
+        "reassignments": reassign,
+        "engagement_days_missing": sorted(
+            set(_day_keys(start, end)) - {d.isoformat() for d in engagement_days}
+        ),
+    }
+    return df, facts
+
+
+def _check_results(df: pl.DataFrame, facts: dict, pseudonymizer: PseudonymizerResource) -> list:
+    reassign: pl.DataFrame = facts["reassignments"]
+    twice = int(reassign["units_assigned_more_than_once"].sum()) if reassign.height else 0
+    conflicting = int(reassign["units_with_conflicting_variants"].sum()) if reassign.height else 0
+    dup_rows = int(reassign["duplicate_assignment_rows"].sum()) if reassign.height else 0
+    dupes = df.height - df.select("date", "experiment_id", "unit_id").n_unique() if df.height else 0
+    invalid = facts["invalid_assignments"]
+    return [
+        dg.AssetCheckResult(
+            check_name=CHECK_UNITS_ASSIGNED_ONCE,
+            passed=twice == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "units_assigned_more_than_once": twice,
+                "units_with_conflicting_variants": conflicting,
+                "duplicate_assignment_rows": dup_rows,
+                "by_experiment": dg.MetadataValue.md(md_table(reassign, 50)),
+                "rule": "first exposure wins (earliest assigned_at)",
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_ASSIGNMENTS_MATCH_REGISTRY,
+            passed=not invalid,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "excluded_assignment_rows": int(sum(invalid.values())),
+                "by_reason": dg.MetadataValue.json(invalid),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_REGISTRY_VALID,
+            passed=not facts["registry_problems"],
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "excluded_experiments": len(facts["registry_problems"]),
+                "problems": dg.MetadataValue.json(facts["registry_problems"]),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_ONE_ROW_PER_UNIT_DAY,
+            passed=dupes == 0,
+            metadata={"duplicate_rows": dupes, "rows": df.height},
+        ),
+        dg.AssetCheckResult(
+            check_name=CHECK_PSEUDONYM_KEY,
+            passed=not pseudonymizer.uses_demo_key,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "key": "public demo key (simulated data only)"
+                if pseudonymizer.uses_demo_key
+                else f"configured ({KEY_ENV})",
+            },
+        ),
+    ]
+
+
+@dg.asset(
+    name=TABLE,
+    group_name="experiments",
+    partitions_def=daily,
+    backfill_policy=daily_backfill,
+    kinds={"duckdb", "parquet"},
+    deps=[
+        dg.AssetDep(ENGAGEMENT_TABLE),  # same daily grid: identity, the late-data path
+        dg.AssetDep(REVENUE_TABLE),  # daily by date: identity
+        dg.AssetDep(ASSIGNMENTS_TABLE, partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep(DIRECTORY_TABLE, partition_mapping=dg.AllPartitionMapping()),
+        dg.AssetDep(REGISTRY_TABLE),
+    ],
+    check_specs=CHECK_SPECS,
+)
+def ab_unit_daily(
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    pseudonymizer: PseudonymizerResource,
+) -> dg.MaterializeResult:
+    """One row per experiment × unit × day from the unit's (first) assignment on.
+
+    Metrics per row (the day's value for the unit; an account unit sums its users):
+    ``active_users`` (users with ≥ 1 event; 0/1 for a user unit), ``sessions``, ``hours``,
+    ``events``, ``late_events``; ``recognized_revenue_usd`` for account units. Pre-period
+    covariates ``pre_*`` = the same metrics summed over the 14 days before the assignment day.
+    User ids are HMAC-SHA256 pseudonyms. Full definitions: docs/experiments.md.
+    """
+    window = context.partition_time_window
+    start, end = window.start.date(), window.end.date()
+    keys = context.partition_keys
+    df, facts = build_ab_unit_daily(lake, pseudonymizer, start, end, log=context.log)
+    lake.lake.write_partitions(TABLE, "date", keys, df)
+
+    units = (
+        df.group_by("experiment_id", "variant")
+        .agg(pl.col("unit_id").n_unique().alias("units"), pl.len().alias("unit_days"))
+        .sort("experiment_id", "variant")
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "rows": df.height,
+            "partitions": len(keys),
+            "first_partition": keys[0],
+            "last_partition": keys[-1],
+            "units_by_variant": dg.MetadataValue.md(md_table(units, 50)),
+            "units_assigned_more_than_once": int(
+                facts["reassignments"]["units_assigned_more_than_once"].sum()
+            )
+            if facts["reassignments"].height
+            else 0,
+            "engagement_days_missing": len(facts["engagement_days_missing"]),
+            "pseudonymization_key": "public demo key"
+            if pseudonymizer.uses_demo_key
+            else f"configured ({KEY_ENV})",
+            "preview": dg.MetadataValue.md(md_table(df.drop("assigned_at"), 10)),
+        },
+        check_results=_check_results(df, facts, pseudonymizer),
+    )

@@ -1,0 +1,128 @@
+"""The experiment pipeline's inputs: the lake tables it reads, their columns, and how to open them.
+
+Inputs are opened in DuckDB as temp views over the live Parquet files with every column cast to
+the type this pipeline expects, so a missing or mistyped upstream column fails here with a message
+naming the table and column, and a table nobody has materialized yet reads as empty (with the
+right columns) instead of failing on an empty glob.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+import polars as pl
+
+from pacific_assets.storage.lake import UNPARTITIONED_KEY, Lake
+
+UTC_TS = "TIMESTAMPTZ"
+
+#: Columns read from each upstream table (DuckDB types). Upstream may have more; these must exist.
+REGISTRY_COLUMNS = {
+    "experiment_id": "VARCHAR",
+    "unit_type": "VARCHAR",
+    "variants": "VARCHAR",
+    "weights": "VARCHAR",
+    "start_date": "DATE",
+    "end_date": "DATE",
+    "primary_metric": "VARCHAR",
+}
+ASSIGNMENT_COLUMNS = {
+    "experiment_id": "VARCHAR",
+    "unit_type": "VARCHAR",
+    "unit_id": "VARCHAR",
+    "variant": "VARCHAR",
+    "assigned_at": UTC_TS,
+    "export_date": "DATE",
+    "_source_file": "VARCHAR",
+    "_row_number": "BIGINT",
+}
+USER_ENGAGEMENT_COLUMNS = {
+    "date": "DATE",
+    "user_id": "VARCHAR",
+    "account_id": "VARCHAR",
+    "sessions": "BIGINT",
+    "hours": "DOUBLE",
+    "events": "BIGINT",
+    "late_events": "BIGINT",
+}
+REVENUE_COLUMNS = {"date": "DATE", "account_id": "VARCHAR", "recognized_revenue_usd": "DOUBLE"}
+DIRECTORY_COLUMNS = {
+    "user_id": "VARCHAR",
+    "account_id": "VARCHAR",
+    "export_date": "DATE",
+    "_source_file": "VARCHAR",
+    "_row_number": "BIGINT",
+}
+
+
+class InputError(ValueError):
+    """An upstream table is not what this pipeline was built against."""
+
+
+def open_table(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    table: str,
+    columns: dict[str, str],
+    keys: Sequence[str] | None = None,
+    view: str | None = None,
+) -> int:
+    """Create temp view ``view`` (default: ``table``) over the live files; returns the file count."""
+    view = view or table
+    files = lake.partition_files(table, keys)
+    if not files:
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns.items())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {cols} LIMIT 0")
+        return 0
+    paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    source = f"read_parquet([{paths}], hive_partitioning = false, union_by_name = true)"
+    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise InputError(
+            f"lake table {table!r} has no column(s) {missing} (needed by the experiments pipeline); "
+            f"files: {files[0]}{' ...' if len(files) > 1 else ''}"
+        )
+    cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {cols} FROM {source}")
+    return len(files)
+
+
+def covered_days(lake: Lake, table: str) -> list[dt.date]:
+    """The days a table has a live partition for (an empty partition counts: "nothing happened").
+
+    Works whatever the table's grain: ``date=``/``export_date=`` keys cover their day,
+    ``week_start=`` seven days, ``month_start=`` the month. An unpartitioned table covers every
+    day up to the last ``date`` it holds.
+    """
+    table_dir = lake.table_dir(table)
+    if not table_dir.exists():
+        return []
+    days: set[dt.date] = set()
+    for link in table_dir.glob("*=*"):
+        if not (link.is_symlink() and link.exists()):
+            continue
+        col, key = link.name.split("=", 1)
+        if key == UNPARTITIONED_KEY:
+            frame = pl.read_parquet(lake.partition_files(table, [key]), columns=["date"])
+            if frame.height:
+                last = frame["date"].max()
+                first = frame["date"].min()
+                days.update(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+            continue
+        start = dt.date.fromisoformat(key)
+        if col == "month_start":
+            nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            n = (nxt - start).days
+        elif col == "week_start":
+            n = 7
+        else:
+            n = 1
+        days.update(start + dt.timedelta(days=i) for i in range(n))
+    return sorted(days)
+
+
+def date_table(days: Sequence[dt.date]) -> pl.DataFrame:
+    return pl.DataFrame({"date": list(days)}, schema={"date": pl.Date})

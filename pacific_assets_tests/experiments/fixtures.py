@@ -1,0 +1,265 @@
+"""Small hand-made inputs for the experiment pipeline, written straight into a lake.
+
+The frames follow the interfaces other pipelines publish (docs/experiments.md, "Inputs"), so the
+tests exercise the real read path (Parquet files, DuckDB) without running staging or engagement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from pacific_assets.storage.lake import Lake
+
+UTC_TS = pl.Datetime("us", "UTC")
+D = dt.date
+
+
+def ts(s: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def day_keys(start: dt.date, end: dt.date) -> list[str]:
+    """Keys of the days in [start, end)."""
+    return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days)]
+
+
+def write_registry(lake: Lake, rows: list[dict]) -> None:
+    df = pl.DataFrame(
+        [
+            {**r, "_source_file": "experiments/registry.csv", "_row_number": i + 1}
+            for i, r in enumerate(rows)
+        ],
+        schema={
+            "experiment_id": pl.String,
+            "unit_type": pl.String,
+            "variants": pl.String,
+            "weights": pl.String,
+            "start_date": pl.Date,
+            "end_date": pl.Date,
+            "primary_metric": pl.String,
+            "_source_file": pl.String,
+            "_row_number": pl.Int64,
+        },
+    )
+    lake.write_table("stg_experiment_registry", df)
+
+
+def write_assignments(lake: Lake, rows: list[dict], keys: list[str] | None = None) -> None:
+    """rows: experiment_id, unit_type, unit_id, variant, assigned_at (ISO str), export_date."""
+    out = []
+    for i, r in enumerate(rows):
+        exported = r.get("export_date") or ts(r["assigned_at"]).date()
+        out.append(
+            {
+                "experiment_id": r["experiment_id"],
+                "unit_type": r["unit_type"],
+                "unit_id": r["unit_id"],
+                "variant": r["variant"],
+                "assigned_at": ts(r["assigned_at"]),
+                "export_date": exported,
+                "_source_file": f"experiments/assignments/date={exported}/part.csv",
+                "_row_number": i + 1,
+            }
+        )
+    df = pl.DataFrame(
+        out,
+        schema={
+            "experiment_id": pl.String,
+            "unit_type": pl.String,
+            "unit_id": pl.String,
+            "variant": pl.String,
+            "assigned_at": UTC_TS,
+            "export_date": pl.Date,
+            "_source_file": pl.String,
+            "_row_number": pl.Int64,
+        },
+    )
+    keys = keys or sorted({str(d) for d in df["export_date"].to_list()})
+    lake.write_partitions("stg_experiment_assignments", "export_date", keys, df)
+
+
+ENGAGEMENT_SCHEMA = {
+    "date": pl.Date,
+    "user_id": pl.String,
+    "account_id": pl.String,
+    "team": pl.String,
+    "licensed": pl.Boolean,
+    "sessions": pl.Int64,
+    "hours": pl.Float64,
+    "events": pl.Int64,
+    "late_events": pl.Int64,
+}
+
+
+def engagement_frame(rows: list[dict]) -> pl.DataFrame:
+    """rows: date, user_id, account_id, sessions, hours, events (+ late_events, team, licensed)."""
+    full = [{"team": "sales", "licensed": True, "late_events": 0, **r} for r in rows]
+    return pl.DataFrame(full, schema=ENGAGEMENT_SCHEMA)
+
+
+def write_engagement(lake: Lake, keys: list[str], rows: list[dict]) -> None:
+    lake.write_partitions("user_engagement_daily", "date", keys, engagement_frame(rows))
+
+
+def write_revenue(lake: Lake, keys: list[str], rows: list[dict]) -> None:
+    df = pl.DataFrame(
+        rows,
+        schema={"date": pl.Date, "account_id": pl.String, "recognized_revenue_usd": pl.Float64},
+    )
+    lake.write_partitions("recognized_revenue_daily", "date", keys, df)
+
+
+def write_directory(lake: Lake, rows: list[dict]) -> None:
+    """rows: user_id, account_id, export_date."""
+    df = pl.DataFrame(
+        [
+            {
+                "user_id": r["user_id"],
+                "account_id": r["account_id"],
+                "team": "sales",
+                "licensed": True,
+                "created_at": dt.datetime(2025, 8, 1, tzinfo=dt.UTC),
+                "deactivated_at": None,
+                "export_date": r["export_date"],
+                "_source_file": f"directory/users/date={r['export_date']}/part.csv",
+                "_row_number": i + 1,
+            }
+            for i, r in enumerate(rows)
+        ],
+        schema={
+            "user_id": pl.String,
+            "account_id": pl.String,
+            "team": pl.String,
+            "licensed": pl.Boolean,
+            "created_at": UTC_TS,
+            "deactivated_at": UTC_TS,
+            "export_date": pl.Date,
+            "_source_file": pl.String,
+            "_row_number": pl.Int64,
+        },
+    )
+    keys = sorted({str(d) for d in df["export_date"].to_list()})
+    lake.write_partitions("stg_directory_users", "export_date", keys, df)
+
+
+def synthetic_experiments(
+    lake: Lake,
+    seed: int = 1,
+    n_accounts: int = 16,
+    users_per_account: int = 5,
+    effect: float = 0.3,
+) -> dict:
+    """A small company with three experiments, engagement generated from a known model.
+
+    - ``exp_effect`` (user units, 50/50): treatment multiplies a user's daily session rate by
+      (1 + effect) from the assignment day on;
+    - ``exp_srm`` (user units, registered 50/50, allocated 75/25): a broken allocation;
+    - ``exp_accounts`` (account units, 50/50, no effect): accounts with revenue.
+    Engagement exists for 2025-09-01..2025-10-05, experiments run [2025-09-15, 2025-09-29).
+    Returns the frames written (engagement, assignments) for independent recomputation.
+    """
+    rng = np.random.default_rng(seed)
+    start, end = D(2025, 9, 1), D(2025, 10, 6)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
+    accounts = [f"acct-{i:03d}" for i in range(n_accounts)]
+    users = [f"user-{i:04d}" for i in range(n_accounts * users_per_account)]
+    user_account = [accounts[i // users_per_account] for i in range(len(users))]
+    exp_start, exp_end = D(2025, 9, 15), D(2025, 9, 29)
+
+    def assign(exp: str, unit_type: str, ids: list[str], control_share: float) -> list[dict]:
+        order = rng.permutation(len(ids))
+        n_control = round(len(ids) * control_share)
+        out = []
+        for rank, i in enumerate(order):
+            offset_s = int(rng.integers(0, 3 * 86_400))
+            at = dt.datetime(2025, 9, 15, tzinfo=dt.UTC) + dt.timedelta(seconds=offset_s)
+            out.append(
+                dict(
+                    experiment_id=exp,
+                    unit_type=unit_type,
+                    unit_id=ids[i],
+                    variant="control" if rank < n_control else "treatment",
+                    assigned_at=at.isoformat().replace("+00:00", "Z"),
+                )
+            )
+        return out
+
+    assignments = (
+        assign("exp_effect", "user", users, 0.5)
+        + assign("exp_srm", "user", users, 0.75)
+        + assign("exp_accounts", "account", accounts, 0.5)
+    )
+    write_registry(
+        lake,
+        [
+            dict(
+                experiment_id=e,
+                unit_type=t,
+                variants="control|treatment",
+                weights="0.5|0.5",
+                start_date=exp_start,
+                end_date=exp_end,
+                primary_metric=m,
+            )
+            for e, t, m in (
+                ("exp_effect", "user", "sessions"),
+                ("exp_srm", "user", "sessions"),
+                ("exp_accounts", "account", "hours"),
+            )
+        ],
+    )
+    write_assignments(lake, assignments)
+    write_directory(
+        lake,
+        [
+            {"user_id": u, "account_id": a, "export_date": start}
+            for u, a in zip(users, user_account, strict=True)
+        ],
+    )
+
+    treated_from = {
+        a["unit_id"]: ts(a["assigned_at"]).date()
+        for a in assignments
+        if a["experiment_id"] == "exp_effect" and a["variant"] == "treatment"
+    }
+    propensity = rng.lognormal(0.3, 0.5, len(users))
+    rows = []
+    for d in days:
+        for i, u in enumerate(users):
+            boosted = u in treated_from and treated_from[u] <= d < exp_end
+            sessions = int(rng.poisson(propensity[i] * (1 + effect if boosted else 1.0)))
+            if sessions == 0:
+                continue
+            rows.append(
+                dict(
+                    date=d,
+                    user_id=u,
+                    account_id=user_account[i],
+                    sessions=sessions,
+                    hours=float(sessions * rng.gamma(4.0, 0.15)),
+                    events=sessions * 3 + int(rng.poisson(2)),
+                    late_events=0,
+                )
+            )
+    engagement = engagement_frame(rows)
+    write_engagement(lake, [d.isoformat() for d in days], rows)
+    revenue = pl.DataFrame(
+        [
+            {"date": d, "account_id": a, "recognized_revenue_usd": 100.0 + 10 * j}
+            for d in days
+            for j, a in enumerate(accounts)
+        ],
+        schema={"date": pl.Date, "account_id": pl.String, "recognized_revenue_usd": pl.Float64},
+    )
+    lake.write_partitions(
+        "recognized_revenue_daily", "date", [d.isoformat() for d in days], revenue
+    )
+    return {
+        "engagement": engagement,
+        "assignments": pl.DataFrame(assignments),
+        "revenue": revenue,
+        "exp_end": exp_end,
+    }

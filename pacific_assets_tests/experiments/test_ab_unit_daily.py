@@ -1,0 +1,283 @@
+"""`ab_unit_daily` on the hand-made lake of conftest.py: every number worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from pacific_assets.experiments.pseudonymize import DEMO_PSEUDONYM_KEY, pseudonymize
+from pacific_assets_tests.experiments import fixtures as fx
+from pacific_assets_tests.experiments.conftest import TEST_KEY
+from pacific_assets_tests.experiments.helpers import ab_unit_daily, checks, materialize_range
+
+D = dt.date
+USER_REVENUE_REASON = "user unit: revenue is recognized per account"
+
+
+def pseudo(user_id: str, key: str = TEST_KEY) -> str:
+    return pseudonymize(key, [user_id])[0]
+
+
+def rows_by_key(df: pl.DataFrame) -> dict[tuple, dict]:
+    return {(r["experiment_id"], r["unit_id"], r["date"]): r for r in df.to_dicts()}
+
+
+# (experiment, unit, day) -> the columns worked out from conftest.hand_lake
+# pre-period: 14 days before the assignment day, 09-05 has no engagement partition -> 13 days
+EXPECTED = {
+    # u1: control (first exposure 09-15 10:00 wins over the 09-17 treatment re-assignment)
+    ("exp_user", "u1", 15): dict(
+        variant="control",
+        account_id="a1",
+        days_since_assignment=0,
+        active_users=1,
+        sessions=1,
+        hours=0.5,
+        events=4,
+        late_events=0,
+    ),
+    ("exp_user", "u1", 16): dict(
+        variant="control",
+        days_since_assignment=1,
+        active_users=1,
+        sessions=3,
+        hours=1.25,
+        events=12,
+        late_events=2,
+    ),
+    ("exp_user", "u1", 17): dict(
+        variant="control",
+        days_since_assignment=2,
+        active_users=0,
+        sessions=0,
+        hours=0.0,
+        events=0,
+        late_events=0,
+    ),
+    # u2: assigned 09-16, inactive on both of its days; its 09-15 activity is pre-period
+    ("exp_user", "u2", 16): dict(
+        variant="treatment",
+        days_since_assignment=0,
+        active_users=0,
+        sessions=0,
+        hours=0.0,
+        events=0,
+    ),
+    ("exp_user", "u2", 17): dict(variant="treatment", days_since_assignment=1, active_users=0),
+    # u3: account from the latest directory export (moved a2 -> a3)
+    ("exp_user", "u3", 15): dict(
+        variant="treatment", account_id="a3", active_users=1, sessions=1, hours=0.0, events=1
+    ),
+    # a1 = u1 + u2
+    ("exp_acct", "a1", 15): dict(
+        variant="control",
+        account_id="a1",
+        active_users=2,
+        sessions=3,
+        hours=2.5,
+        events=12,
+        recognized_revenue_usd=10.0,
+    ),
+    ("exp_acct", "a1", 16): dict(
+        active_users=1,
+        sessions=3,
+        hours=1.25,
+        events=12,
+        late_events=2,
+        recognized_revenue_usd=10.0,
+    ),
+    ("exp_acct", "a2", 16): dict(
+        variant="treatment",
+        active_users=1,
+        sessions=1,
+        hours=0.5,
+        events=2,
+        recognized_revenue_usd=20.0,
+    ),
+}
+PRE = {
+    ("exp_user", "u1"): dict(
+        pre_period_days=13, pre_active_users=1, pre_sessions=2, pre_hours=1.5, pre_events=10
+    ),
+    ("exp_user", "u2"): dict(
+        pre_period_days=13, pre_active_users=2, pre_sessions=3, pre_hours=3.0, pre_events=13
+    ),
+    ("exp_user", "u3"): dict(
+        pre_period_days=13, pre_active_users=1, pre_sessions=1, pre_hours=0.25, pre_events=3
+    ),
+    ("exp_acct", "a1"): dict(
+        pre_period_days=13,
+        pre_active_users=2,
+        pre_sessions=3,
+        pre_hours=2.5,
+        pre_events=15,
+        pre_revenue_days=14,
+        pre_recognized_revenue_usd=140.0,
+    ),
+    ("exp_acct", "a2"): dict(
+        pre_period_days=13,
+        pre_active_users=1,
+        pre_sessions=1,
+        pre_hours=0.25,
+        pre_events=3,
+        pre_revenue_days=14,
+        pre_recognized_revenue_usd=280.0,
+    ),
+}
+
+
+@pytest.fixture
+def built(hand_lake):
+    result = materialize_range([ab_unit_daily], hand_lake, "2025-09-15", "2025-09-17")
+    assert result.success
+    return result, hand_lake.read("ab_unit_daily")
+
+
+def test_one_row_per_experiment_unit_day_from_assignment(built):
+    _, df = built
+    got = sorted(
+        (r["experiment_id"], r["unit_id"], r["date"].day)
+        for r in df.select("experiment_id", "unit_id", "date").to_dicts()
+    )
+    names = {pseudo(u): u for u in ("u1", "u2", "u3")}
+    got = sorted((e, names.get(u, u), d) for e, u, d in got)
+    assert got == sorted(
+        [("exp_user", u, d) for u in ("u1", "u3") for d in (15, 16, 17)]
+        + [("exp_user", "u2", d) for d in (16, 17)]
+        + [("exp_acct", a, d) for a in ("a1", "a2") for d in (15, 16, 17)]
+    )
+
+
+def test_hand_computed_values(built):
+    _, df = built
+    rows = rows_by_key(df)
+    for (exp, unit, day), want in EXPECTED.items():
+        uid = pseudo(unit) if exp == "exp_user" else unit
+        row = rows[(exp, uid, D(2025, 9, day))]
+        for col, value in want.items():
+            assert row[col] == value, (exp, unit, day, col)
+        for col, value in PRE[(exp, unit)].items():
+            assert row[col] == value, (exp, unit, day, col)
+        assert row["engagement_null_reason"] is None
+    u1 = rows[("exp_user", pseudo("u1"), D(2025, 9, 17))]
+    assert u1["assigned_at"] == dt.datetime(2025, 9, 15, 10, tzinfo=dt.UTC)
+    assert u1["assignment_date"] == D(2025, 9, 15)
+    assert u1["recognized_revenue_usd"] is None
+    assert u1["recognized_revenue_usd_null_reason"] == USER_REVENUE_REASON
+    assert u1["pre_recognized_revenue_usd_null_reason"] == USER_REVENUE_REASON
+    # revenue for 09-17 was never materialized: null with the reason, not a zero
+    a1 = rows[("exp_acct", "a1", D(2025, 9, 17))]
+    assert a1["recognized_revenue_usd"] is None
+    assert "not materialized" in a1["recognized_revenue_usd_null_reason"]
+    assert a1["sessions"] == 0 and a1["engagement_null_reason"] is None  # empty day = inactive
+
+
+def test_user_ids_are_keyed_pseudonyms_and_never_appear(built, hand_lake):
+    _, df = built
+    users = df.filter(pl.col("unit_type") == "user")
+    assert set(users["unit_id"]) == {pseudo("u1"), pseudo("u2"), pseudo("u3")}
+    assert all(len(u) == 64 for u in users["unit_id"])
+    text = " ".join(
+        str(v) for col in df.select(pl.col(pl.String)).columns for v in df[col].to_list()
+    )
+    for raw in ("u1", "u2", "u3"):
+        assert f" {raw} " not in f" {text} "
+    # a different key gives different pseudonyms (the key is what protects them)
+    materialize_range([ab_unit_daily], hand_lake, "2025-09-15", "2025-09-15", key="another-key")
+    again = hand_lake.read("ab_unit_daily", ["2025-09-15"]).filter(pl.col("unit_type") == "user")
+    assert set(again["unit_id"]) == {pseudo("u1", "another-key"), pseudo("u3", "another-key")}
+
+
+def test_checks_count_reassignments_and_bad_input(built):
+    result, _ = built
+    c = checks(result)
+    twice = c["units_assigned_once"]
+    assert not twice.passed and twice.severity == dg.AssetCheckSeverity.WARN
+    md = twice.metadata
+    assert md["units_assigned_more_than_once"].value == 1  # u1
+    assert md["units_with_conflicting_variants"].value == 1  # u1: control then treatment
+    assert md["duplicate_assignment_rows"].value == 1  # u3 re-exported
+    bad = c["assignments_match_registry"]
+    assert not bad.passed
+    assert bad.metadata["by_reason"].value == {
+        "assigned before experiment start": 1,
+        "experiment not in registry": 1,
+        "variant not in registry": 1,
+    }
+    reg = c["registry_valid"]
+    assert not reg.passed
+    assert reg.metadata["problems"].value[0]["experiment_id"] == "exp_bad"
+    assert "row 3" in reg.metadata["problems"].value[0]["reason"]
+    assert c["one_row_per_unit_day"].passed
+    assert c["pseudonymization_key_configured"].passed
+
+
+def test_demo_key_is_flagged(hand_lake):
+    result = materialize_range(
+        [ab_unit_daily], hand_lake, "2025-09-15", "2025-09-15", key=DEMO_PSEUDONYM_KEY
+    )
+    check = checks(result)["pseudonymization_key_configured"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_missing_engagement_day_is_null_with_reason(hand_lake):
+    result = materialize_range([ab_unit_daily], hand_lake, "2025-09-18", "2025-09-19")
+    assert result.success
+    df = hand_lake.read("ab_unit_daily")
+    # exp_user ended 09-18 (exclusive): only the open-ended account experiment has rows
+    assert set(df["experiment_id"]) == {"exp_acct"} and df.height == 4
+    assert df["sessions"].null_count() == 4
+    assert set(df["engagement_null_reason"]) == {
+        "user_engagement_daily not materialized for this date"
+    }
+    assert df["days_since_assignment"].to_list() == [3, 3, 4, 4]
+
+
+def test_days_before_any_assignment_are_written_empty(hand_lake):
+    result = materialize_range([ab_unit_daily], hand_lake, "2025-09-10", "2025-09-11")
+    assert result.success
+    assert hand_lake.partition_keys("ab_unit_daily") == ["2025-09-10", "2025-09-11"]
+    assert hand_lake.read("ab_unit_daily").height == 0
+
+
+def test_rerunning_one_day_picks_up_changed_engagement(built, hand_lake):
+    """The re-run a late click triggers: only the affected day changes."""
+    _, before = built
+    other_days = before.filter(pl.col("date") != D(2025, 9, 16))
+    late = fx.engagement_frame(
+        [
+            dict(
+                date=D(2025, 9, 16),
+                user_id="u1",
+                account_id="a1",
+                sessions=3,
+                hours=1.25,
+                events=12,
+                late_events=2,
+            ),
+            dict(
+                date=D(2025, 9, 16), user_id="u4", account_id="a2", sessions=1, hours=0.5, events=2
+            ),
+            dict(
+                date=D(2025, 9, 16),
+                user_id="u2",
+                account_id="a1",
+                sessions=1,
+                hours=0.75,
+                events=3,
+                late_events=3,
+            ),  # the late clicks
+        ]
+    )
+    hand_lake.write_partitions("user_engagement_daily", "date", ["2025-09-16"], late)
+    assert materialize_range([ab_unit_daily], hand_lake, "2025-09-16", "2025-09-16").success
+    after = hand_lake.read("ab_unit_daily")
+    rows = rows_by_key(after)
+    u2 = rows[("exp_user", pseudo("u2"), D(2025, 9, 16))]
+    assert (u2["active_users"], u2["sessions"], u2["hours"], u2["late_events"]) == (1, 1, 0.75, 3)
+    a1 = rows[("exp_acct", "a1", D(2025, 9, 16))]
+    assert (a1["active_users"], a1["sessions"], a1["late_events"]) == (2, 4, 5)
+    assert after.filter(pl.col("date") != D(2025, 9, 16)).equals(other_days)
