@@ -1,5 +1,28 @@
-"""engagement pipeline: assets, checks, schedules and sensors side by side."""
+"""Engagement pipeline (owners: frontend; secondary: data engineering). See docs/engagement.md.
+
+Clicks from Kafka (or the simulator) -> landing batches + manifest -> stg_clicks (de-duplicated,
+by event date) -> user_engagement_daily -> engagement_hours / engagement_hours_by_team, with
+engagement_completeness flagging Kafka outages. Resources: "lake" (shared) and "clicks_kafka".
+"""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from pacific_assets.engagement.assets import ASSETS
+from pacific_assets.engagement.checks import newest_event_within_48h
+from pacific_assets.engagement.ingest import kafka_resource_from_env
+from pacific_assets.engagement.sensors import (
+    clicks_ingest_schedule,
+    clicks_late_data_sensor,
+    engagement_daily_job,
+    engagement_daily_schedule,
+    raw_clicks_job,
+)
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    asset_checks=[newest_event_within_48h],
+    jobs=[raw_clicks_job, engagement_daily_job],
+    schedules=[clicks_ingest_schedule, engagement_daily_schedule],
+    sensors=[clicks_late_data_sensor],
+    resources={"clicks_kafka": kafka_resource_from_env()},
+)

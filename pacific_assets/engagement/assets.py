@@ -1,0 +1,629 @@
+"""Engagement assets: landed clicks -> de-duplicated clicks -> user days -> account days.
+
+Lineage::
+
+    raw_clicks (ingestion: Kafka or simulator files -> landing + manifest)
+      -> stg_clicks (daily by event_date)  ------------------------------+
+           -> user_engagement_daily (daily) -> engagement_hours (daily)  |
+                                           -> engagement_hours_by_team   |
+           -> engagement_completeness (daily; baseline = 4 prior weeks) -+-> both hours tables
+
+Every daily asset processes its whole partition range in one DuckDB pass over Parquet (bounded
+by the lake resource's memory_limit, spilling to ``<data_root>/tmp``) and writes one lake
+partition per day, empty days included. Metric definitions: docs/engagement.md.
+"""
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from pacific_assets import partitions
+from pacific_assets.contracts import CLICKS
+from pacific_assets.engagement.ingest import (
+    QUARANTINE_SOURCE,
+    ClicksKafkaResource,
+    _quarantine,
+    ingest_clicks,
+)
+from pacific_assets.engagement.landing import ClickLanding
+from pacific_assets.engagement.outage import OutageConfig, judge_days
+from pacific_assets.engagement.sqlrun import (
+    conform,
+    prepare,
+    run_sql,
+    write_daily_from_table,
+)
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.lake import Lake
+
+GROUP = "engagement"
+DIRECTORY_TABLE = "stg_directory_users"
+#: Above this share of a run's events landing > 48 h late, the late-share check warns.
+MAX_LATE_SHARE = 0.02
+BASELINE_WEEKS = OutageConfig().baseline_weeks
+_PREVIEW = 5
+
+STG_CLICKS_SCHEMA = pl.Schema(
+    {
+        **CLICKS.columns,
+        "event_date": pl.Date,
+        "batch": pl.Int64,
+        "is_late": pl.Boolean,
+        "copies": pl.Int64,
+    }
+)
+USER_DAILY_SCHEMA = pl.Schema(
+    {
+        "date": pl.Date,
+        "user_id": pl.String,
+        "account_id": pl.String,
+        "team": pl.String,
+        "licensed": pl.Boolean,
+        "sessions": pl.Int64,
+        "hours": pl.Float64,
+        "events": pl.Int64,
+        "late_events": pl.Int64,
+    }
+)
+_MEASURES = {
+    "licensed_users": pl.Int64,
+    "active_users": pl.Int64,
+    "active_licensed_users": pl.Int64,
+    "sessions": pl.Int64,
+    "total_hours": pl.Float64,
+    "hours_per_active_user": pl.Float64,
+    "hours_per_active_user_null_reason": pl.String,
+    "events": pl.Int64,
+    "late_events": pl.Int64,
+    "is_complete": pl.Boolean,
+    "incomplete_reason": pl.String,
+}
+HOURS_SCHEMA = pl.Schema({"date": pl.Date, "account_id": pl.String, **_MEASURES})
+HOURS_BY_TEAM_SCHEMA = pl.Schema(
+    {"date": pl.Date, "account_id": pl.String, "team": pl.String, **_MEASURES}
+)
+
+_DUCKDB_CLICK_COLUMNS = {
+    "event_id": "VARCHAR",
+    "user_id": "VARCHAR",
+    "account_id": "VARCHAR",
+    "event_ts": "TIMESTAMPTZ",
+    "sent_at": "TIMESTAMPTZ",
+    "page": "VARCHAR",
+    "action": "VARCHAR",
+    "landed_at": "TIMESTAMPTZ",
+    "partition": "BIGINT",
+    "offset": "BIGINT",
+}
+
+
+def _md(df: pl.DataFrame, rows: int = _PREVIEW) -> dg.MetadataValue:
+    df = df.head(rows)
+    if df.height == 0:
+        return dg.MetadataValue.md("(no rows)")
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * df.width]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in df.iter_rows()]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _range(keys: list[str]) -> tuple[dt.date, dt.date]:
+    return dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1])
+
+
+def _range_meta(keys: list[str], rows: int) -> dict[str, object]:
+    meta: dict[str, object] = {
+        "partitions": len(keys),
+        "partition_range": f"{keys[0]}..{keys[-1]}",
+        "rows_written": rows,
+    }
+    if len(keys) == 1:
+        meta["dagster/row_count"] = rows
+    return meta
+
+
+# -- ingestion -------------------------------------------------------------------------------
+@dg.asset(
+    group_name=GROUP,
+    kinds={"kafka", "json"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_malformed_clicks",
+            asset="raw_clicks",
+            description=(
+                "WARN when this ingestion quarantined messages (not JSON, a required field "
+                "missing, a bad timestamp). They are in table `quarantine` (source `clicks`) "
+                "with Kafka partition and offset (or file and line) and the reason."
+            ),
+        )
+    ],
+    description=(
+        "Clicks landed from Kafka topic `clicks` into `landing/clickstream/ingest_date=*/"
+        "batch-*.jsonl` + `_manifest.jsonl` (at-least-once: file and manifest line are durable "
+        "before offsets are committed). With no Kafka configured (embedded default) it registers "
+        "the batches the simulator landed. Scheduled every 15 minutes; the late-data sensor "
+        "turns new manifest lines into runs of exactly the affected days."
+    ),
+)
+def raw_clicks(
+    context: dg.AssetExecutionContext, lake: LakeResource, clicks_kafka: ClicksKafkaResource
+) -> dg.MaterializeResult:
+    report = ingest_clicks(lake.lake, clicks_kafka, log=context.log.info)
+    context.log.info(
+        f"{report.mode}: {report.rows} clicks in {len(report.batches)} batches, "
+        f"{report.quarantined} quarantined"
+    )
+    manifest = ClickLanding(lake.lake.landing).manifest()
+    return dg.MaterializeResult(
+        metadata={
+            "mode": report.mode,
+            "batches_landed": len(report.batches),
+            "rows_landed": report.rows,
+            "messages_quarantined": report.quarantined,
+            "files_registered": report.registered_files,
+            "event_dates": dg.MetadataValue.json(sorted(report.event_dates)),
+            "kafka_offsets": dg.MetadataValue.json(
+                {str(p): list(v) for p, v in sorted(report.offsets.items())}
+            ),
+            "manifest_batches": len(manifest),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="no_malformed_clicks",
+                passed=report.quarantined == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"quarantined": report.quarantined},
+                description=(
+                    f"{report.quarantined} malformed messages quarantined (table quarantine, "
+                    "source clicks)"
+                    if report.quarantined
+                    else "no malformed messages"
+                ),
+            )
+        ],
+    )
+
+
+# -- stg_clicks ------------------------------------------------------------------------------
+def _quarantine_unreadable(lake: Lake, files: list) -> int:
+    """Strict JSON reading failed: find the bad lines of these files and quarantine them."""
+    landing = ClickLanding(lake.landing)
+    total = 0
+    for path in files:
+        _fields, bad = landing.describe_file(path)
+        rel = path.relative_to(lake.landing).as_posix()
+        total += _quarantine(lake, path.name, bad, lambda _m, rel=rel: rel)
+    return total
+
+
+def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict:
+    """Fill temp table ``stg_clicks_range`` for ``keys`` and write the partitions; returns stats."""
+    start, end = _range(keys)
+    files = ClickLanding(lake.landing).files_for_dates(keys)
+    prepare(con, lake)
+    quarantined = 0
+    if files:
+        params = {
+            "files": [str(f) for f in files],
+            "columns": _DUCKDB_CLICK_COLUMNS,
+            "ignore_errors": False,
+            "start": start,
+            "end": end,
+        }
+        try:
+            run_sql(con, "stg_clicks", params)
+        except (duckdb.InvalidInputException, duckdb.ConversionException):
+            quarantined = _quarantine_unreadable(lake, files)
+            run_sql(con, "stg_clicks", {**params, "ignore_errors": True})
+    else:
+        con.register("_empty_stg", STG_CLICKS_SCHEMA.to_frame())
+        con.execute("CREATE OR REPLACE TEMP TABLE stg_clicks_range AS SELECT * FROM _empty_stg")
+    per_day = con.execute(
+        """
+        SELECT CAST(event_date AS VARCHAR) AS date, count(*) AS events,
+               count(*) FILTER (WHERE is_late) AS late_events,
+               CAST(sum(copies - 1) AS BIGINT) AS duplicates_dropped,
+               count(DISTINCT event_id) = count(*) AS unique_ids
+        FROM stg_clicks_range GROUP BY 1 ORDER BY 1
+        """
+    ).pl()
+    write_daily_from_table(
+        con,
+        lake,
+        "stg_clicks",
+        "event_date",
+        keys,
+        STG_CLICKS_SCHEMA,
+        "stg_clicks_range",
+        order_by="event_ts, event_id",
+    )
+    return {"files": len(files), "quarantined": quarantined, "per_day": per_day}
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=partitions.daily,
+    backfill_policy=partitions.daily_backfill,
+    deps=[raw_clicks],
+    kinds={"duckdb", "parquet"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "late_share_within_sla",
+            asset="stg_clicks",
+            description=(
+                "Share of this run's events that landed more than 48 h after they happened "
+                f"(SLA: data within 48 h). WARN above {MAX_LATE_SHARE:.0%}; such events are "
+                "included (the day is re-materialized) and counted as late_events."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            "event_id_unique_per_day",
+            asset="stg_clicks",
+            description="De-duplication worked: every event_id appears once per event date.",
+        ),
+    ],
+    description=(
+        "Landed clicks routed to their UTC event date and de-duplicated exactly by event_id "
+        "(the copy in the lowest batch, Kafka partition, offset wins; DESIGN §3b). Columns: the "
+        "click contract + event_date, batch (landing order), is_late (landed > 48 h after "
+        "event_ts; never true for a duplicate), copies (how many times it landed)."
+    ),
+)
+def stg_clicks(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    keys = list(context.partition_keys)
+    with lake.duckdb() as con:
+        stats = build_stg_clicks(lake.lake, con, keys)
+    per_day: pl.DataFrame = stats["per_day"]
+    events = int(per_day["events"].sum()) if per_day.height else 0
+    late = int(per_day["late_events"].sum()) if per_day.height else 0
+    dups = int(per_day["duplicates_dropped"].sum()) if per_day.height else 0
+    share = late / events if events else 0.0
+    not_unique = per_day.filter(~pl.col("unique_ids"))["date"].to_list() if per_day.height else []
+    return dg.MaterializeResult(
+        metadata={
+            **_range_meta(keys, events),
+            "batch_files_read": stats["files"],
+            "late_events": late,
+            "duplicates_dropped": dups,
+            "lines_quarantined": stats["quarantined"],
+            "by_day": _md(per_day.drop("unique_ids"), rows=40),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="late_share_within_sla",
+                passed=share <= MAX_LATE_SHARE,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"late_events": late, "events": events, "late_share": share},
+                description=f"{late} of {events} events ({share:.2%}) landed > 48 h late",
+            ),
+            dg.AssetCheckResult(
+                check_name="event_id_unique_per_day",
+                passed=not not_unique,
+                metadata={"days_with_repeats": dg.MetadataValue.json(not_unique)},
+            ),
+        ],
+    )
+
+
+# -- user_engagement_daily -------------------------------------------------------------------
+def _directory_glob(lake: Lake) -> str:
+    if not lake.partition_files(DIRECTORY_TABLE):
+        raise dg.Failure(
+            description=(
+                f"{DIRECTORY_TABLE} has no partitions in the lake: materialize staging "
+                "(stg_directory_users) first; licensed users come from the directory."
+            )
+        )
+    return lake.glob(DIRECTORY_TABLE)
+
+
+def _licensed_users(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str]) -> None:
+    start, end = _range(keys)
+    run_sql(
+        con,
+        "licensed_users",
+        {"directory_glob": _directory_glob(lake), "start": start, "end": end},
+    )
+
+
+def _view_of(con: duckdb.DuckDBPyConnection, view: str, files: list[str], empty: pl.Schema) -> None:
+    """A temp view over lake files, or over an empty frame of the schema when there are none."""
+    if files:
+        # a view cannot hold prepared parameters: the file list is inlined as quoted literals
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{listing}], "
+            "hive_partitioning = false, union_by_name = true)"
+        )
+    else:
+        con.register(f"_{view}_empty", empty.to_frame())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM _{view}_empty")
+
+
+def build_user_engagement_daily(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]) -> int:
+    """Fill temp table ``user_days`` for ``keys`` and write the partitions; returns row count."""
+    start, end = _range(keys)
+    prepare(con, lake)
+    _licensed_users(con, lake, keys)
+    _view_of(con, "clicks_in", lake.partition_files("stg_clicks", keys), STG_CLICKS_SCHEMA)
+    run_sql(con, "user_engagement_daily", {"start": start, "end": end})
+    write_daily_from_table(
+        con,
+        lake,
+        "user_engagement_daily",
+        "date",
+        keys,
+        USER_DAILY_SCHEMA,
+        "user_days",
+        order_by="account_id, user_id",
+    )
+    return con.execute("SELECT count(*) FROM user_days").fetchone()[0]
+
+
+_DIRECTORY_DEP = dg.AssetDep(DIRECTORY_TABLE, partition_mapping=dg.AllPartitionMapping())
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=partitions.daily,
+    backfill_policy=partitions.daily_backfill,
+    deps=[stg_clicks, _DIRECTORY_DEP],
+    kinds={"duckdb", "parquet"},
+    description=(
+        "One row per user and UTC day with at least one click: account_id and team (from the "
+        "directory), licensed (licensed on that day), sessions, hours, events, late_events. "
+        "Sessions split at UTC midnight and after > 30 min without an event; a session lasts "
+        "last − first event (one event = 0 h). The base of DAU/MAU (licensed = true rows)."
+    ),
+)
+def user_engagement_daily(
+    context: dg.AssetExecutionContext, lake: LakeResource
+) -> dg.MaterializeResult:
+    keys = list(context.partition_keys)
+    with lake.duckdb() as con:
+        rows = build_user_engagement_daily(lake.lake, con, keys)
+        preview = con.execute("SELECT * FROM user_days LIMIT 5").pl()
+    return dg.MaterializeResult(metadata={**_range_meta(keys, rows), "preview": _md(preview)})
+
+
+# -- completeness (Kafka outage detection) ---------------------------------------------------
+def build_completeness(
+    lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str], config: OutageConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    start, end = _range(keys)
+    history_start = start - dt.timedelta(days=7 * config.baseline_weeks)
+    present = [
+        k
+        for k in lake.partition_keys("stg_clicks")
+        if history_start <= dt.date.fromisoformat(k) <= end
+    ]
+    files = lake.partition_files("stg_clicks", present)
+    if files:
+        hourly = run_sql(
+            con,
+            "hourly_volume",
+            {"present_days": present, "click_files": files},
+        ).pl()
+        hourly = hourly.with_columns(pl.col("hour").cast(pl.Int32), pl.col("events").cast(pl.Int64))
+    else:
+        hourly = pl.DataFrame(schema={"date": pl.Date, "hour": pl.Int32, "events": pl.Int64})
+    days = [dt.date.fromisoformat(k) for k in keys]
+    verdict, detail = judge_days(hourly, days, config.now(), config)
+    lake.write_partitions("engagement_completeness", "date", keys, verdict)
+    return verdict, detail
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=partitions.daily,
+    backfill_policy=partitions.daily_backfill,
+    deps=[
+        dg.AssetDep(
+            stg_clicks,
+            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-7 * BASELINE_WEEKS),
+        )
+    ],
+    kinds={"duckdb", "parquet"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_kafka_outage",
+            asset="engagement_completeness",
+            description=(
+                "Fails when an hour's click volume (older than 48 h, baseline ≥ the minimum) is "
+                "far below the median of the same weekday and hour over the previous 4 weeks: "
+                "clicks were lost in Kafka, so the day's engagement is flagged incomplete, "
+                "never reported as real disengagement."
+            ),
+        )
+    ],
+    description=(
+        "Per UTC day: is_complete, reason, expected_events (weekday/hour baseline), "
+        "observed_events, judged_hours, outage_hours, missing_events_estimate. A day is "
+        "incomplete when a Kafka outage is suspected or while its last hours are younger than "
+        "the 48 h SLA (provisional)."
+    ),
+)
+def engagement_completeness(
+    context: dg.AssetExecutionContext, lake: LakeResource, config: OutageConfig
+) -> dg.MaterializeResult:
+    keys = list(context.partition_keys)
+    with lake.duckdb() as con:
+        verdict, _detail = build_completeness(lake.lake, con, keys, config)
+    outage_days = verdict.filter(pl.col("outage_hours").is_not_null())
+    return dg.MaterializeResult(
+        metadata={
+            **_range_meta(keys, verdict.height),
+            "incomplete_days": int((~verdict["is_complete"]).sum()),
+            "outage_days": dg.MetadataValue.json([str(d) for d in outage_days["date"].to_list()]),
+            "preview": _md(verdict.filter(~pl.col("is_complete")), rows=20),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="no_kafka_outage",
+                passed=outage_days.height == 0,
+                metadata={
+                    "outage_days": dg.MetadataValue.md(
+                        _md(outage_days.select("date", "outage_hours", "reason"), rows=20).value
+                    )
+                },
+                description=(
+                    f"suspected Kafka outage on {outage_days.height} day(s): "
+                    + ", ".join(str(d) for d in outage_days["date"].to_list()[:10])
+                    if outage_days.height
+                    else "no hour far below its weekday/hour baseline"
+                ),
+            )
+        ],
+    )
+
+
+# -- engagement_hours and the team breakdown -------------------------------------------------
+def build_hours(
+    lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str], by_team: bool
+) -> pl.DataFrame:
+    """Per account (and team) and day; small (accounts x days), so it is finished in polars."""
+    start, end = _range(keys)
+    prepare(con, lake)
+    _licensed_users(con, lake, keys)
+    _view_of(
+        con, "user_days_in", lake.partition_files("user_engagement_daily", keys), USER_DAILY_SCHEMA
+    )
+    key_cols = ["date", "account_id", "team"] if by_team else ["date", "account_id"]
+
+    def join(alias: str) -> str:
+        return " AND ".join(f"k.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in key_cols)
+
+    frame = run_sql(
+        con,
+        "engagement_hours",
+        {"start": start, "end": end},
+        keys=", ".join(key_cols[1:]),
+        join_a=join("a"),
+        join_l=join("l"),
+    ).pl()
+    completeness = lake.read("engagement_completeness", keys)
+    if completeness.height:
+        completeness = completeness.select(
+            "date", "is_complete", pl.col("reason").alias("incomplete_reason")
+        )
+    else:
+        completeness = pl.DataFrame(
+            schema={"date": pl.Date, "is_complete": pl.Boolean, "incomplete_reason": pl.String}
+        )
+    frame = (
+        frame.with_columns(pl.col("date").cast(pl.Date))
+        .join(completeness, on="date", how="left")
+        .with_columns(
+            # no completeness verdict for the day = not known to be complete
+            pl.when(pl.col("is_complete").is_null())
+            .then(pl.lit("engagement_completeness not materialized for this day"))
+            .otherwise(pl.col("incomplete_reason"))
+            .alias("incomplete_reason"),
+            pl.col("is_complete").fill_null(False),
+            pl.when(pl.col("active_users") > 0)
+            .then(pl.col("total_hours") / pl.col("active_users"))
+            .alias("hours_per_active_user"),
+            pl.when(pl.col("active_users") > 0)
+            .then(pl.lit(None, pl.String))
+            .otherwise(pl.lit("no_active_users"))
+            .alias("hours_per_active_user_null_reason"),
+        )
+    )
+    schema = HOURS_BY_TEAM_SCHEMA if by_team else HOURS_SCHEMA
+    return conform(frame, schema).sort(key_cols, nulls_last=True)
+
+
+_HOURS_DEPS = [user_engagement_daily, engagement_completeness, _DIRECTORY_DEP]
+_HOURS_CHECK = (
+    "WARN when a day of this run is not complete (suspected Kafka outage, or provisional "
+    "within the 48 h SLA window): its numbers undercount and carry is_complete = false."
+)
+
+
+def _hours_result(frame: pl.DataFrame, keys: list[str], check: str) -> dg.MaterializeResult:
+    incomplete = (
+        frame.filter(~pl.col("is_complete"))
+        .select("date", "incomplete_reason")
+        .unique()
+        .sort("date")
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **_range_meta(keys, frame.height),
+            "accounts": frame["account_id"].n_unique() if frame.height else 0,
+            "late_events": int(frame["late_events"].sum()) if frame.height else 0,
+            "incomplete_days": dg.MetadataValue.json([str(d) for d in incomplete["date"]]),
+            "preview": _md(frame),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=check,
+                passed=incomplete.height == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"incomplete": dg.MetadataValue.md(_md(incomplete, rows=20).value)},
+            )
+        ],
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=partitions.daily,
+    backfill_policy=partitions.daily_backfill,
+    deps=_HOURS_DEPS,
+    kinds={"duckdb", "parquet"},
+    check_specs=[
+        dg.AssetCheckSpec("days_complete", asset="engagement_hours", description=_HOURS_CHECK)
+    ],
+    description=(
+        "Per account and UTC day: licensed_users, active_users (users with ≥ 1 click), "
+        "active_licensed_users, sessions, total_hours, hours_per_active_user (+ null reason), "
+        "events, late_events (included, landed > 48 h late), is_complete / incomplete_reason "
+        "(Kafka outage suspected or provisional). Definitions: docs/engagement.md."
+    ),
+)
+def engagement_hours(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    keys = list(context.partition_keys)
+    with lake.duckdb() as con:
+        frame = build_hours(lake.lake, con, keys, by_team=False)
+    lake.lake.write_partitions("engagement_hours", "date", keys, frame)
+    return _hours_result(frame, keys, "days_complete")
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=partitions.daily,
+    backfill_policy=partitions.daily_backfill,
+    deps=_HOURS_DEPS,
+    kinds={"duckdb", "parquet"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "days_complete", asset="engagement_hours_by_team", description=_HOURS_CHECK
+        )
+    ],
+    description=(
+        "engagement_hours broken down by the customer's team (directory `team`; null for users "
+        "unknown to the directory). Same measures and definitions; the rows of one account and "
+        "day add up to its engagement_hours row (active users: each user has one team)."
+    ),
+)
+def engagement_hours_by_team(
+    context: dg.AssetExecutionContext, lake: LakeResource
+) -> dg.MaterializeResult:
+    keys = list(context.partition_keys)
+    with lake.duckdb() as con:
+        frame = build_hours(lake.lake, con, keys, by_team=True)
+    lake.lake.write_partitions("engagement_hours_by_team", "date", keys, frame)
+    return _hours_result(frame, keys, "days_complete")
+
+
+DAILY_ASSETS = [
+    stg_clicks,
+    user_engagement_daily,
+    engagement_completeness,
+    engagement_hours,
+    engagement_hours_by_team,
+]
+ASSETS = [raw_clicks, *DAILY_ASSETS]
+QUARANTINE_SOURCE_NAME = QUARANTINE_SOURCE

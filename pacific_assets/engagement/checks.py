@@ -1,0 +1,76 @@
+"""SLA checks of the engagement pipeline (runbook: data within 48 h of event time).
+
+The 48 h time-window freshness policy itself is attached centrally, by group, in
+``operations/policies.py``; it only says *some* partition materialized recently. This check looks
+at the data: the newest event timestamp in ``stg_clicks`` must be within 48 h of now. "Now" comes
+from an injectable clock so tests can move it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.lake import Lake
+
+SLA = dt.timedelta(hours=48)
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def newest_event_ts(lake: Lake, con) -> dt.datetime | None:
+    files = lake.partition_files("stg_clicks")
+    if not files:
+        return None
+    return con.execute(
+        "SELECT max(event_ts) FROM read_parquet($files, hive_partitioning = false, "
+        "union_by_name = true)",
+        {"files": files},
+    ).fetchone()[0]
+
+
+def freshness_result(newest: dt.datetime | None, now: dt.datetime) -> dg.AssetCheckResult:
+    if newest is None:
+        return dg.AssetCheckResult(
+            passed=False, description="no click has been staged yet", metadata={"now": str(now)}
+        )
+    age = now - newest
+    return dg.AssetCheckResult(
+        passed=age <= SLA,
+        metadata={
+            "newest_event_ts": str(newest),
+            "now": str(now),
+            "age_hours": round(age.total_seconds() / 3600, 2),
+        },
+        description=(
+            f"newest event {newest:%Y-%m-%d %H:%M} UTC is {age.total_seconds() / 3600:.1f} h old "
+            f"({'within' if age <= SLA else 'OUTSIDE'} the 48 h SLA)"
+        ),
+    )
+
+
+def build_newest_event_check(clock: Clock = system_clock) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset="stg_clicks",
+        name="newest_event_within_48h",
+        description=(
+            "SLA: the newest event timestamp in stg_clicks is within 48 h of now. Fails when "
+            "clicks stopped arriving (Kafka down, ingestion stopped): page the data-engineering "
+            "owner of the week, who asks the SWE contact whether the frontend still sends."
+        ),
+    )
+    def newest_event_within_48h(lake: LakeResource) -> dg.AssetCheckResult:
+        with lake.duckdb() as con:
+            newest = newest_event_ts(lake.lake, con)
+        return freshness_result(newest, clock())
+
+    return newest_event_within_48h
+
+
+newest_event_within_48h = build_newest_event_check()

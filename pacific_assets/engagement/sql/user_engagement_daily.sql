@@ -1,0 +1,67 @@
+-- user_engagement_daily for [$start, $end]: one row per user and day with at least one event.
+-- Sessions (DESIGN §3b): split at UTC midnight (each day stands alone), a new session starts after
+-- more than 30 minutes without an event, and a session lasts last - first event (one event = 0).
+-- Durations are summed in integer microseconds, so hours are exact and order-independent.
+-- Reads view clicks_in (stg_clicks of the range) and licensed_users.sql's tables.
+CREATE OR REPLACE TEMP TABLE user_days AS
+WITH clicks AS (
+    SELECT event_date, user_id, account_id, event_id, event_ts, is_late
+    FROM clicks_in
+    WHERE event_date BETWEEN $start AND $end
+),
+gaps AS (
+    SELECT
+        *,
+        event_ts - lag(event_ts) OVER (
+            PARTITION BY event_date, user_id ORDER BY event_ts, event_id
+        ) AS gap
+    FROM clicks
+),
+numbered AS (
+    SELECT
+        *,
+        sum(CASE WHEN gap IS NULL OR gap > INTERVAL 30 MINUTE THEN 1 ELSE 0 END) OVER (
+            PARTITION BY event_date, user_id ORDER BY event_ts, event_id
+            ROWS UNBOUNDED PRECEDING
+        ) AS session_no
+    FROM gaps
+),
+sessions AS (
+    SELECT
+        event_date,
+        user_id,
+        session_no,
+        min(account_id) AS click_account_id,
+        epoch_us(max(event_ts)) - epoch_us(min(event_ts)) AS session_us,
+        count(*) AS events,
+        count(*) FILTER (WHERE is_late) AS late_events
+    FROM numbered
+    GROUP BY event_date, user_id, session_no
+),
+activity AS (
+    SELECT
+        event_date AS date,
+        user_id,
+        min(click_account_id) AS click_account_id,
+        count(*) AS sessions,
+        sum(session_us) AS active_us,
+        sum(events) AS events,
+        sum(late_events) AS late_events
+    FROM sessions
+    GROUP BY event_date, user_id
+)
+SELECT
+    a.date,
+    a.user_id,
+    -- the directory says which account and team a user belongs to; a user unknown to the
+    -- directory keeps the account its clicks carry and has no team
+    coalesce(u.account_id, a.click_account_id) AS account_id,
+    u.team,
+    l.user_id IS NOT NULL AS licensed,
+    CAST(a.sessions AS BIGINT) AS sessions,
+    CAST(a.active_us AS DOUBLE) / 3600e6 AS hours,
+    CAST(a.events AS BIGINT) AS events,
+    CAST(a.late_events AS BIGINT) AS late_events
+FROM activity AS a
+LEFT JOIN directory_current AS u USING (user_id)
+LEFT JOIN licensed_user_days AS l USING (date, user_id)
