@@ -43,3 +43,18 @@ def spark() -> Iterator[object]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def sim_data(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """The small fixed-date "test" company simulated once (~2 s): landing/ + truth/.
+
+    Shared by every test session-wide: treat it as read-only (write lake tables to your own
+    ``lake`` fixture, or copy). Truth: ``sim_data.truth / "<table>.parquet"`` and
+    ``fault_manifest.json``; see docs/simulator.md.
+    """
+    from pacific_assets.simulate import simulate
+
+    root = tmp_path_factory.mktemp("sim_data") / "data"
+    simulate(root, profile="test", seed=7)
+    return Lake(root)

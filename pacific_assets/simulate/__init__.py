@@ -1,0 +1,12 @@
+"""Source simulator: a realistic B2B SaaS company written to the landing zone, plus ground truth.
+
+``simulate(data_root, profile="test", seed=7, **overrides)`` writes ``<data_root>/landing`` per
+``pacific_assets.contracts`` and ``<data_root>/truth`` (TRUTH_TABLES + ``fault_manifest.json``).
+CLI: ``python -m pacific_assets.simulate --profile {test,demo,bench} --out <data_root>``.
+See docs/simulator.md for every definition.
+"""
+
+from pacific_assets.simulate.config import PROFILES, FaultCounts, SimConfig, make_config
+from pacific_assets.simulate.run import SimSummary, simulate
+
+__all__ = ["PROFILES", "FaultCounts", "SimConfig", "SimSummary", "make_config", "simulate"]

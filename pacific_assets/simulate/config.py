@@ -1,0 +1,154 @@
+"""Simulator knobs and the named profiles (test, demo, bench).
+
+Every knob has a default; a profile is a small set of overrides. ``end`` is exclusive: the
+simulator produces every day in ``[start, end)``. The "test" profile is fixed-date (independent of
+today) so test expectations never drift; "demo" runs up to yesterday (UTC).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FaultCounts:
+    """Exact number of each injected fault (DESIGN §4). Zero turns a fault off."""
+
+    late_clicks: int = 40  # landed > 48 h after event_ts (hours to weeks late)
+    delayed_clicks: int = 20  # landed in a later batch but within 48 h (not "late" by §3b)
+    duplicate_clicks: int = 30  # same event_id re-sent in a later batch
+    outage_hours: float = 6.0  # Kafka outage window length (0 = no outage)
+    skipped_renewal_opened: int = 2  # renewal_opened missing before renewed/churned
+    skipped_subscribed: int = 2  # subscribed missing before its next event
+    late_crm_events: int = 3  # recorded_at weeks after effective_at
+    missing_invoices: int = 2  # an account-month with a subscription and no invoice
+    filing_mismatch_months: int = 1  # filed values differ from the true books
+    #: malformed rows per (source, kind); extra rows with their own keys, valid data untouched
+    malformed: tuple[tuple[str, str, int], ...] = (
+        ("invoice_lines", "bad_number", 2),
+        ("invoice_lines", "bad_timestamp", 1),
+        ("ops_expenses", "bad_number", 1),
+        ("accounts", "missing_required", 1),
+        ("directory_users", "bad_timestamp", 1),
+        ("account_events", "broken_json", 1),
+        ("experiment_assignments", "missing_required", 1),
+        ("clicks", "broken_json", 2),
+    )
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Scale and shape of the simulated company."""
+
+    profile: str = "test"
+    seed: int = 7
+    start: dt.date = dt.date(2025, 9, 1)
+    #: exclusive end; None = profile default
+    end: dt.date | None = None
+    #: accounts in total: the ones that existed before ``start`` plus the ones created in range
+    accounts: int = 30
+    #: share of ``accounts`` that already existed (with CRM/billing history) before ``start``
+    preexisting_share: float = 0.5
+    #: mean directory users per account (licensed + unlicensed); seats follow it
+    users_per_account: float = 6.0
+    #: mean click events per live user per day (inactive days included)
+    events_per_user_day: float = 3.0
+    #: multiplies events_per_user_day (the x10 benchmark)
+    clicks_multiplier: float = 1.0
+    #: ingest batches per day (clicks land in slots of 24 / batches_per_day hours)
+    batches_per_day: int = 4
+    kafka_partitions: int = 8
+    schema_drift: bool = False
+    faults: FaultCounts = field(default_factory=FaultCounts)
+    #: write the user-level engagement truth table (big at bench scale)
+    user_level_truth: bool = True
+
+    @property
+    def days(self) -> int:
+        assert self.end is not None
+        return (self.end - self.start).days
+
+
+def _yesterday_exclusive_end() -> dt.date:
+    """Demo data runs up to yesterday (UTC) inclusive, so the exclusive end is today (UTC)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+PROFILES: dict[str, dict] = {
+    # tiny, fixed dates, fast: the sim_data fixture of the test suite
+    "test": dict(
+        accounts=30,
+        preexisting_share=0.5,
+        users_per_account=6,
+        events_per_user_day=3.0,
+        end=dt.date(2025, 12, 10),
+    ),
+    # a few hundred accounts up to yesterday
+    "demo": dict(
+        accounts=300,
+        preexisting_share=0.4,
+        users_per_account=6,
+        events_per_user_day=2.5,
+        end=None,
+        faults=FaultCounts(
+            late_clicks=300,
+            delayed_clicks=150,
+            duplicate_clicks=400,
+            skipped_renewal_opened=6,
+            skipped_subscribed=5,
+            late_crm_events=10,
+            missing_invoices=4,
+        ),
+    ),
+    # 20k accounts, ~1M users, ~30M clicks over 30 days
+    "bench": dict(
+        accounts=20_000,
+        preexisting_share=0.9,
+        users_per_account=50,
+        events_per_user_day=1.0,
+        end=dt.date(2025, 10, 1),
+        user_level_truth=False,
+        faults=FaultCounts(
+            late_clicks=10_000,
+            delayed_clicks=5_000,
+            duplicate_clicks=20_000,
+            skipped_renewal_opened=40,
+            skipped_subscribed=40,
+            late_crm_events=100,
+            missing_invoices=30,
+        ),
+    ),
+}
+
+
+def make_config(profile: str = "test", **overrides) -> SimConfig:
+    """Profile defaults, then overrides; ``days`` is accepted as a shortcut for ``end``."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    values = {**PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None}}
+    values["profile"] = profile
+    start = values.get("start", SimConfig.start)
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start)
+    values["start"] = start
+    days = values.pop("days", None)
+    if days is not None:
+        values["end"] = start + dt.timedelta(days=int(days))
+    end = values.get("end")
+    if isinstance(end, str):
+        end = dt.date.fromisoformat(end)
+    if end is None:
+        end = _yesterday_exclusive_end()
+    values["end"] = end
+    if isinstance(values.get("faults"), dict):
+        values["faults"] = dataclasses.replace(FaultCounts(), **values["faults"])
+    known = {f.name for f in dataclasses.fields(SimConfig)}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown simulator option(s): {', '.join(sorted(unknown))}")
+    cfg = SimConfig(**values)
+    if cfg.days < 7:
+        raise ValueError(f"simulate at least 7 days (start {cfg.start}, end {cfg.end})")
+    return cfg
