@@ -1,0 +1,85 @@
+"""The month's expense lines: opex, capex amortization and salaries by team, in one table.
+
+One long table (rather than three sums) so that every figure in ``unit_profit`` and every
+category the reconciliation lists for the accountant can be traced to its expense rows.
+"""
+
+import dagster as dg
+import polars as pl
+
+from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.profit import lakeio
+from pacific_assets.profit.settings import DEFAULT_CAPEX_LIFE_MONTHS, ProfitSettings
+from pacific_assets.resources import LakeResource
+
+GROUP = "profit"
+
+PROFIT_EXPENSES_SCHEMA = pl.Schema(
+    {
+        "month_start": pl.Date,
+        "expense_type": pl.String,  # opex | capex_amortization | salaries
+        "category": pl.String,  # ops category, or the team for salaries
+        "account_id": pl.String,  # set = a direct cost of that account; null = shared
+        "expense_id": pl.String,
+        "vendor": pl.String,
+        "amount_usd": pl.Float64,  # what this month carries
+        "incurred_month": pl.Date,  # the purchase month for capex
+        "original_amount_usd": pl.Float64,  # the purchase price for capex
+        "amortization_months": pl.Int64,
+        "headcount": pl.Int64,
+    }
+)
+
+#: Capex bought up to (life - 1) months before a month is still being amortized in it.
+CAPEX_LOOKBACK = dg.TimeWindowPartitionMapping(start_offset=-(DEFAULT_CAPEX_LIFE_MONTHS - 1))
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=monthly,
+    backfill_policy=single_run_backfill,
+    deps=[
+        dg.AssetDep("stg_ops_expenses", partition_mapping=CAPEX_LOOKBACK),
+        dg.AssetDep("stg_salaries", partition_mapping=dg.TimeWindowPartitionMapping()),
+    ],
+    description="**Expense lines per month.** `opex`: non-capex ops spend, expensed in its month. "
+    "`capex_amortization`: each capex purchase spread straight line over "
+    "`capex_life_months` (default 36) months starting with its purchase month "
+    "(amount ÷ life per month). `salaries`: the month's salary cost per team (HR exports team "
+    "aggregates only). `account_id` set = a direct cost of that account; null = a shared cost. "
+    "The accounting month is the row's `month` column; a row exported twice counts once.",
+)
+def profit_expenses(
+    context: dg.AssetExecutionContext, lake: LakeResource, profit_settings: ProfitSettings
+) -> dg.MaterializeResult:
+    settings = profit_settings.validated()
+    store = lake.lake
+    window = context.partition_time_window
+    months = lakeio.month_starts(window.start.date(), window.end.date())
+    with lake.duckdb() as con:
+        # Small monthly tables: read them whole and select by the accounting month in SQL.
+        for table in ("stg_ops_expenses", "stg_salaries"):
+            lakeio.register(con, store, table, lakeio.UPSTREAM_SCHEMAS[table])
+        lakeio.register_frame(con, "profit_months", lakeio.months_frame(months))
+        df = lakeio.conform(
+            lakeio.query(con, "profit_expenses", capex_life_months=settings.capex_life_months),
+            PROFIT_EXPENSES_SCHEMA,
+        )
+    lakeio.assert_finite("profit_expenses", df)
+    keys = context.partition_keys
+    store.write_partitions("profit_expenses", "month_start", keys, df)
+    by_type = (
+        df.group_by("month_start", "expense_type")
+        .agg(pl.col("amount_usd").sum())
+        .pivot("expense_type", index="month_start", values="amount_usd")
+        .sort("month_start")
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": df.height,
+            "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} months)",
+            "capex_life_months": settings.capex_life_months,
+            "totals_by_type": dg.MetadataValue.md(lakeio.md_table(by_type)),
+            "preview": dg.MetadataValue.md(lakeio.md_table(df)),
+        }
+    )

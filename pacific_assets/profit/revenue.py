@@ -1,0 +1,213 @@
+"""Revenue facts: the current state of the books, recognized revenue and cash, per account per day.
+
+``invoice_lines_current`` is unpartitioned on purpose: billing is a change feed, so any export
+(yesterday's or last year's) can change any line — an annual prepaid line issued eleven months
+ago still earns revenue today, and a void or refund that lands next month changes this month.
+"The latest state of every line" is therefore one table built from *all* export dates
+(``AllPartitionMapping``), and every daily partition of the facts below is derived from it.
+"""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from pacific_assets.partitions import daily, single_run_backfill
+from pacific_assets.profit import lakeio
+from pacific_assets.resources import LakeResource
+
+GROUP = "profit"
+
+INVOICE_LINES_CURRENT_SCHEMA = pl.Schema(
+    {
+        "invoice_id": pl.String,
+        "line_id": pl.String,
+        "account_id": pl.String,
+        "issued_at": pl.Datetime("us", "UTC"),
+        "paid_at": pl.Datetime("us", "UTC"),
+        "service_start": pl.Date,
+        "service_end": pl.Date,
+        "product": pl.String,
+        "quantity": pl.Int64,
+        "unit_price_usd": pl.Float64,
+        "amount_usd": pl.Float64,
+        "status": pl.String,
+        "service_days": pl.Int64,
+        "daily_rate_usd": pl.Float64,
+        "is_recognized": pl.Boolean,
+        "first_export_date": pl.Date,
+        "last_export_date": pl.Date,
+        "versions": pl.Int64,
+        "_source_file": pl.String,
+        "_row_number": pl.Int64,
+    }
+)
+RECOGNIZED_REVENUE_DAILY_SCHEMA = pl.Schema(
+    {
+        "date": pl.Date,
+        "account_id": pl.String,
+        "recognized_revenue_usd": pl.Float64,
+        "invoice_lines": pl.Int64,
+        "refund_lines": pl.Int64,
+    }
+)
+CASH_COLLECTED_DAILY_SCHEMA = pl.Schema(
+    {
+        "date": pl.Date,
+        "account_id": pl.String,
+        "cash_collected_usd": pl.Float64,
+        "refunded_usd": pl.Float64,
+        "payments": pl.Int64,
+    }
+)
+
+
+@dg.asset(
+    group_name=GROUP,
+    deps=[dg.AssetDep("stg_invoice_lines", partition_mapping=dg.AllPartitionMapping())],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "service_periods_valid",
+            asset="invoice_lines_current",
+            description="Every non-void invoice line has a non-empty half-open service period "
+            "[service_start, service_end). A line that fails cannot be spread over days and is "
+            "left out of recognized revenue, so it is listed here for billing to correct.",
+        )
+    ],
+    description="The current state of every invoice line: the latest row per `line_id` over all "
+    "billing exports (by export date, then file, then row). Adds `service_days`, "
+    "`daily_rate_usd` = amount ÷ days of the half-open service period, and `is_recognized` "
+    "(false for void lines). Unpartitioned because any export can change any line.",
+)
+def invoice_lines_current(
+    context: dg.AssetExecutionContext, lake: LakeResource
+) -> dg.MaterializeResult:
+    store = lake.lake
+    with lake.duckdb() as con:
+        files = lakeio.register(
+            con, store, "stg_invoice_lines", lakeio.UPSTREAM_SCHEMAS["stg_invoice_lines"]
+        )
+        lines = lakeio.conform(
+            lakeio.query(con, "invoice_lines_current"), INVOICE_LINES_CURRENT_SCHEMA
+        )
+    lakeio.assert_finite("invoice_lines_current", lines)
+    store.write_table("invoice_lines_current", lines)
+
+    bad = lines.filter((pl.col("status") != "void") & ~pl.col("is_recognized"))
+    check = dg.AssetCheckResult(
+        check_name="service_periods_valid",
+        passed=bad.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "every non-void line has a valid service period"
+            if bad.is_empty()
+            else f"{bad.height} line(s) with service_end <= service_start are not recognized: "
+            + ", ".join(bad["line_id"].head(20).to_list())
+        ),
+        metadata={
+            "invalid_lines": bad.height,
+            "preview": dg.MetadataValue.md(
+                lakeio.md_table(
+                    bad.select(
+                        "line_id", "account_id", "service_start", "service_end", "amount_usd"
+                    )
+                )
+            ),
+        },
+    )
+    counts = dict(lines.group_by("status").len().iter_rows())
+    context.log.info(f"invoice_lines_current: {lines.height} lines from {files} export files")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": lines.height,
+            "export_files": files,
+            "lines_by_status": dg.MetadataValue.json({k: int(v) for k, v in counts.items()}),
+            "lines_with_several_versions": int((lines["versions"] > 1).sum()),
+            "preview": dg.MetadataValue.md(
+                lakeio.md_table(lines.drop("_source_file", "_row_number"))
+            ),
+        },
+        check_results=[check],
+    )
+
+
+def _window_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    window = context.partition_time_window
+    return window.start.date(), window.end.date()
+
+
+def _require_current_lines(store) -> None:
+    if not store.partition_files("invoice_lines_current"):
+        raise RuntimeError(
+            "invoice_lines_current has not been materialized: materialize it (it is part of "
+            "profit_daily_facts_job) before the daily revenue facts"
+        )
+
+
+def _write_daily(
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    table: str,
+    schema: pl.Schema,
+    value_col: str,
+) -> dg.MaterializeResult:
+    """Shared body of the two daily facts: one DuckDB pass over the run's whole day range."""
+    store = lake.lake
+    _require_current_lines(store)
+    start, end = _window_dates(context)
+    with lake.duckdb() as con:
+        lakeio.register(con, store, "invoice_lines_current", INVOICE_LINES_CURRENT_SCHEMA)
+        df = lakeio.conform(lakeio.query(con, table, start=start, end=end), schema)
+    lakeio.assert_finite(table, df)
+    keys = context.partition_keys
+    store.write_partitions(table, "date", keys, df)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": df.height,
+            "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} days)",
+            f"total_{value_col}": float(df[value_col].sum()) if df.height else 0.0,
+            "accounts": df["account_id"].n_unique(),
+            "preview": dg.MetadataValue.md(lakeio.md_table(df)),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=daily,
+    backfill_policy=single_run_backfill,
+    deps=["invoice_lines_current"],
+    description="**Recognized revenue per account per day** (accrual, DESIGN §3b): the sum over "
+    "the account's recognized invoice lines whose half-open service period "
+    "[service_start, service_end) contains the day, of amount ÷ days in the period. Refund lines "
+    "(negative, over the original line's remaining days) reduce those days; void lines are "
+    "ignored; each line counts in its latest state. One row per (date, account_id) that some "
+    "line covers.",
+)
+def recognized_revenue_daily(
+    context: dg.AssetExecutionContext, lake: LakeResource
+) -> dg.MaterializeResult:
+    return _write_daily(
+        context,
+        lake,
+        "recognized_revenue_daily",
+        RECOGNIZED_REVENUE_DAILY_SCHEMA,
+        "recognized_revenue_usd",
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=daily,
+    backfill_policy=single_run_backfill,
+    deps=["invoice_lines_current"],
+    description="**Cash collected per account per day**: the amount of paid lines on the UTC day "
+    "of `paid_at`, minus refunds on the day the money went back (`refunded_usd` shows them). "
+    "Open lines have not been paid; void lines are ignored.",
+)
+def cash_collected_daily(
+    context: dg.AssetExecutionContext, lake: LakeResource
+) -> dg.MaterializeResult:
+    return _write_daily(
+        context, lake, "cash_collected_daily", CASH_COLLECTED_DAILY_SCHEMA, "cash_collected_usd"
+    )

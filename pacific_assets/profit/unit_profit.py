@@ -1,0 +1,258 @@
+"""``unit_profit``: the month's books and what they mean per subscriber, per seat, per account.
+
+Every figure is built from the daily facts and the month's expense lines. The arithmetic is done
+per month in plain Python on purpose: a dozen rows, and each null has a reason a reader can follow
+line by line (DESIGN §4: never NaN or inf, explicit null plus ``<name>_null_reason``).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import dagster as dg
+import polars as pl
+
+from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.profit import lakeio
+from pacific_assets.profit.month_inputs import MonthInputs, open_month_inputs
+from pacific_assets.resources import LakeResource
+
+GROUP = "profit"
+
+UNIT_PROFIT_SCHEMA = pl.Schema(
+    {
+        "month_start": pl.Date,
+        "cash_collected_usd": pl.Float64,
+        "recognized_revenue_usd": pl.Float64,
+        "opex_usd": pl.Float64,
+        "opex_usd_null_reason": pl.String,
+        "capex_amortization_usd": pl.Float64,
+        "capex_amortization_usd_null_reason": pl.String,
+        "salaries_usd": pl.Float64,
+        "salaries_usd_null_reason": pl.String,
+        "total_expenses_usd": pl.Float64,
+        "total_expenses_usd_null_reason": pl.String,
+        "profit_usd": pl.Float64,
+        "profit_usd_null_reason": pl.String,
+        "direct_cost_usd": pl.Float64,
+        "direct_cost_usd_null_reason": pl.String,
+        "shared_cost_usd": pl.Float64,
+        "shared_cost_usd_null_reason": pl.String,
+        "paying_subscribers": pl.Int64,
+        "paying_subscribers_null_reason": pl.String,
+        "licensed_seats": pl.Int64,
+        "licensed_seats_null_reason": pl.String,
+        "profit_per_subscriber_usd": pl.Float64,
+        "profit_per_subscriber_usd_null_reason": pl.String,
+        "profit_per_seat_usd": pl.Float64,
+        "profit_per_seat_usd_null_reason": pl.String,
+        "direct_cost_per_account_usd": pl.Float64,
+        "direct_cost_per_account_usd_null_reason": pl.String,
+        "fully_loaded_cost_per_account_usd": pl.Float64,
+        "fully_loaded_cost_per_account_usd_null_reason": pl.String,
+        "gross_margin": pl.Float64,
+        "gross_margin_null_reason": pl.String,
+        "accounts_without_invoice": pl.Int64,
+        "uninvoiced_paying_days": pl.Int64,
+        "is_complete": pl.Boolean,
+        "incomplete_reason": pl.String,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A number, or null with the reason it is null."""
+
+    value: float | None
+    reason: str | None = None
+
+    @staticmethod
+    def null(reason: str) -> "Value":
+        return Value(None, reason)
+
+
+def _sum(*parts: Value) -> Value:
+    reasons = [p.reason for p in parts if p.value is None]
+    if reasons:
+        return Value.null("; ".join(dict.fromkeys(r for r in reasons if r)))
+    return Value(sum(p.value for p in parts))  # type: ignore[misc]
+
+
+def _minus(a: Value, b: Value) -> Value:
+    if a.value is None or b.value is None:
+        return Value.null("; ".join(r for r in (a.reason, b.reason) if r))
+    return Value(a.value - b.value)
+
+
+def _ratio(num: Value, den: Value, zero_reason: str) -> Value:
+    """num / den; null with a reason when either is unknown or the denominator is zero."""
+    if num.value is None:
+        return Value.null(num.reason or "numerator unknown")
+    if den.value is None:
+        return Value.null(den.reason or "denominator unknown")
+    if den.value == 0:
+        return Value.null(zero_reason)
+    return Value(num.value / den.value)
+
+
+def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: MonthInputs) -> dict:
+    """All unit_profit columns of one month (see docs/profit.md for every definition)."""
+    ops_missing = inputs.missing_ops.get(month)
+    opex = Value.null(ops_missing) if ops_missing else Value(totals["opex_usd"])
+    capex = Value.null(ops_missing) if ops_missing else Value(totals["capex_amortization_usd"])
+    salaries_missing = inputs.missing_salaries.get(month)
+    salaries = Value.null(salaries_missing) if salaries_missing else Value(totals["salaries_usd"])
+    direct = Value.null(ops_missing) if ops_missing else Value(totals["direct_cost_usd"])
+    # Shared = ops costs without an account + all salaries; unknown if either export is missing.
+    shared_missing = "; ".join(r for r in (ops_missing, salaries_missing) if r)
+    shared = Value.null(shared_missing) if shared_missing else Value(totals["shared_cost_usd"])
+    revenue = Value(totals["recognized_revenue_usd"])
+    total_expenses = _sum(opex, capex, salaries)
+    profit = _minus(revenue, total_expenses)
+
+    status_missing = inputs.missing_status_last_day.get(month)
+    at_end = accounts.filter(pl.col("paying_at_month_end"))
+    if status_missing:
+        subscribers = seats = Value.null(status_missing)
+    else:
+        subscribers = Value(at_end.height)
+        seats = Value(int(at_end["seats_at_month_end"].fill_null(0).sum()))
+    no_subs = f"no paying subscribers at the end of {month:%Y-%m}"
+    per_subscriber = _ratio(profit, subscribers, no_subs)
+    per_seat = _ratio(profit, seats, f"no licensed seats at the end of {month:%Y-%m}")
+    direct_per_account = _ratio(direct, subscribers, no_subs)
+    loaded_per_account = _ratio(total_expenses, subscribers, no_subs)
+    if revenue.value is not None and revenue.value <= 0:
+        gross_margin = Value.null(f"no positive recognized revenue in {month:%Y-%m}")
+    else:
+        gross_margin = _ratio(_minus(revenue, direct), revenue, "")
+
+    unbilled = accounts.filter((pl.col("paying_days") > 0) & (pl.col("invoiced_days") == 0))
+    reasons = inputs.incomplete_reasons(month)
+    if unbilled.height:
+        ids = ", ".join(unbilled["account_id"].sort().head(10).to_list())
+        reasons.append(f"{unbilled.height} paying account(s) without an invoice: {ids}")
+
+    row: dict = {
+        "month_start": month,
+        "cash_collected_usd": totals["cash_collected_usd"],
+        "recognized_revenue_usd": revenue.value,
+        "accounts_without_invoice": unbilled.height,
+        "uninvoiced_paying_days": int(accounts["uninvoiced_paying_days"].sum()),
+        "is_complete": not reasons,
+        "incomplete_reason": "; ".join(reasons) if reasons else None,
+    }
+    for name, v in {
+        "opex_usd": opex,
+        "capex_amortization_usd": capex,
+        "salaries_usd": salaries,
+        "total_expenses_usd": total_expenses,
+        "profit_usd": profit,
+        "direct_cost_usd": direct,
+        "shared_cost_usd": shared,
+        "paying_subscribers": subscribers,
+        "licensed_seats": seats,
+        "profit_per_subscriber_usd": per_subscriber,
+        "profit_per_seat_usd": per_seat,
+        "direct_cost_per_account_usd": direct_per_account,
+        "fully_loaded_cost_per_account_usd": loaded_per_account,
+        "gross_margin": gross_margin,
+    }.items():
+        row[name] = v.value
+        row[f"{name}_null_reason"] = v.reason
+    return row
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=monthly,
+    backfill_policy=single_run_backfill,
+    deps=[
+        dg.AssetDep("recognized_revenue_daily", partition_mapping=dg.TimeWindowPartitionMapping()),
+        dg.AssetDep("cash_collected_daily", partition_mapping=dg.TimeWindowPartitionMapping()),
+        "profit_expenses",
+        dg.AssetDep("account_status_daily", partition_mapping=dg.TimeWindowPartitionMapping()),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "paying_accounts_invoiced",
+            asset="unit_profit",
+            description="Every account that was paying in the month has at least one invoice "
+            "line covering the month. An account-month with a subscription and no invoice makes "
+            "recognized revenue too low: billing must issue the invoice (WARN, listed by account).",
+        )
+    ],
+    description="**Unit profit per month** (DESIGN §3, §3b). `cash_collected_usd`: paid lines by "
+    "payment date, net of refunds. `recognized_revenue_usd`: accrual revenue, sum of "
+    "`recognized_revenue_daily` over the month. `opex_usd`, `capex_amortization_usd` (straight "
+    "line, default 36 months), `salaries_usd` (all teams); `total_expenses_usd` = their sum; "
+    "`profit_usd` = recognized revenue − total expenses. `paying_subscribers`: accounts paying at "
+    "the end of the month's last UTC day; `licensed_seats`: their contracted seats. "
+    "`profit_per_subscriber_usd` = profit ÷ paying subscribers; `profit_per_seat_usd` = profit ÷ "
+    "licensed seats; `direct_cost_per_account_usd` = costs attributed to an account ÷ paying "
+    "subscribers; `fully_loaded_cost_per_account_usd` = total expenses ÷ paying subscribers; "
+    "`gross_margin` = (recognized revenue − direct costs) ÷ recognized revenue. A missing input "
+    "or zero denominator gives null plus `<name>_null_reason`; `is_complete` / "
+    "`incomplete_reason` say whether every input of the month was there and billed.",
+)
+def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    store = lake.lake
+    window = context.partition_time_window
+    months = lakeio.month_starts(window.start.date(), window.end.date())
+    with lake.duckdb() as con:
+        inputs = open_month_inputs(con, store, months)
+        totals = lakeio.query(con, "month_totals")
+        accounts = lakeio.query(con, "account_month")
+    rows = [
+        month_row(
+            m,
+            totals.filter(pl.col("month_start") == m).row(0, named=True),
+            accounts.filter(pl.col("month_start") == m),
+            inputs,
+        )
+        for m in months
+    ]
+    df = lakeio.conform(pl.DataFrame(rows, schema=UNIT_PROFIT_SCHEMA), UNIT_PROFIT_SCHEMA)
+    lakeio.assert_finite("unit_profit", df)
+    keys = context.partition_keys
+    store.write_partitions("unit_profit", "month_start", keys, df)
+
+    unbilled = accounts.filter((pl.col("paying_days") > 0) & (pl.col("invoiced_days") == 0))
+    check = dg.AssetCheckResult(
+        check_name="paying_accounts_invoiced",
+        passed=unbilled.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            "every paying account has an invoice covering the month"
+            if unbilled.is_empty()
+            else "paying accounts without any invoice line in the month (revenue understated): "
+            + "; ".join(
+                f"{r['month_start']:%Y-%m} {r['account_id']} ({r['paying_days']} paying days)"
+                for r in unbilled.head(20).iter_rows(named=True)
+            )
+        ),
+        metadata={
+            "accounts_without_invoice": unbilled.height,
+            "accounts": dg.MetadataValue.md(
+                lakeio.md_table(unbilled.select("month_start", "account_id", "paying_days"), 50)
+            ),
+        },
+    )
+    summary = df.select(
+        "month_start",
+        "recognized_revenue_usd",
+        "total_expenses_usd",
+        "profit_usd",
+        "paying_subscribers",
+        "profit_per_subscriber_usd",
+        "is_complete",
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": df.height,
+            "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} months)",
+            "incomplete_months": int((~df["is_complete"]).sum()),
+            "preview": dg.MetadataValue.md(lakeio.md_table(summary, 24)),
+        },
+        check_results=[check],
+    )
