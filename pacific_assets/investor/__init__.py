@@ -1,5 +1,16 @@
-"""investor pipeline: assets, checks, schedules and sensors side by side."""
+"""investor pipeline: the executive/investor rollup on Spark (assets, checks, catch-up sensor).
+
+Import stays cheap: no JVM starts here (the ``pyspark`` resource is lazy) and no data is read.
+"""
 
 import dagster as dg
 
-defs = dg.Definitions()
+from pacific_assets.investor.assets import executive_weekly, investor_rollup
+from pacific_assets.investor.catchup import investor_catchup
+from pacific_assets.investor.spark import spark_resource_from_env
+
+defs = dg.Definitions(
+    assets=[investor_rollup, executive_weekly],
+    sensors=[investor_catchup],
+    resources={"pyspark": spark_resource_from_env()},
+)

@@ -1,0 +1,344 @@
+"""The two rollup assets: ``investor_rollup`` (monthly) and ``executive_weekly`` (weekly).
+
+Both run on Spark (resource ``pyspark``, a LazyPySparkResource: one session per step process) in
+the ``spark`` pool, so at most one JVM runs at a time on a laptop. A run handles its whole
+partition range in one pass. Each run writes, besides its own table:
+
+- ``rollup_input_status``: the completeness record of every period it computed;
+- the HTML pack of every period under ``<data_root>/reports/``;
+- monthly only: published snapshots and ``investor_restatements`` (see publish.py).
+"""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+from dagster_pyspark import LazyPySparkResource
+from pydantic import Field
+
+from pacific_assets.investor import checks, publish, report
+from pacific_assets.investor.completeness import (
+    STATUS_PARTITION_COL,
+    STATUS_TABLE,
+    InstanceFacts,
+    rollup_key,
+)
+from pacific_assets.investor.inputs import (
+    ENGAGEMENT_COMPLETENESS,
+    MONTHLY,
+    WEEKLY,
+    Grain,
+    deps_for,
+    period_starts_from_keys,
+)
+from pacific_assets.investor.rollup import RollupResult, compute_rollup
+from pacific_assets.partitions import single_run_backfill
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.lake import Lake
+
+
+class RollupConfig(dg.Config):
+    as_of: str | None = Field(
+        default=None,
+        description="Act as of this UTC date-time (ISO, e.g. 2025-12-01T06:00:00Z): which periods "
+        "have ended and which days are due. Default: now.",
+    )
+    approve_restatement: bool = Field(
+        default=False,
+        description="Publish a new version of published months whose figures changed (after the "
+        "restatement check named them and someone reviewed the cause).",
+    )
+    restatement_note: str = Field(default="", description="Why the restatement is approved.")
+    tolerance_absolute: float = Field(default=0.01, description="Restatement tolerance, absolute.")
+    tolerance_relative: float = Field(default=0.001, description="Restatement tolerance, relative.")
+
+    def as_of_utc(self) -> dt.datetime:
+        if not self.as_of:
+            return dt.datetime.now(dt.UTC)
+        parsed = dt.datetime.fromisoformat(self.as_of.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _facts(context: dg.AssetExecutionContext) -> InstanceFacts | None:
+    """Freshness and check results come from the instance and the code location's asset graph."""
+    try:
+        graph = context.repository_def.asset_graph
+    except Exception:  # pragma: no cover - direct invocation without a repository
+        return None
+    return InstanceFacts(context.instance, graph)
+
+
+def _history(lake: Lake, grain: Grain, current: pl.DataFrame) -> pl.DataFrame:
+    """Company rows of earlier periods (from the lake) plus this run's, for the trend charts."""
+    pc = grain.period_col
+    mine = current.filter(pl.col("segment") == "all")
+    old = lake.read(grain.asset)
+    if old.height == 0:
+        return mine
+    old = old.filter((pl.col("segment") == "all") & ~pl.col(pc).is_in(mine[pc].implode()))
+    return pl.concat([old.select(mine.columns), mine], how="vertical_relaxed").sort(pc)
+
+
+def _incomplete_days(result: RollupResult, period: dt.date) -> list[str]:
+    for v in result.verdicts:
+        if v.period_start == period and v.table is ENGAGEMENT_COMPLETENESS:
+            return sorted(v.incomplete)
+    return []
+
+
+def _render(
+    grain: Grain,
+    lake: Lake,
+    result: RollupResult,
+    kpis: pl.DataFrame,
+    history: pl.DataFrame,
+    period: dt.date,
+    now: dt.datetime,
+) -> tuple[str, str]:
+    company = kpis.filter((pl.col(grain.period_col) == period) & (pl.col("segment") == "all")).row(
+        0, named=True
+    )
+    line = report.status_line(company)
+    text = report.render_html(
+        grain,
+        period,
+        kpis,
+        history,
+        result.engagement_daily,
+        result.input_status,
+        _incomplete_days(result, period),
+        line,
+        now,
+    )
+    return text, line
+
+
+def _write_common(
+    lake: Lake, grain: Grain, result: RollupResult, kpis: pl.DataFrame, keys: list[str]
+) -> None:
+    lake.write_partitions(grain.asset, grain.period_col, keys, kpis)
+    status_keys = [rollup_key(grain.asset, p) for p in result.periods]
+    lake.write_partitions(STATUS_TABLE, STATUS_PARTITION_COL, status_keys, result.input_status)
+
+
+def _metadata(
+    grain: Grain,
+    kpis: pl.DataFrame,
+    result: RollupResult,
+    previews: dict[dt.date, str],
+    paths: dict[dt.date, str],
+    spark_seconds: float,
+) -> dict[str, object]:
+    periods = sorted(result.periods)
+    latest = periods[-1]
+    summary = [
+        (
+            p.isoformat(),
+            kpis.filter((pl.col(grain.period_col) == p) & (pl.col("segment") == "all"))[
+                "publication_status"
+            ][0],
+            "yes"
+            if result.periods[p].is_complete
+            else f"no — {result.periods[p].incomplete_inputs}",
+        )
+        for p in periods
+    ]
+    return {
+        "dagster/row_count": kpis.height,
+        "partitions": f"{periods[0]}..{periods[-1]} ({len(periods)})",
+        "periods_complete": sum(v.is_complete for v in result.periods.values()),
+        "periods_incomplete": [
+            p.isoformat() for p, v in result.periods.items() if not v.is_complete
+        ],
+        "spark_seconds": round(spark_seconds, 2),
+        "periods": dg.MetadataValue.md(
+            checks._md_table(["period", "status", "inputs complete"], summary, limit=60)
+        ),
+        "preview": dg.MetadataValue.md(previews[latest]),
+        "report": dg.MetadataValue.path(paths[latest]),
+    }
+
+
+def _run(
+    context: dg.AssetExecutionContext,
+    grain: Grain,
+    config: RollupConfig,
+    lake_res: LakeResource,
+    spark,
+) -> tuple[RollupResult, dt.datetime, float]:
+    periods = period_starts_from_keys(context.partition_keys)
+    as_of = config.as_of_utc()
+    started = dt.datetime.now(dt.UTC)
+    result = compute_rollup(
+        spark, lake_res.lake, grain, periods, as_of=as_of, facts=_facts(context)
+    )
+    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    context.log.info(
+        f"{grain.asset}: {len(periods)} period(s) in {seconds:.1f} s; "
+        f"complete: {sum(v.is_complete for v in result.periods.values())}"
+    )
+    return result, as_of, seconds
+
+
+@dg.asset(
+    name=MONTHLY.asset,
+    group_name="investor",
+    partitions_def=MONTHLY.partitions_def,
+    backfill_policy=single_run_backfill,
+    deps=deps_for(MONTHLY),
+    check_specs=checks.check_specs(MONTHLY),
+    pool="spark",
+    kinds={"spark", "parquet"},
+    tags={"pacific/published": "true"},
+)
+def investor_rollup(
+    context: dg.AssetExecutionContext,
+    config: RollupConfig,
+    lake: LakeResource,
+    pyspark: LazyPySparkResource,
+) -> dg.MaterializeResult:
+    """The monthly investor pack, per month and segment (smb, mid_market, enterprise, all):
+    MRR, ARR, net new MRR by movement, NRR, GRR, logo churn, ARPA, active users, DAU/MAU, hours
+    per active user per day, profit and unit profit. Every ratio is a number or null with a
+    ``<ratio>_null_reason``. A month is published (immutable snapshot under
+    ``published/investor_rollup/month=YYYY-MM/v=<n>``) when a run after month end finds every input
+    complete; later changes to published figures raise the restatement check. Definitions:
+    docs/investor.md."""
+    data = lake.lake
+    result, as_of, seconds = _run(context, MONTHLY, config, lake, pyspark.spark_session)
+    tolerance = publish.Tolerance(config.tolerance_absolute, config.tolerance_relative)
+    now = dt.datetime.now(dt.UTC)
+    history = _history(data, MONTHLY, result.kpis)
+    pending: list[publish.Restatement] = []
+    approved: list[publish.Restatement] = []
+    restatement_frames = []
+    out_frames, previews, paths = [], {}, {}
+    for month in sorted(result.periods):
+        rows = result.kpis.filter(pl.col("month_start") == month)
+        verdict = result.periods[month]
+        ended = MONTHLY.period_end(month) <= as_of.date()
+        snapshot = publish.latest_snapshot(data, month)
+        fingerprint = publish.input_fingerprint(data, MONTHLY, month, as_of.date())
+        to_publish, restated, status, version = False, [], None, None
+        if snapshot is not None:
+            cause = publish.restatement_cause(
+                snapshot.manifest.get("inputs", {}),
+                fingerprint,
+                snapshot.manifest.get("published_at", "?"),
+            )
+            restated = publish.compare(snapshot, rows, cause, tolerance)
+            if not restated:
+                status, version = "published", snapshot.version
+            elif config.approve_restatement and ended and verdict.is_complete:
+                status, version, to_publish = "published", snapshot.version + 1, True
+                approved.extend(restated)
+            else:
+                status, version = "restatement_pending", snapshot.version
+                pending.extend(restated)
+        elif ended and verdict.is_complete:
+            status, version, to_publish = "published", 1, True
+        if status is not None:
+            rows = rows.with_columns(
+                pl.lit(status).alias("publication_status"),
+                pl.lit(version, pl.Int64).alias("published_version"),
+            )
+        html, line = _render(MONTHLY, data, result, rows, history, month, now)
+        if to_publish:
+            publish.publish(
+                data,
+                month,
+                rows,
+                result.input_status.filter(pl.col("period_start") == month),
+                html,
+                {
+                    "published_at": now.isoformat(),
+                    "as_of": as_of.isoformat(),
+                    "run_id": context.run_id,
+                    "inputs": fingerprint,
+                    "tolerance": {"absolute": tolerance.absolute, "relative": tolerance.relative},
+                    "restatement_note": config.restatement_note if version and version > 1 else "",
+                    "restated": [r.describe() for r in restated] if version and version > 1 else [],
+                },
+            )
+            context.log.info(f"published investor_rollup {month:%Y-%m} as v={version}")
+        restatement_frames.append(
+            publish.restatement_frame(
+                month, restated, "approved" if to_publish else "pending", context.run_id, now
+            )
+        )
+        paths[month] = str(report.write_report(report.report_path(data, MONTHLY, month), html))
+        previews[month] = report.markdown_preview(
+            MONTHLY, month, rows, line, report.report_path(data, MONTHLY, month)
+        )
+        out_frames.append(rows)
+
+    kpis = pl.concat(out_frames) if out_frames else result.kpis
+    keys = [m.isoformat() for m in sorted(result.periods)]
+    _write_common(data, MONTHLY, result, kpis, keys)
+    data.write_partitions(
+        publish.RESTATEMENTS_TABLE, "month_start", keys, pl.concat(restatement_frames)
+    )
+
+    metadata = _metadata(MONTHLY, kpis, result, previews, paths, seconds)
+    metadata["published"] = [
+        f"{r['month_start']:%Y-%m} v{r['published_version']}"
+        for r in kpis.filter(
+            (pl.col("segment") == "all") & (pl.col("publication_status") == "published")
+        ).iter_rows(named=True)
+    ]
+    metadata["restatements_pending"] = len(pending)
+    return dg.MaterializeResult(
+        metadata=metadata,
+        check_results=[
+            checks.inputs_complete(result, as_of.date()),
+            checks.no_nan_or_inf(kpis),
+            checks.mrr_bridge_balances(result),
+            checks.movements_match_growth(result),
+            checks.no_unapproved_restatement(pending, approved),
+        ],
+    )
+
+
+@dg.asset(
+    name=WEEKLY.asset,
+    group_name="investor",
+    partitions_def=WEEKLY.partitions_def,
+    backfill_policy=single_run_backfill,
+    deps=deps_for(WEEKLY),
+    check_specs=checks.check_specs(WEEKLY),
+    pool="spark",
+    kinds={"spark", "parquet"},
+)
+def executive_weekly(
+    context: dg.AssetExecutionContext,
+    config: RollupConfig,
+    lake: LakeResource,
+    pyspark: LazyPySparkResource,
+) -> dg.MaterializeResult:
+    """The weekly pack for executives and the CFO, per Monday week and segment: MRR, ARR, MRR
+    movements over the week, NRR/GRR over the week, logo churn, ARPA, active users (WAU),
+    DAU/WAU, hours per active user per day, and the growth pipeline's account counts (new,
+    churned, renewed, renewing, imputed). Same completeness record and null-with-reason rules as
+    the investor rollup; weekly packs are not published snapshots. Definitions: docs/investor.md."""
+    data = lake.lake
+    result, as_of, seconds = _run(context, WEEKLY, config, lake, pyspark.spark_session)
+    now = dt.datetime.now(dt.UTC)
+    history = _history(data, WEEKLY, result.kpis)
+    previews, paths = {}, {}
+    for week in sorted(result.periods):
+        html, line = _render(WEEKLY, data, result, result.kpis, history, week, now)
+        paths[week] = str(report.write_report(report.report_path(data, WEEKLY, week), html))
+        previews[week] = report.markdown_preview(
+            WEEKLY, week, result.kpis, line, report.report_path(data, WEEKLY, week)
+        )
+    keys = [w.isoformat() for w in sorted(result.periods)]
+    _write_common(data, WEEKLY, result, result.kpis, keys)
+    return dg.MaterializeResult(
+        metadata=_metadata(WEEKLY, result.kpis, result, previews, paths, seconds),
+        check_results=[
+            checks.inputs_complete(result, as_of.date()),
+            checks.no_nan_or_inf(result.kpis),
+            checks.mrr_bridge_balances(result),
+            checks.movements_match_growth(result),
+        ],
+    )

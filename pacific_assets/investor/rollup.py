@@ -1,0 +1,507 @@
+"""The rollup computation: Spark joins the pre-aggregated inputs, pure functions finish the KPIs.
+
+Shape of one run (any number of periods in one pass, DESIGN §1 "ranges, not loops"):
+
+1. assess the inputs of every period (completeness record, no Spark);
+2. Spark reads the lake's live Parquet files of exactly the partitions needed, registers them as
+   views and runs the SQL next to this file: per-account period balances and movements, then
+   aggregates per (period, segment) with the small account → segment dimension broadcast;
+3. the results (a few rows per period) are collected through Arrow and finished on the driver
+   with the pure KPI functions in ``kpis.py`` (every ratio: value or null + reason).
+
+``compute_rollup`` takes an existing SparkSession, so tests share one and Dagster passes the
+session of its ``pyspark`` resource.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from pacific_assets.investor import kpis
+from pacific_assets.investor.completeness import (
+    DagsterFacts,
+    InputVerdict,
+    PeriodVerdict,
+    assess,
+    period_verdicts,
+    status_frame,
+)
+from pacific_assets.investor.inputs import (
+    ACCOUNT_STATUS_DAILY,
+    ACCOUNT_UNIT_ECONOMICS,
+    ENGAGEMENT_HOURS,
+    GROWTH_COUNT_COLUMNS,
+    GROWTH_MRR_COLUMNS,
+    STG_ACCOUNTS,
+    UNIT_PROFIT,
+    USER_ENGAGEMENT_DAILY,
+    Grain,
+    InputTable,
+    required_keys,
+)
+from pacific_assets.investor.spark import ensure_utc, read_input
+from pacific_assets.storage.lake import Lake
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+F64, I64, STR = pl.Float64, pl.Int64, pl.String
+
+#: Output columns shared by both grains, in order (the period column and segment come first).
+MRR_COLUMNS: dict[str, pl.DataType] = {
+    "mrr_usd": F64,
+    "arr_usd": F64,
+    "starting_mrr_usd": F64,
+    "new_mrr_usd": F64,
+    "expansion_mrr_usd": F64,
+    "contraction_mrr_usd": F64,
+    "churned_mrr_usd": F64,
+    "reactivation_mrr_usd": F64,
+    "net_new_mrr_usd": F64,
+    "starting_paying_accounts": I64,
+    "paying_accounts": I64,
+    "churned_paying_accounts": I64,
+    "nrr": F64,
+    "nrr_null_reason": STR,
+    "grr": F64,
+    "grr_null_reason": STR,
+    "logo_churn_rate": F64,
+    "logo_churn_rate_null_reason": STR,
+    "arpa_usd": F64,
+    "arpa_usd_null_reason": STR,
+}
+PROFIT_COLUMNS: dict[str, pl.DataType] = {
+    "recognized_revenue_usd": F64,
+    "cash_collected_usd": F64,
+    "total_expenses_usd": F64,
+    "profit_usd": F64,
+    "paying_subscribers": I64,
+    "licensed_seats": I64,
+    "profit_per_subscriber_usd": F64,
+    "profit_per_subscriber_usd_null_reason": STR,
+    "profit_per_seat_usd": F64,
+    "profit_per_seat_usd_null_reason": STR,
+    "direct_cost_usd": F64,
+    "contribution_margin_usd": F64,
+    "contribution_margin_per_account_usd": F64,
+    "contribution_margin_per_account_usd_null_reason": STR,
+}
+GROWTH_COLUMNS: dict[str, pl.DataType] = {
+    c: (I64 if t == "BIGINT" else F64) for c, t in GROWTH_COUNT_COLUMNS.items()
+}
+STATUS_COLUMNS: dict[str, pl.DataType] = {
+    "days_observed": I64,
+    "is_complete": pl.Boolean,
+    "incomplete_inputs": STR,
+    "incomplete_reason": STR,
+    "publication_status": STR,
+    "published_version": I64,
+}
+
+#: Ratios of each grain, for the no-NaN check and the docs.
+RATIO_COLUMNS = (
+    "nrr",
+    "grr",
+    "logo_churn_rate",
+    "arpa_usd",
+    "hours_per_active_user_per_day",
+    "avg_daily_active_users",
+    "profit_per_subscriber_usd",
+    "profit_per_seat_usd",
+    "contribution_margin_per_account_usd",
+)
+
+
+def engagement_columns(grain: Grain) -> dict[str, pl.DataType]:
+    return {
+        "active_users": I64,
+        "avg_daily_active_users": F64,
+        "avg_daily_active_users_null_reason": STR,
+        grain.stickiness_col: F64,
+        f"{grain.stickiness_col}_null_reason": STR,
+        "total_hours": F64,
+        "active_user_days": I64,
+        "hours_per_active_user_per_day": F64,
+        "hours_per_active_user_per_day_null_reason": STR,
+        "sessions": I64,
+        "events": I64,
+        "late_events": I64,
+    }
+
+
+def output_schema(grain: Grain) -> pl.Schema:
+    cols: dict[str, pl.DataType] = {grain.period_col: pl.Date, "segment": STR}
+    cols.update(MRR_COLUMNS)
+    cols.update(engagement_columns(grain))
+    if grain.with_profit:
+        cols.update(PROFIT_COLUMNS)
+    cols.update(GROWTH_COLUMNS)
+    cols.update(STATUS_COLUMNS)
+    return pl.Schema(cols)
+
+
+@dataclass
+class RollupResult:
+    grain: Grain
+    kpis: pl.DataFrame
+    input_status: pl.DataFrame
+    verdicts: list[InputVerdict]
+    periods: dict[dt.date, PeriodVerdict]
+    #: Company engagement per day (chart series): period_start, date, total_hours, active_users,
+    #: daily_active_licensed_users.
+    engagement_daily: pl.DataFrame
+    #: The growth pipeline's own MRR movements per period (cross-check of the rollup's).
+    growth_movements: pl.DataFrame
+
+
+def _sql(name: str) -> str:
+    return resources.files("pacific_assets.investor").joinpath("sql", f"{name}.sql").read_text()
+
+
+def _collect(df: DataFrame) -> pl.DataFrame:
+    """A small Spark result into polars through Arrow (exact types, no pandas, no time zones)."""
+    return pl.from_arrow(df.toArrow())  # type: ignore[return-value]
+
+
+def _candidate_keys(
+    table: InputTable, grain: Grain, periods: Sequence[dt.date], today: dt.date
+) -> list[str]:
+    keys: set[str] = set()
+    for p in periods:
+        keys.update(required_keys(table, grain, p, today)[0])
+    return sorted(keys)
+
+
+def compute_rollup(
+    spark: SparkSession,
+    lake: Lake,
+    grain: Grain,
+    period_starts: Sequence[dt.date],
+    *,
+    as_of: dt.datetime,
+    facts: DagsterFacts | None = None,
+) -> RollupResult:
+    """KPIs per (period, segment) for ``period_starts`` of ``grain``, plus the completeness record.
+
+    ``as_of`` decides which periods have ended and which days are due (days before ``as_of``'s
+    date); ``facts`` adds freshness and check results from Dagster (None outside Dagster).
+    """
+    ensure_utc(spark)
+    periods = sorted(set(period_starts))
+    today = as_of.date()
+    verdicts = assess(lake, grain, periods, as_of, facts)
+    by_period = period_verdicts(verdicts)
+
+    # What exists, per input and period: an input with no partition at all gives null KPIs.
+    live = {t.table: set(lake.partition_keys(t.table)) for t in grain.inputs}
+    available: dict[tuple[dt.date, str], bool] = {}
+    for p in periods:
+        for t in grain.inputs:
+            keys = required_keys(t, grain, p, today)[0]
+            if t in (ACCOUNT_STATUS_DAILY,):
+                keys = [k for k in keys if k >= p.isoformat()]  # the prior day alone is not enough
+            available[(p, t.table)] = t.grain == "dimension" or bool(set(keys) & live[t.table])
+
+    period_rows = [
+        (p, grain.period_end(p), max(0, (min(grain.period_end(p), today) - p).days))
+        for p in periods
+    ]
+    spark.createDataFrame(
+        period_rows, "period_start DATE, period_end DATE, days_observed INT"
+    ).createOrReplaceTempView("periods")
+
+    def view(table: InputTable, name: str, keys: Sequence[str] | None) -> None:
+        read_input(spark, lake, table, keys).createOrReplaceTempView(name)
+
+    view(STG_ACCOUNTS, "stg_accounts", None)
+    view(
+        ACCOUNT_STATUS_DAILY,
+        "status_daily",
+        _candidate_keys(ACCOUNT_STATUS_DAILY, grain, periods, today),
+    )
+    view(
+        ENGAGEMENT_HOURS,
+        "engagement_hours",
+        _candidate_keys(ENGAGEMENT_HOURS, grain, periods, today),
+    )
+    view(
+        USER_ENGAGEMENT_DAILY,
+        "user_daily",
+        _candidate_keys(USER_ENGAGEMENT_DAILY, grain, periods, today),
+    )
+
+    segments = spark.sql(_sql("segments")).cache()
+    try:
+        segments.createOrReplaceTempView("segments")
+        spark.sql(_sql("account_periods")).createOrReplaceTempView("account_periods")
+        spark.sql(_sql("active_licensed_users")).createOrReplaceTempView("active_licensed")
+        frames = {
+            "mrr": _collect(spark.sql(_sql("mrr_by_segment"))),
+            "engagement": _collect(spark.sql(_sql("engagement_by_segment"))),
+            "users": _collect(spark.sql(_sql("active_users_by_segment"))),
+            "segments": _collect(spark.sql("SELECT DISTINCT period_start, segment FROM segments")),
+        }
+        daily = _collect(spark.sql(_sql("engagement_daily")))
+        growth_keys = [p.isoformat() for p in periods]
+        growth = _collect(
+            read_input(spark, lake, grain.growth, growth_keys).withColumnRenamed(
+                grain.period_col, "period_start"
+            )
+        )
+        if grain.with_profit:
+            view(ACCOUNT_UNIT_ECONOMICS, "account_unit_economics", growth_keys)
+            frames["segment_profit"] = _collect(spark.sql(_sql("profit_by_segment")))
+            frames["unit_profit"] = _collect(
+                read_input(spark, lake, UNIT_PROFIT, growth_keys).withColumnRenamed(
+                    "month_start", "period_start"
+                )
+            )
+    finally:
+        segments.unpersist()
+
+    kpi_frame = _finish(grain, period_rows, today, frames, growth, available, by_period)
+    daily = daily.sort("period_start", "date") if daily.height else daily
+    return RollupResult(
+        grain=grain,
+        kpis=kpi_frame,
+        input_status=status_frame(verdicts, as_of),
+        verdicts=verdicts,
+        periods=by_period,
+        engagement_daily=daily,
+        growth_movements=growth.select(
+            ["period_start", *[c for c in GROWTH_MRR_COLUMNS if c in growth.columns]]
+        ),
+    )
+
+
+def _index(df: pl.DataFrame | None) -> dict[tuple[dt.date, str], dict[str, Any]]:
+    if df is None or df.height == 0:
+        return {}
+    return {(r["period_start"], r["segment"]): r for r in df.iter_rows(named=True)}
+
+
+def _finish(
+    grain: Grain,
+    period_rows: list[tuple[dt.date, dt.date, int]],
+    today: dt.date,
+    frames: dict[str, pl.DataFrame],
+    growth: pl.DataFrame,
+    available: dict[tuple[dt.date, str], bool],
+    by_period: dict[dt.date, PeriodVerdict],
+) -> pl.DataFrame:
+    """Join the per-(period, segment) aggregates and compute every KPI with the pure functions."""
+    idx = {name: _index(df) for name, df in frames.items() if name != "unit_profit"}
+    growth_by_period = {r["period_start"]: r for r in growth.iter_rows(named=True)}
+    unit_profit = {
+        r["period_start"]: r
+        for r in frames.get("unit_profit", pl.DataFrame()).iter_rows(named=True)
+    }
+    rows = []
+    for period, period_end, days_observed in period_rows:
+        segs = {seg for name in idx for (p, seg) in idx[name] if p == period} | {"all"}
+        ended = period_end <= today
+        verdict = by_period[period]
+        for seg in sorted(segs, key=lambda s: (s != "all", s)):
+            row: dict[str, Any] = {grain.period_col: period, "segment": seg}
+            row.update(
+                _mrr_kpis(
+                    idx["mrr"].get((period, seg)), available[(period, ACCOUNT_STATUS_DAILY.table)]
+                )
+            )
+            row.update(
+                _engagement_kpis(
+                    grain,
+                    idx["engagement"].get((period, seg)),
+                    idx["users"].get((period, seg)),
+                    days_observed,
+                    available[(period, ENGAGEMENT_HOURS.table)],
+                    available[(period, USER_ENGAGEMENT_DAILY.table)],
+                )
+            )
+            if grain.with_profit:
+                row.update(
+                    _profit_kpis(
+                        seg,
+                        unit_profit.get(period) if available[(period, UNIT_PROFIT.table)] else None,
+                        idx["segment_profit"].get((period, seg)),
+                        available[(period, ACCOUNT_UNIT_ECONOMICS.table)],
+                        row.get("paying_accounts"),
+                    )
+                )
+            g = growth_by_period.get(period) if seg == "all" else None
+            for col in GROWTH_COLUMNS:
+                row[col] = g.get(col) if g else None
+            row["days_observed"] = days_observed
+            row["is_complete"] = verdict.is_complete
+            row["incomplete_inputs"] = verdict.incomplete_inputs
+            row["incomplete_reason"] = verdict.incomplete_reason
+            if not ended:
+                row["publication_status"] = "open_period"
+            else:
+                row["publication_status"] = "complete" if verdict.is_complete else "incomplete"
+            row["published_version"] = None
+            rows.append(row)
+    schema = output_schema(grain)
+    if not rows:
+        return schema.to_frame()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _put(row: dict[str, Any], name: str, kpi: kpis.Kpi, with_reason: bool = True) -> None:
+    row[name] = kpi.value
+    if with_reason:
+        row[f"{name}_null_reason"] = kpi.null_reason
+
+
+def _mrr_kpis(agg: dict[str, Any] | None, available: bool) -> dict[str, Any]:
+    """MRR level, bridge and retention; nothing in the period for the segment counts as zero."""
+    out: dict[str, Any] = {}
+    sums = (
+        "mrr_usd",
+        "starting_mrr_usd",
+        "new_mrr_usd",
+        "expansion_mrr_usd",
+        "contraction_mrr_usd",
+        "churned_mrr_usd",
+        "reactivation_mrr_usd",
+        "net_new_mrr_usd",
+    )
+    counts = ("starting_paying_accounts", "paying_accounts", "churned_paying_accounts")
+    agg = agg or {}
+    for c in sums:
+        out[c] = float(agg.get(c) or 0.0) if available else None
+    for c in counts:
+        out[c] = int(agg.get(c) or 0) if available else None
+    if not available:
+        miss = kpis.missing(f"input_missing:{ACCOUNT_STATUS_DAILY.table}")
+        out["arr_usd"] = None
+        for name in ("nrr", "grr", "logo_churn_rate", "arpa_usd"):
+            _put(out, name, miss)
+        return out
+    cohort_start = float(agg.get("cohort_starting_mrr_usd") or 0.0)
+    out["arr_usd"] = kpis.annual_run_rate(out["mrr_usd"]).value
+    _put(out, "nrr", kpis.net_revenue_retention(cohort_start, agg.get("retained_mrr_usd") or 0.0))
+    _put(
+        out,
+        "grr",
+        kpis.gross_revenue_retention(cohort_start, agg.get("retained_capped_mrr_usd") or 0.0),
+    )
+    _put(
+        out,
+        "logo_churn_rate",
+        kpis.logo_churn_rate(out["starting_paying_accounts"], out["churned_paying_accounts"]),
+    )
+    _put(out, "arpa_usd", kpis.average_revenue_per_account(out["mrr_usd"], out["paying_accounts"]))
+    return out
+
+
+def _engagement_kpis(
+    grain: Grain,
+    hours: dict[str, Any] | None,
+    users: dict[str, Any] | None,
+    days_observed: int,
+    hours_available: bool,
+    users_available: bool,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    sticky = grain.stickiness_col
+    if users_available:
+        users = users or {}
+        out["active_users"] = int(users.get("active_users") or 0)
+        user_days = int(users.get("licensed_active_user_days") or 0)
+        avg_dau = kpis.safe_ratio(user_days, days_observed, zero_reason="no_days_observed")
+        _put(out, "avg_daily_active_users", avg_dau)
+        if avg_dau.value is None:
+            _put(out, sticky, avg_dau)
+        else:
+            _put(out, sticky, kpis.dau_over_period_active(avg_dau.value, out["active_users"]))
+    else:
+        miss = kpis.missing(f"input_missing:{USER_ENGAGEMENT_DAILY.table}")
+        out["active_users"] = None
+        _put(out, "avg_daily_active_users", miss)
+        _put(out, sticky, miss)
+    if hours_available:
+        hours = hours or {}
+        out["total_hours"] = float(hours.get("total_hours") or 0.0)
+        for c in ("active_user_days", "sessions", "events", "late_events"):
+            out[c] = int(hours.get(c) or 0)
+        _put(
+            out,
+            "hours_per_active_user_per_day",
+            kpis.hours_per_active_user_per_day(out["total_hours"], out["active_user_days"]),
+        )
+    else:
+        for c in ("total_hours", "active_user_days", "sessions", "events", "late_events"):
+            out[c] = None
+        _put(
+            out,
+            "hours_per_active_user_per_day",
+            kpis.missing(f"input_missing:{ENGAGEMENT_HOURS.table}"),
+        )
+    return out
+
+
+def _profit_kpis(
+    segment: str,
+    company: dict[str, Any] | None,
+    by_segment: dict[str, Any] | None,
+    ue_available: bool,
+    paying_accounts: int | None,
+) -> dict[str, Any]:
+    """Company profit from unit_profit ('all' row); per segment, contribution margin only."""
+    out: dict[str, Any] = {c: None for c in PROFIT_COLUMNS}
+    if segment == "all":
+        if company is None:
+            miss = kpis.missing(f"input_missing:{UNIT_PROFIT.table}")
+            _put(out, "profit_per_subscriber_usd", miss)
+            _put(out, "profit_per_seat_usd", miss)
+        else:
+            for c in (
+                "recognized_revenue_usd",
+                "cash_collected_usd",
+                "total_expenses_usd",
+                "profit_usd",
+                "paying_subscribers",
+                "licensed_seats",
+            ):
+                out[c] = company.get(c)
+            _put(
+                out,
+                "profit_per_subscriber_usd",
+                kpis.profit_per_subscriber(out["profit_usd"], out["paying_subscribers"]),
+            )
+            _put(
+                out,
+                "profit_per_seat_usd",
+                kpis.profit_per_seat(out["profit_usd"], out["licensed_seats"]),
+            )
+    else:
+        not_allocated = kpis.missing("company_level_only")
+        _put(out, "profit_per_subscriber_usd", not_allocated)
+        _put(out, "profit_per_seat_usd", not_allocated)
+    if not ue_available:
+        _put(
+            out,
+            "contribution_margin_per_account_usd",
+            kpis.missing(f"input_missing:{ACCOUNT_UNIT_ECONOMICS.table}"),
+        )
+        return out
+    by_segment = by_segment or {}
+    if segment != "all":
+        out["recognized_revenue_usd"] = float(
+            by_segment.get("segment_recognized_revenue_usd") or 0.0
+        )
+    out["direct_cost_usd"] = float(by_segment.get("direct_cost_usd") or 0.0)
+    out["contribution_margin_usd"] = float(by_segment.get("contribution_margin_usd") or 0.0)
+    _put(
+        out,
+        "contribution_margin_per_account_usd",
+        kpis.contribution_margin_per_account(out["contribution_margin_usd"], paying_accounts),
+    )
+    return out

@@ -1,0 +1,93 @@
+"""Spark configuration for the rollups, and how Spark finds the lake's files.
+
+Everything comes from the environment with embedded defaults (DESIGN §1, §6), so the same code
+runs on a laptop (``local[*]``) or against a cluster:
+
+========================================  ==============  =========================================
+variable                                  default         meaning
+========================================  ==============  =========================================
+``PACIFIC_SPARK_MASTER``                  ``local[*]``    ``spark.master``
+``PACIFIC_SPARK_DRIVER_MEMORY``           ``1g``          fixed driver heap (JVM start only)
+``PACIFIC_SPARK_SHUFFLE_PARTITIONS``      ``4``           ``spark.sql.shuffle.partitions``
+``PACIFIC_SPARK_LAKE_URI``                (unset)         the lake root as the cluster sees it,
+                                                          e.g. ``s3a://bucket/data`` (untested here)
+========================================  ==============  =========================================
+
+No JVM starts at import: the Dagster resource is ``LazyPySparkResource``, which creates the session
+on first use inside the step process (and ``getOrCreate`` reuses a session that already exists, so
+tests share one).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from dagster_pyspark import LazyPySparkResource
+
+from pacific_assets.storage.lake import Lake
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from pacific_assets.investor.inputs import InputTable
+
+
+def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The Spark settings of DESIGN §6: UTC session, few shuffle partitions, AQE, fixed memory."""
+    env = dict(os.environ if env is None else env)
+    return {
+        "spark.master": env.get("PACIFIC_SPARK_MASTER", "local[*]"),
+        "spark.app.name": "pacific-investor-rollup",
+        "spark.driver.memory": env.get("PACIFIC_SPARK_DRIVER_MEMORY", "1g"),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": env.get("PACIFIC_SPARK_SHUFFLE_PARTITIONS", "4"),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # Small dimensions (account → segment) are broadcast explicitly; keep the automatic
+        # threshold at its default so nothing large is ever broadcast by surprise.
+        "spark.sql.autoBroadcastJoinThreshold": "10m",
+        "spark.ui.enabled": env.get("PACIFIC_SPARK_UI", "false"),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.bindAddress": env.get("SPARK_LOCAL_IP", "127.0.0.1"),
+        # Arrow makes collecting the small results (toArrow) cheap and keeps types exact.
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+
+
+def spark_resource_from_env() -> LazyPySparkResource:
+    """The ``pyspark`` resource: a session per step process, started only when a rollup runs."""
+    return LazyPySparkResource(spark_config=spark_config_from_env())
+
+
+def ensure_utc(spark: SparkSession) -> None:
+    """Runtime settings every rollup relies on, also on a session created elsewhere (tests)."""
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.adaptive.enabled", "true")
+
+
+def spark_path(lake: Lake, local_path: str, lake_uri: str | None = None) -> str:
+    """A lake file path as Spark should read it (rewritten onto ``PACIFIC_SPARK_LAKE_URI``)."""
+    lake_uri = lake_uri if lake_uri is not None else os.environ.get("PACIFIC_SPARK_LAKE_URI")
+    if not lake_uri:
+        return local_path
+    root = str(lake.root)
+    if not local_path.startswith(root):
+        return local_path
+    return lake_uri.rstrip("/") + local_path[len(root) :]
+
+
+def read_input(
+    spark: SparkSession, lake: Lake, table: InputTable, keys: Sequence[str] | None
+) -> DataFrame:
+    """The live files of ``keys`` (all partitions when None) with the columns the rollup uses.
+
+    Spark reads exactly the files the lake lists (no directory listing of its own, so it never
+    sees a version that is being replaced), with an explicit schema: columns are matched by name,
+    a column an older partition lacks reads as null. No files -> an empty frame of that schema.
+    """
+    files = [spark_path(lake, f) for f in lake.partition_files(table.table, keys)]
+    if not files:
+        return spark.createDataFrame([], table.spark_schema)
+    return spark.read.schema(table.spark_schema).parquet(*files)

@@ -1,0 +1,14 @@
+-- Active licensed user-days: one row per (period, day, user) with at least one event that day,
+-- for users licensed that day (§3b: DAU/MAU counts licensed users). Registered as a view; the
+-- per-segment and per-day queries below read it.
+SELECT /*+ BROADCAST(d) */ DISTINCT
+    p.period_start,
+    u.date,
+    u.user_id,
+    COALESCE(d.segment, 'unknown') AS segment
+FROM user_daily AS u
+JOIN periods AS p
+  ON u.date >= p.period_start AND u.date < p.period_end
+LEFT JOIN segments AS d
+  ON d.period_start = p.period_start AND d.account_id = u.account_id
+WHERE u.licensed AND u.events > 0

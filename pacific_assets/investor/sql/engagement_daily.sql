@@ -1,0 +1,24 @@
+-- The company's engagement per day (the pack's engagement trend chart).
+WITH hours AS (
+    SELECT p.period_start, e.date,
+           SUM(e.total_hours) AS total_hours,
+           SUM(e.active_users) AS active_users
+    FROM engagement_hours AS e
+    JOIN periods AS p
+      ON e.date >= p.period_start AND e.date < p.period_end
+    GROUP BY p.period_start, e.date
+),
+dau AS (
+    SELECT period_start, date, COUNT(*) AS daily_active_licensed_users
+    FROM active_licensed
+    GROUP BY period_start, date
+)
+SELECT
+    COALESCE(h.period_start, d.period_start) AS period_start,
+    COALESCE(h.date, d.date) AS date,
+    h.total_hours,
+    h.active_users,
+    d.daily_active_licensed_users
+FROM hours AS h
+FULL OUTER JOIN dau AS d
+  ON h.period_start = d.period_start AND h.date = d.date
