@@ -212,6 +212,9 @@ def drain_kafka(
                 if record is not None:
                     record["partition"], record["offset"] = p, off
                 pending.append(msg)
+                if len(pending) >= config.batch_max_messages:
+                    _land_batch(lake, landing, consumer, topic, pending, report, now, fault_hook)
+                    pending = []
             if msgs:
                 idle_since = now()
             elif todo:
@@ -230,7 +233,7 @@ def drain_kafka(
                     f"partitions {sorted(todo)} are below their high watermark; nothing of the "
                     "open batch was committed, rerun to resume"
                 )
-            if len(pending) >= config.batch_max_messages or (pending and not todo):
+            if pending and not todo:
                 _land_batch(lake, landing, consumer, topic, pending, report, now, fault_hook)
                 pending = []
     finally:
@@ -294,7 +297,11 @@ def main() -> None:
 
     root = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PACIFIC_DATA_ROOT", "data")
     # Outside Dagster there is nothing to resolve dg.EnvVar: read the same variables directly.
-    plain = {name: os.environ[var] for name, var in _ENV_FIELDS.items() if os.environ.get(var)}
+    plain: dict[str, object] = {
+        name: os.environ[var] for name, var in _ENV_FIELDS.items() if os.environ.get(var)
+    }
+    if os.environ.get("PACIFIC_KAFKA_BATCH_MAX_MESSAGES"):
+        plain["batch_max_messages"] = int(os.environ["PACIFIC_KAFKA_BATCH_MAX_MESSAGES"])
     config = ClicksKafkaResource(**plain)
     report = ingest_clicks(Lake(root), config, log=print)
     print(

@@ -124,7 +124,7 @@ def parse_click(raw: bytes | str | None) -> tuple[dict | None, str | None, str |
     for name in _REQUIRED_TEXT:
         value = obj.get(name)
         if not isinstance(value, str) or not value.strip():
-            return None, name, "required field missing, empty or not a string"
+            return None, name, f"{name}: required field missing, empty or not a string"
         record[name] = value
     for name in ("event_ts", "sent_at"):
         value = obj.get(name)
