@@ -1,0 +1,279 @@
+"""The newest-expected-partition check, generated for every partitioned asset with an SLA.
+
+Why: Dagster's freshness policy looks at the latest materialization of *any* partition —
+backfilling an old month turns it green while the month that is due is still missing. This check
+asks the question the SLA means: is the newest partition that is due by now present in the lake,
+and (where the pipeline records completeness, e.g. ``engagement_completeness``) complete?
+
+"Due" derives from the same freshness policy the asset carries, so the two never disagree:
+
+- cron policy (Profit, Growth, Investor): a partition is due at the first deadline tick at or
+  after the end of its reporting period (October, ending 1 Nov, with ``0 9 3 * *`` → due 3 Nov
+  09:00 UTC); a finer asset of the pipeline (a daily table of Profit) is due with its month, not
+  at the next tick after its own day. Missing after that is an ERROR.
+- time-window policy (Engagement 48 h / warn 36 h, A/B 31 d / warn 7 d): a partition is due
+  ``warn_window`` after its window ends (WARN when missing) and overdue ``fail_window`` after
+  (ERROR when missing).
+- present but flagged incomplete: WARN (the data is honest about the gap; a person should look).
+
+One ``multi_asset_check`` holds every check (one step, not one process per asset); it can be
+subset, so a run materializing one asset evaluates only that asset's check. A schedule runs all
+of them hourly (``operations.factory``), because the failure this catches is a run that never
+happened.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster._utils.schedules import get_next_cron_tick  # Dagster's own cron arithmetic
+
+from pacific_assets.operations.policies import (
+    COMPLETENESS,
+    SLA_CHECK_NAME,
+    CronFreshnessPolicy,
+    TimeWindowFreshnessPolicy,
+    describe_freshness,
+    sla_for,
+)
+from pacific_assets.operations.resources import OpsResource
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.lake import Lake, LakeError, check_table_name
+
+SLA_CHECKS_OP = "sla_newest_partition_checks"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The newest partition due at ``now`` (and, for time-window SLAs, the newest overdue)."""
+
+    key: str
+    due_at: dt.datetime
+    #: Newest partition past the fail window (time-window SLAs); None when none is yet.
+    overdue_key: str | None
+    overdue_at: dt.datetime | None
+
+
+def due_times(
+    policy: dg.FreshnessPolicy,
+    window_end: dt.datetime,
+    period: dg.TimeWindowPartitionsDefinition | None = None,
+) -> tuple[dt.datetime, dt.datetime]:
+    """(due, overdue) for a partition whose window ends at ``window_end``."""
+    if isinstance(policy, CronFreshnessPolicy):
+        if period is not None:  # the end of the reporting period the partition belongs to
+            key = period.get_partition_key_for_timestamp(window_end.timestamp(), end_closed=True)
+            window_end = period.time_window_for_partition_key(key).end
+        due = get_next_cron_tick(policy.deadline_cron, window_end, policy.timezone)
+        return due, due
+    if isinstance(policy, TimeWindowFreshnessPolicy):
+        fail = policy.fail_window.to_timedelta()
+        warn = policy.warn_window.to_timedelta() if policy.warn_window else fail
+        return window_end + warn, window_end + fail
+    raise TypeError(f"unsupported freshness policy {type(policy).__name__}")
+
+
+def expected_partition(
+    partitions_def: dg.TimeWindowPartitionsDefinition,
+    policy: dg.FreshnessPolicy,
+    now: dt.datetime,
+    period: dg.TimeWindowPartitionsDefinition | None = None,
+) -> Expected | None:
+    """The newest partition of ``partitions_def`` that ``policy`` says must exist at ``now``."""
+    keys = partitions_def.get_partition_keys(current_time=now)
+    due_key = due_at = overdue_key = overdue_at = None
+    for key in reversed(keys):
+        end = partitions_def.time_window_for_partition_key(key).end
+        due, overdue = due_times(policy, end, period)
+        if due_key is None and due <= now:
+            due_key, due_at = key, due
+        if overdue <= now:
+            overdue_key, overdue_at = key, overdue
+            break
+    if due_key is None:
+        return None
+    return Expected(due_key, due_at, overdue_key, overdue_at)
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """One asset under an SLA: what the check needs to know about it."""
+
+    key: dg.AssetKey
+    group: str
+    partitions_def: dg.TimeWindowPartitionsDefinition
+    freshness: dg.FreshnessPolicy
+    period: dg.TimeWindowPartitionsDefinition | None = None
+    #: The completeness record that must be true for the window, with its partitions.
+    completeness_table: str | None = None
+    completeness_partitions: dg.TimeWindowPartitionsDefinition | None = None
+
+    @property
+    def table(self) -> str:
+        return self.key.path[-1]
+
+
+def sla_targets(asset_graph) -> list[SlaTarget]:
+    """Every materializable, time-partitioned asset whose pipeline (or itself) has an SLA."""
+    nodes = {node.key: node for node in asset_graph.asset_nodes}
+    targets = []
+    for key in sorted(asset_graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
+        node = nodes[key]
+        sla = sla_for(key.to_user_string(), node.group_name)
+        if sla is None or not isinstance(node.partitions_def, dg.TimeWindowPartitionsDefinition):
+            continue
+        source = COMPLETENESS.get(node.group_name or "")
+        comp_key = dg.AssetKey(source.table) if source else None
+        comp_node = nodes.get(comp_key) if comp_key else None
+        comp_pdef = comp_node.partitions_def if comp_node else None
+        targets.append(
+            SlaTarget(
+                key=key,
+                group=node.group_name or "",
+                partitions_def=node.partitions_def,
+                freshness=sla.freshness,
+                period=sla.period,
+                completeness_table=source.table if comp_node is not None else None,
+                completeness_partitions=comp_pdef
+                if isinstance(comp_pdef, dg.TimeWindowPartitionsDefinition)
+                else None,
+            )
+        )
+    return targets
+
+
+def evaluate(
+    target: SlaTarget,
+    lake: Lake,
+    now: dt.datetime,
+    materialized_partitions: set[str] | None = None,
+) -> dg.AssetCheckResult:
+    """Evaluate one target at ``now`` (pure: reads the lake, plus Dagster's record as fallback)."""
+    meta: dict[str, object] = {
+        "now": now.isoformat(timespec="seconds"),
+        "sla": describe_freshness(target.freshness),
+    }
+    expected = expected_partition(target.partitions_def, target.freshness, now, target.period)
+    if expected is None:
+        return _result(target, True, None, "no partition is due yet", meta)
+    meta.update(expected_partition=expected.key, due_at=expected.due_at.isoformat())
+    present, source = _present_partitions(target, lake, materialized_partitions)
+    meta["presence_source"] = source
+    newest = max(present) if present else None
+    meta["newest_present_partition"] = newest or "none"
+
+    if expected.key not in present:
+        overdue = expected.overdue_key is not None and expected.overdue_key not in present
+        severity = dg.AssetCheckSeverity.ERROR if overdue else dg.AssetCheckSeverity.WARN
+        if isinstance(target.freshness, CronFreshnessPolicy):
+            severity = dg.AssetCheckSeverity.ERROR
+        return _result(
+            target,
+            False,
+            severity,
+            f"partition {expected.key} was due at {expected.due_at:%Y-%m-%d %H:%M} UTC and is "
+            f"missing (newest present: {newest or 'none'})",
+            meta,
+        )
+    complete, reason = _completeness(target, lake, expected.key)
+    meta["complete"] = complete
+    if not complete:
+        meta["incomplete_reason"] = reason
+        return _result(
+            target,
+            False,
+            dg.AssetCheckSeverity.WARN,
+            f"partition {expected.key} is present but incomplete: {reason}",
+            meta,
+        )
+    return _result(target, True, None, f"partition {expected.key} is present and complete", meta)
+
+
+def _result(target, passed, severity, message, meta) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=target.key,
+        check_name=SLA_CHECK_NAME,
+        passed=passed,
+        severity=severity or dg.AssetCheckSeverity.ERROR,
+        description=message,
+        metadata={"summary": message, **meta},
+    )
+
+
+def _present_partitions(
+    target: SlaTarget, lake: Lake, materialized: set[str] | None
+) -> tuple[set[str], str]:
+    """Partitions present in the lake table of the same name, else Dagster's materializations."""
+    try:
+        table = check_table_name(target.table)
+    except LakeError:
+        table = None
+    if table and lake.table_dir(table).exists():
+        return set(lake.partition_keys(table)), f"lake table {table}"
+    return set(materialized or ()), "dagster materializations (no lake table of that name)"
+
+
+def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
+    if target.completeness_table is None or target.completeness_partitions is None:
+        return True, ""
+    window = target.partitions_def.time_window_for_partition_key(key)
+    days = target.completeness_partitions.get_partition_keys_in_time_window(window)
+    table = target.completeness_table
+    present = set(lake.partition_keys(table)) if lake.table_dir(table).exists() else set()
+    missing = [d for d in days if d not in present]
+    if missing:
+        return False, f"no completeness record in {table} for {', '.join(missing[:5])}"
+    source = COMPLETENESS[target.group]
+    rows = lake.read(table, days)
+    if rows.is_empty() or source.flag_col not in rows.columns:
+        return True, ""
+    bad = rows.filter(~rows[source.flag_col].fill_null(False))
+    if bad.is_empty():
+        return True, ""
+    reasons = (
+        sorted({str(r) for r in bad[source.reason_col].to_list() if r})
+        if source.reason_col and source.reason_col in bad.columns
+        else []
+    )
+    return False, f"{table} flags {bad.height} row(s) incomplete" + (
+        f": {'; '.join(reasons[:3])}" if reasons else ""
+    )
+
+
+def build_sla_partition_checks(asset_graph) -> dg.AssetChecksDefinition | None:
+    """The one check op over every SLA target of the merged definitions (None if there is none)."""
+    targets = {t.key: t for t in sla_targets(asset_graph)}
+    if not targets:
+        return None
+    specs = [
+        dg.AssetCheckSpec(
+            name=SLA_CHECK_NAME,
+            asset=t.key,
+            blocking=False,
+            description=(
+                f"The newest partition due under the SLA ({describe_freshness(t.freshness)}) "
+                "is present in the lake"
+                + (f" and {t.completeness_table} marks it complete" if t.completeness_table else "")
+                + ". Freshness alone looks only at the latest materialization of any partition."
+            ),
+        )
+        for t in targets.values()
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=SLA_CHECKS_OP, can_subset=True)
+    def sla_newest_partition_checks(
+        context: dg.AssetCheckExecutionContext, lake: LakeResource, ops: OpsResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        now = ops.now()
+        for check_key in sorted(
+            context.selected_asset_check_keys, key=lambda k: k.asset_key.to_user_string()
+        ):
+            target = targets[check_key.asset_key]
+            table_known = lake.lake.table_dir(target.table).exists()
+            materialized = (
+                None if table_known else context.instance.get_materialized_partitions(target.key)
+            )
+            yield evaluate(target, lake.lake, now, materialized)
+
+    return sla_newest_partition_checks

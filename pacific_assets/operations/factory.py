@@ -1,0 +1,80 @@
+"""Operations built from the merged definitions of every pipeline (called in definitions.py).
+
+Some operations need the whole graph: the newest-expected-partition check goes on every
+partitioned asset with an SLA, the routing sensors need each asset's pipeline and op, and the
+cadence schedules fill only the gaps the pipelines left. So instead of each package copying
+them, ``build_operations_defs`` looks at the merged definitions once and returns:
+
+- ``sla_newest_partition_checks``: the partition checks (``operations.checks``),
+- ``sla_partition_checks`` job + ``sla_partition_checks_hourly`` schedule: runs them all hourly,
+- ``oncall_run_failure`` and ``oncall_check_results`` sensors (``operations.sensors``),
+- the cadence schedules no pipeline defines (``operations.schedules``),
+- a RUNNING automation-condition sensor if assets use automation conditions and no pipeline
+  defined one (Dagster's implicit one starts STOPPED).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pacific_assets.operations.checks import build_sla_partition_checks
+from pacific_assets.operations.schedules import missing_cadence_schedules
+from pacific_assets.operations.sensors import asset_directory, build_oncall_sensors
+
+SLA_CHECKS_JOB = "sla_partition_checks"
+
+
+def with_operations(pipelines: dg.Definitions) -> dg.Definitions:
+    """``pipelines`` plus the operations built from them (the code location's final defs)."""
+    return dg.Definitions.merge(pipelines, build_operations_defs(pipelines))
+
+
+def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
+    graph = merged.resolve_asset_graph()
+    checks = build_sla_partition_checks(graph)
+    jobs: list = []
+    schedules: list = list(missing_cadence_schedules(list(merged.schedules or []), graph))
+    if checks is not None:
+        job = dg.define_asset_job(
+            SLA_CHECKS_JOB,
+            selection=dg.AssetSelection.checks(checks),
+            description="Every newest-expected-partition check (the SLA partition checks).",
+        )
+        jobs.append(job)
+        schedules.append(
+            dg.ScheduleDefinition(
+                name="sla_partition_checks_hourly",
+                job=job,
+                cron_schedule="15 * * * *",
+                execution_timezone="UTC",
+                default_status=dg.DefaultScheduleStatus.RUNNING,
+                description="Evaluates the SLA partition checks hourly: a missed partition is "
+                "a run that never happened, so no materialization would trigger the check.",
+            )
+        )
+    sensors: list = list(build_oncall_sensors(asset_directory(graph)))
+    sensors.extend(_automation_sensor(merged, graph))
+    return dg.Definitions(
+        asset_checks=[checks] if checks is not None else [],
+        jobs=jobs,
+        schedules=schedules,
+        sensors=sensors,
+    )
+
+
+def _automation_sensor(merged: dg.Definitions, graph) -> list[dg.SensorDefinition]:
+    uses_conditions = any(n.automation_condition is not None for n in graph.asset_nodes)
+    has_sensor = any(
+        isinstance(s, dg.AutomationConditionSensorDefinition) for s in merged.sensors or []
+    )
+    if not uses_conditions or has_sensor:
+        return []
+    return [
+        dg.AutomationConditionSensorDefinition(
+            "automation_condition_sensor",
+            target=dg.AssetSelection.all(),
+            default_status=dg.DefaultSensorStatus.RUNNING,
+            description="Evaluates the assets' automation conditions (RUNNING by default; "
+            "Dagster's implicit sensor would start STOPPED).",
+        )
+    ]

@@ -1,0 +1,56 @@
+"""The operations resource (key ``ops``): the clock, the rotation file and the Slack webhook.
+
+The clock is injectable (``frozen_now``, env ``PACIFIC_NOW``) so that the SLA partition checks,
+routing and the incident clock can be tested — and demoed on simulated history — at a chosen
+instant; empty means the wall clock. The Slack webhook is a secret: it only comes from the
+environment (``PACIFIC_SLACK_WEBHOOK_URL``, through ``dg.EnvVar``, so the UI never shows it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pacific_assets.operations.rotation import Rotation
+from pacific_assets.resources import LakeResource
+
+SLACK_ENV = "PACIFIC_SLACK_WEBHOOK_URL"
+NOW_ENV = "PACIFIC_NOW"
+ROTATION_ENV = "PACIFIC_ONCALL_ROTATION"
+
+
+class OpsResource(dg.ConfigurableResource):
+    """On-call settings: Slack webhook (env only), rotation file, and an optional frozen clock."""
+
+    slack_webhook_url: str | None = None
+    #: Path of the rotation file; empty means the packaged ``oncall_rotation.yaml``.
+    rotation_file: str = ""
+    #: ISO-8601 instant (UTC if no offset) used as "now"; empty means the wall clock.
+    frozen_now: str = ""
+
+    def now(self) -> dt.datetime:
+        if not self.frozen_now:
+            return dt.datetime.now(dt.UTC)
+        at = dt.datetime.fromisoformat(self.frozen_now)
+        return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+    def rotation(self) -> Rotation:
+        return Rotation.load(self.rotation_file or None)
+
+
+def ops_dir(lake: LakeResource) -> Path:
+    """Where alerts, incidents and hand-off summaries live: ``<data_root>/ops``."""
+    return lake.lake.root / "ops"
+
+
+def ops_resource_from_env() -> OpsResource:
+    """The ``ops`` resource of the code location (reads only the environment, never data)."""
+    return OpsResource(
+        # dg.EnvVar fails at launch when the variable is unset, so it is used only when set.
+        slack_webhook_url=dg.EnvVar(SLACK_ENV) if os.environ.get(SLACK_ENV) else None,
+        rotation_file=os.environ.get(ROTATION_ENV, ""),
+        frozen_now=os.environ.get(NOW_ENV, ""),
+    )

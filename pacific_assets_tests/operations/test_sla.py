@@ -1,0 +1,175 @@
+"""Each SLA maps to the intended freshness policy and to a newest-expected-partition check."""
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from pacific_assets.operations.checks import expected_partition, sla_targets
+from pacific_assets.operations.policies import (
+    POLICIES,
+    SLA_CHECK_NAME,
+    CronFreshnessPolicy,
+    TimeWindowFreshnessPolicy,
+    freshness_for,
+    sla_for,
+)
+from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets_tests.operations.conftest import build_toy_defs
+
+UTC = dt.UTC
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _cron(group_or_asset: str, group: str | None = None):
+    policy = freshness_for(group_or_asset, group or group_or_asset)
+    assert isinstance(policy, CronFreshnessPolicy)
+    return policy.deadline_cron, policy.lower_bound_delta, policy.timezone
+
+
+def _window(group: str):
+    policy = freshness_for(group, group)
+    assert isinstance(policy, TimeWindowFreshnessPolicy)
+    return policy.fail_window.to_timedelta(), policy.warn_window.to_timedelta()
+
+
+def test_each_runbook_sla_is_the_intended_freshness_policy() -> None:
+    days = dt.timedelta
+    # Profit: reviewed once a month -> closed month by the 3rd 09:00 (monthly lower bound is
+    # capped at 28 days by Dagster).
+    assert _cron("profit") == ("0 9 3 * *", days(days=28), "UTC")
+    # Growth: latest statuses by end of week -> closed Monday week by Monday 09:00.
+    assert _cron("growth") == ("0 9 * * 1", days(days=7), "UTC")
+    # Engagement: data within 48 h (warn at 36 h).
+    assert _window("engagement") == (days(hours=48), days(hours=36))
+    # Investor: month pack by the 5th, before the month-end report; weekly pack on Mondays.
+    assert _cron("investor") == ("0 9 5 * *", days(days=28), "UTC")
+    assert _cron("executive_weekly", "investor") == ("0 12 * * 1", days(days=7), "UTC")
+    # A/B: weekly preferred (warn 7 d), monthly acceptable (fail 31 d).
+    assert _window("experiments") == (days(days=31), days(days=7))
+    # No SLA of their own.
+    assert POLICIES["staging"].freshness is None and POLICIES["operations"].freshness is None
+
+
+@pytest.mark.parametrize(
+    ("group", "pdef", "now", "due", "overdue"),
+    [
+        # cron: a partition is due at the first deadline tick after its window closes
+        ("profit", monthly, "2025-10-02 12:00", None, None),
+        ("profit", monthly, "2025-11-03 08:59", "2025-09-01", "2025-09-01"),
+        ("profit", monthly, "2025-11-03 09:00", "2025-10-01", "2025-10-01"),
+        # a daily table of Profit is due with its month, not at the next tick after its day
+        ("profit", daily, "2025-11-03 08:59", "2025-09-30", "2025-09-30"),
+        ("profit", daily, "2025-11-03 09:00", "2025-10-31", "2025-10-31"),
+        ("growth", weekly, "2025-11-10 08:59", "2025-10-27", "2025-10-27"),
+        ("growth", weekly, "2025-11-10 09:00", "2025-11-03", "2025-11-03"),
+        # 1 Nov is a Saturday: October closes with the week ending Monday 3 Nov
+        ("growth", monthly, "2025-11-03 08:59", "2025-09-01", "2025-09-01"),
+        ("growth", monthly, "2025-11-03 09:00", "2025-10-01", "2025-10-01"),
+        ("growth", daily, "2025-11-10 09:00", "2025-11-09", "2025-11-09"),
+        ("investor", monthly, "2025-11-05 08:59", "2025-09-01", "2025-09-01"),
+        ("investor", monthly, "2025-11-05 09:00", "2025-10-01", "2025-10-01"),
+        # time window: due after warn_window (WARN), overdue after fail_window (ERROR)
+        ("engagement", daily, "2025-10-04 11:59", "2025-10-01", "2025-10-01"),
+        ("engagement", daily, "2025-10-04 12:00", "2025-10-02", "2025-10-01"),
+        ("engagement", daily, "2025-10-05 00:00", "2025-10-02", "2025-10-02"),
+        ("experiments", daily, "2025-10-10 00:00", "2025-10-02", "2025-09-08"),
+        ("experiments", weekly, "2025-10-14 00:00", "2025-09-29", "2025-09-01"),
+    ],
+)
+def test_newest_expected_partition_follows_the_policy(group, pdef, now, due, overdue) -> None:
+    sla = sla_for("x", group)
+    expected = expected_partition(pdef, sla.freshness, at(now), sla.period)
+    if due is None:
+        assert expected is None
+    else:
+        assert (expected.key, expected.overdue_key) == (due, overdue)
+        assert expected.due_at <= at(now)
+
+
+def test_every_sla_asset_of_the_code_location_carries_policy_and_check() -> None:
+    from pacific_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    targets = {t.key for t in sla_targets(graph)}
+    for node in graph.asset_nodes:
+        if not node.is_materializable:
+            continue
+        name = node.key.to_user_string()
+        intended = freshness_for(name, node.group_name)
+        assert node.freshness_policy == intended, f"{name}: freshness is not its SLA's"
+        has_check = any(k.name == SLA_CHECK_NAME for k in node.check_keys)
+        timed = isinstance(node.partitions_def, dg.TimeWindowPartitionsDefinition)
+        assert has_check == (intended is not None and timed), name
+        assert (node.key in targets) == has_check
+        if node.group_name in POLICIES:
+            assert POLICIES[node.group_name].runbook in (node.description or ""), name
+            assert node.kinds, f"{name} has no kinds"
+
+
+def _evaluations(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {
+        e.asset_check_evaluation_data.asset_key.to_user_string(): e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def test_partition_check_reads_the_lake_and_the_completeness_flag(data_root, instance) -> None:
+    """Freshness would be green here (September was just materialized); the check is not."""
+    (data_root / "outage_days").write_text("2025-10-02\n")
+    defs = build_toy_defs(data_root, now="2025-10-04T12:30:00")
+    job = defs.resolve_implicit_global_asset_job_def()
+    for keys, first, last in [
+        (["engagement_completeness", "engagement_hours"], "2025-09-20", "2025-10-02"),
+        (["unit_profit"], "2025-09-01", "2025-09-01"),
+    ]:
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey(k) for k in keys],
+            tags={
+                "dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last,
+            },
+        )
+        assert result.success
+    checks = defs.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
+    got = _evaluations(checks)
+    # 2 Oct is due (36 h warn window) and present, but flagged incomplete -> WARN.
+    eng = got["engagement_hours"]
+    assert not eng.passed and eng.severity == dg.AssetCheckSeverity.WARN
+    assert "clicks far below baseline" in eng.description
+    assert eng.metadata["expected_partition"].value == "2025-10-02"
+    # Profit: September was due on 3 Oct 09:00 and is present -> passes.
+    assert got["unit_profit"].passed
+    # Growth: the week of 22 Sep was due Monday 29 Sep 09:00 and was never built -> ERROR.
+    growth = got["account_growth"]
+    assert not growth.passed and growth.severity == dg.AssetCheckSeverity.ERROR
+    assert "2025-09-22" in growth.description and "missing" in growth.description
+    # Investor: nothing due before 5 Oct 09:00.
+    assert got["investor_rollup"].passed
+
+
+def test_missing_engagement_day_warns_then_errors_past_48_hours(data_root, instance) -> None:
+    job_result = build_toy_defs(data_root, "2025-10-04T12:30:00")
+    job = job_result.resolve_implicit_global_asset_job_def()
+    job.execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey("engagement_completeness"), dg.AssetKey("engagement_hours")],
+        tags={
+            "dagster/asset_partition_range_start": "2025-09-25",
+            "dagster/asset_partition_range_end": "2025-10-01",
+        },
+    )
+    warn = _evaluations(
+        job_result.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
+    )["engagement_hours"]
+    assert (warn.passed, warn.severity) == (False, dg.AssetCheckSeverity.WARN)
+    later = build_toy_defs(data_root, "2025-10-05T00:00:00")
+    error = _evaluations(
+        later.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
+    )["engagement_hours"]
+    assert (error.passed, error.severity) == (False, dg.AssetCheckSeverity.ERROR)
