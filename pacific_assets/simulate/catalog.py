@@ -36,7 +36,6 @@ SEGMENT_CHURN_P = {"smb": 0.25, "mid_market": 0.12, "enterprise": 0.06}
 SEGMENT_SEAT_EVENTS = {"smb": 2.0, "mid_market": 3.0, "enterprise": 4.0}
 TRIAL_CONVERSION_P = 0.65
 TRIAL_DAYS = 14
-REACTIVATION_P = 0.3
 RENEWAL_WINDOW_DAYS = 90
 
 REGIONS = ("na", "emea", "apac", "latam")

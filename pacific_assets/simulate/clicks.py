@@ -67,7 +67,7 @@ BASE_P_LICENSED, BASE_P_UNLICENSED = 0.7, 0.25
 P_CAP = 0.85  # with a +10% effect the probability stays below 1, so the effect is exact
 EXTRA_SESSIONS = 0.6  # sessions per active day = 1 + Poisson(0.6)
 GAP_MEAN_S = 150.0  # seconds between events within a session
-P_BAR = 0.45  # typical mean daily activity probability (to turn events/user/day into a rate)
+P_BAR = 0.39  # typical mean daily activity probability (to turn events/user/day into a rate)
 
 
 def season(d: dt.date) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -93,12 +93,26 @@ class Line:
         return (self.service_end - self.service_start).days
 
 
+EPOCH = dt.datetime(1970, 1, 1)
+NEVER_S = float("inf")
+
+
 @dataclass
-class User:
-    account: int
-    created_at: dt.datetime
-    deactivated_at: dt.datetime | None
-    licensed: bool
+class UserArrays:
+    """Directory users as columns (one entry per user); times in whole epoch seconds (UTC)."""
+
+    account: np.ndarray  # int64 account index
+    created_s: np.ndarray  # float64
+    deactivated_s: np.ndarray  # float64, inf = still active
+    licensed: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.account)
+
+    def take(self, mask: np.ndarray) -> UserArrays:
+        return UserArrays(
+            self.account[mask], self.created_s[mask], self.deactivated_s[mask], self.licensed[mask]
+        )
 
 
 @dataclass
@@ -109,8 +123,7 @@ class Company:
     accounts: list[dict]  # account_id, name, segment, region, industry, created_at
     events: list[Event]
     lines: list[Line]
-    users: list[User]
-    invoice_refunds: set[str] = field(default_factory=set)
+    users: UserArrays
 
 
 class _Ids:
@@ -149,7 +162,10 @@ class _Sim:
         self.ids = _Ids()
         self.events: list[Event] = []
         self.lines: list[Line] = []
-        self.users: list[User] = []
+        self.u_account: list[int] = []
+        self.u_created: list[float] = []
+        self.u_deact: list[float] = []
+        self.u_licensed: list[bool] = []
         self.refunds_per_invoice: dict[str, int] = {}
         self.refunded_qty: dict[str, int] = {}
 
@@ -213,7 +229,13 @@ class _Sim:
             self.billing(i, evs, C.REGION_UTC_OFFSET[reg])
             self.directory(i, evs)
             self.events.extend(evs)
-        return Company(account_ids, accounts, self.events, self.lines, self.users)
+        users = UserArrays(
+            np.array(self.u_account, dtype=np.int64),
+            np.array(self.u_created, dtype=np.float64),
+            np.array(self.u_deact, dtype=np.float64),
+            np.array(self.u_licensed, dtype=bool),
+        )
+        return Company(account_ids, accounts, self.events, self.lines, users)
 
     # -- CRM story ------------------------------------------------------------------------
     def story(self, a: int, created: dt.datetime, seg: str, off: int) -> list[Event]:
@@ -308,10 +330,10 @@ class _Sim:
                 if not emit(etype, at, plan, seats, ce, addons, support, billing):
                     return evs
             t_end = self.biz(ce, off)
-            if rng.random() < C.SEGMENT_CHURN_P[seg]:
+            if rng.random() < C.SEGMENT_CHURN_P[seg] * self.cfg.churn_multiplier:
                 if not emit("churned", t_end, None, 0, None, frozenset(), None, None):
                     return evs
-                if rng.random() >= C.REACTIVATION_P:
+                if rng.random() >= self.cfg.reactivation_p:
                     return evs
                 back = ce + dt.timedelta(days=int(rng.integers(30, 181)))
                 seats = max(1, round(seats * float(rng.uniform(0.6, 1.0))))
@@ -381,9 +403,9 @@ class _Sim:
         unit = round(line.unit_price * remaining / line.days, 2)
         if unit <= 0:
             return
-        n = sum(
-            1 for x in self.lines if x.invoice_id == line.invoice_id and x.kind.endswith("refund")
-        )
+        n = self.refunds_per_invoice.get(line.invoice_id, 0)
+        self.refunds_per_invoice[line.invoice_id] = n + 1
+        self.refunded_qty[line.line_id] = self.refunded_qty.get(line.line_id, 0) + qty
         self.lines.append(
             Line(
                 line.invoice_id,
@@ -474,11 +496,7 @@ class _Sim:
                 elif ev.event_type == "seats_changed" and ev.seats < prev.seats:
                     main = term_lines.get("seat_license")
                     if main is not None:
-                        refunded = -sum(
-                            x.quantity
-                            for x in self.lines
-                            if x.invoice_id == main.invoice_id and x.quantity < 0
-                        )
+                        refunded = self.refunded_qty.get(main.line_id, 0)
                         k = min(prev.seats - ev.seats, main.quantity - refunded)
                         self._refund(main, d, k, ev.at, "refund")
                 elif ev.event_type == "plan_changed":
@@ -512,21 +530,29 @@ class _Sim:
         def add(n: int, at: dt.datetime, spread_days: float, is_licensed: bool) -> None:
             if n <= 0:
                 return
-            offs = rng.uniform(0, spread_days * 86400, size=n)
-            for o in offs:
-                created = at + dt.timedelta(seconds=float(o))
-                (licensed if is_licensed else unlicensed).append(len(self.users))
-                self.users.append(User(a, created, None, is_licensed))
+            base = (at - EPOCH).total_seconds()
+            created = np.floor(base + rng.uniform(0, spread_days * 86400, size=n)).tolist()
+            first = len(self.u_account)
+            (licensed if is_licensed else unlicensed).extend(range(first, first + n))
+            self.u_account.extend([a] * n)
+            self.u_created.extend(created)
+            self.u_deact.extend([NEVER_S] * n)
+            self.u_licensed.extend([is_licensed] * n)
 
         def deactivate(pool: list[int], n: int, at: dt.datetime, spread_days: float) -> None:
             if n <= 0 or not pool:
                 return
             n = min(n, len(pool))
-            pick = sorted(rng.choice(len(pool), size=n, replace=False).tolist(), reverse=True)
-            for j in pick:
-                u = self.users[pool.pop(j)]
-                when = at + dt.timedelta(seconds=float(rng.uniform(0, spread_days * 86400)))
-                u.deactivated_at = max(when, u.created_at + dt.timedelta(hours=1))
+            base = (at - EPOCH).total_seconds()
+            if n == len(pool):
+                gone, pool[:] = list(pool), []
+            else:
+                pick = set(rng.choice(len(pool), size=n, replace=False).tolist())
+                gone = [u for j, u in enumerate(pool) if j in pick]
+                pool[:] = [u for j, u in enumerate(pool) if j not in pick]
+            when = np.floor(base + rng.uniform(0, spread_days * 86400, size=n)).tolist()
+            for u, w in zip(gone, when, strict=True):
+                self.u_deact[u] = max(w, self.u_created[u] + 3600)
 
         for ev in evs:
             if ev.event_type == "churned":
@@ -551,21 +577,24 @@ def simulate_company(cfg: SimConfig, rng: np.random.Generator) -> Company:
     company = _Sim(cfg, rng).run()
     end = midnight(cfg.end)
     # users: nothing that happens at or after the end has happened yet
-    users = []
-    for u in company.users:
-        if u.created_at >= end:
-            continue
-        if u.deactivated_at is not None and u.deactivated_at >= end:
-            u.deactivated_at = None
-        users.append(u)
+    end_s = (end - EPOCH).total_seconds()
+    users = company.users.take(company.users.created_s < end_s)
+    users.deactivated_s[users.deactivated_s >= end_s] = NEVER_S
     company.users = users
+    # landed timestamps have whole seconds: keep the truth on exactly the same instants
+    for ev in company.events:
+        ev.at = ev.at.replace(microsecond=0)
+    for ln in company.lines:
+        ln.issued_at = ln.issued_at.replace(microsecond=0)
+        ln.paid_at = ln.paid_at.replace(microsecond=0) if ln.paid_at else None
+        ln.voided_at = ln.voided_at.replace(microsecond=0) if ln.voided_at else None
     # event ids in effective order per account; recorded a little after they took effect
     company.events.sort(key=lambda e: (e.at, e.account))
     delays = rng.exponential(2 * 3600, size=len(company.events)) + 120
     for ev, delay in zip(company.events, delays, strict=True):
         ev.event_id = ""
         ev.recorded_at = min(
-            ev.at + dt.timedelta(seconds=float(delay)), end - dt.timedelta(seconds=1)
+            ev.at + dt.timedelta(seconds=int(delay)), end - dt.timedelta(seconds=1)
         )
     ids = _Ids()
     for ev in sorted(company.events, key=lambda e: (e.account, e.at)):

@@ -60,6 +60,10 @@ class SimConfig:
     #: ingest batches per day (clicks land in slots of 24 / batches_per_day hours)
     batches_per_day: int = 4
     kafka_partitions: int = 8
+    #: chance that a churned customer comes back (30-180 days later)
+    reactivation_p: float = 0.3
+    #: multiplies the yearly churn probability at contract end (per segment: 25/12/6 %)
+    churn_multiplier: float = 1.0
     schema_drift: bool = False
     faults: FaultCounts = field(default_factory=FaultCounts)
     #: write the user-level engagement truth table (big at bench scale)
@@ -79,11 +83,13 @@ def _yesterday_exclusive_end() -> dt.date:
 PROFILES: dict[str, dict] = {
     # tiny, fixed dates, fast: the sim_data fixture of the test suite
     "test": dict(
-        accounts=30,
-        preexisting_share=0.5,
+        accounts=40,
+        preexisting_share=0.6,
+        churn_multiplier=1.5,
         users_per_account=6,
         events_per_user_day=3.0,
         end=dt.date(2025, 12, 10),
+        reactivation_p=0.9,  # so the tiny company shows every CRM event type
     ),
     # a few hundred accounts up to yesterday
     "demo": dict(

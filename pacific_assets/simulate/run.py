@@ -22,7 +22,7 @@ from pacific_assets import contracts as K
 from pacific_assets.simulate import catalog as C
 from pacific_assets.simulate import truth as T
 from pacific_assets.simulate.clicks import NEVER, ClickSim, Users, epoch_us, plan_faults
-from pacific_assets.simulate.company import Company, midnight, simulate_company
+from pacific_assets.simulate.company import EPOCH, Company, midnight, simulate_company
 from pacific_assets.simulate.config import SimConfig, make_config
 from pacific_assets.simulate.experiments import assign
 from pacific_assets.simulate.finance import ops_and_salaries
@@ -210,23 +210,25 @@ class Simulation:
     # -- users ----------------------------------------------------------------------------
     def _users(self, company: Company) -> Users:
         """Directory users alive at some point in range, as arrays for the click model."""
-        start = midnight(self.cfg.start)
-        keep = [u for u in company.users if u.deactivated_at is None or u.deactivated_at > start]
-        company.users = keep
-        n = len(keep)
+        start_s = (midnight(self.cfg.start) - EPOCH).total_seconds()
+        raw = company.users.take(company.users.deactivated_s > start_s)
+        company.users = raw
+        n = len(raw)
         rng = self.rng_users
         offsets = np.array([C.REGION_UTC_OFFSET[a["region"]] for a in company.accounts])
-        account = np.array([u.account for u in keep], dtype=np.int64)
-        licensed = np.array([u.licensed for u in keep], dtype=bool)
+        account = raw.account
+        licensed = raw.licensed
         prop = np.minimum(rng.lognormal(-0.125, 0.5, n), 3.0)
+        deact = np.where(np.isinf(raw.deactivated_s), 0, raw.deactivated_s).astype(np.int64)
         return Users(
-            user_ids=pl.Series("user_id", [f"U{i + 1:07d}" for i in range(n)]),
+            user_ids=pl.select(
+                pl.format("U{}", pl.int_range(1, n + 1).cast(pl.String).str.zfill(7))
+            )
+            .to_series()
+            .alias("user_id"),
             account=account,
-            created_us=np.array([epoch_us(u.created_at) for u in keep], dtype=np.int64),
-            deact_us=np.array(
-                [epoch_us(u.deactivated_at) if u.deactivated_at else NEVER for u in keep],
-                dtype=np.int64,
-            ),
+            created_us=raw.created_s.astype(np.int64) * 1_000_000,
+            deact_us=np.where(np.isinf(raw.deactivated_s), NEVER, deact * 1_000_000),
             licensed=licensed,
             team=rng.choice(len(C.USER_TEAMS), size=n, p=C.USER_TEAM_P).astype(np.int64),
             offset_h=offsets[account] if n else np.zeros(0, dtype=np.int64),
@@ -328,6 +330,7 @@ class Simulation:
             (pl.col("kind") == "regular").all().alias("regular"),
             pl.col("status").is_in(["paid", "open"]).all().alias("live"),
             pl.col("amount_usd").sum().round(2).alias("amount_usd"),
+            pl.col("paid_at").first(),
             pl.len().alias("lines"),
         )
         refunded = lines.filter(pl.col("kind").str.ends_with("refund"))["invoice_id"].unique()
@@ -340,12 +343,14 @@ class Simulation:
             & ~pl.col("invoice_id").is_in(refunded.implode())
         ).sort("invoice_id")
         if fm:
+            # keep the two profit faults in different months when the range allows it
             bad = pl.lit(False)
             for m in fm:
                 bad = bad | (
                     (pl.col("service_start") < T.next_month(m)) & (pl.col("service_end") > m)
                 )
-            cand = cand.filter(~bad)
+            elsewhere = cand.filter(~bad)
+            cand = elsewhere if elsewhere.height >= cfg.faults.missing_invoices else cand
         k = min(cfg.faults.missing_invoices, cand.height)
         picked = (
             cand[sorted(rng.choice(cand.height, size=k, replace=False).tolist())] if k else cand[:0]
@@ -369,6 +374,7 @@ class Simulation:
                     service_start=row["service_start"].isoformat(),
                     service_end=row["service_end"].isoformat(),
                     amount_usd=row["amount_usd"],
+                    paid_at=_iso(row["paid_at"]),
                     lines=row["lines"],
                     revenue_gap_by_month={
                         m.strftime("%Y-%m"): round(v, 6) for m, v in gap.iter_rows()
@@ -543,13 +549,14 @@ class Simulation:
         base = pl.DataFrame(
             {
                 "user_id": users.user_ids,
-                "account_id": [ids[a] for a in users.account.tolist()],
+                "account_id": pl.Series(ids).gather(users.account),
                 "team": pl.Series(C.USER_TEAMS).gather(users.team),
                 "licensed": users.licensed,
-                "created_at": [u.created_at for u in company.users],
-                "deactivated_at": [u.deactivated_at for u in company.users],
+                "created_at": users.created_us,
+                "deactivated_at": pl.Series(users.deact_us).replace(NEVER, None),
             },
-            schema_overrides={"created_at": pl.Datetime("us"), "deactivated_at": pl.Datetime("us")},
+        ).with_columns(
+            pl.col("created_at", "deactivated_at").cast(pl.Datetime("us")),
         )
         created = base.with_columns(
             pl.lit(None, pl.Datetime("us")).alias("deactivated_at"), pl.col("created_at").alias("t")
