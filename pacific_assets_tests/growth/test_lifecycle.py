@@ -1,0 +1,447 @@
+"""The lifecycle state machine: clean stories stay clean, every kind of missing step is imputed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from pacific_assets.growth.lifecycle import TRANSITIONS, build_history, missing_steps
+from pacific_assets_tests.growth.fixtures import event, events_frame, ts
+
+
+def history(*events: dict) -> pl.DataFrame:
+    return build_history(events_frame(events))
+
+
+def steps(h: pl.DataFrame) -> list[tuple[str, str, bool]]:
+    return list(h.select("event_type", "status", "imputed").iter_rows())
+
+
+def imputed(h: pl.DataFrame) -> pl.DataFrame:
+    return h.filter(pl.col("imputed"))
+
+
+SUB = dict(plan="growth", seats=10, contract_end="2026-09-10", mrr=500.0)
+
+
+def test_a_clean_lifecycle_needs_no_imputation() -> None:
+    """created -> trial -> subscribed -> seats -> window -> renewed -> window -> churned
+    -> reactivated -> plan change: every step has its predecessor."""
+    h = history(
+        event("e01", "A", "account_created", "2025-09-01"),
+        event("e02", "A", "trial_started", "2025-09-02", plan="growth", seats=3, mrr=0.0),
+        event("e03", "A", "subscribed", "2025-09-10", **SUB),
+        event(
+            "e04",
+            "A",
+            "seats_changed",
+            "2025-10-01",
+            plan="growth",
+            seats=12,
+            contract_end="2026-09-10",
+            mrr=600.0,
+        ),
+        event(
+            "e05",
+            "A",
+            "renewal_opened",
+            "2026-06-12",
+            plan="growth",
+            seats=12,
+            contract_end="2026-09-10",
+            mrr=600.0,
+        ),
+        event(
+            "e06",
+            "A",
+            "renewed",
+            "2026-09-10",
+            plan="growth",
+            seats=14,
+            contract_end="2027-09-10",
+            mrr=700.0,
+        ),
+        event(
+            "e07",
+            "A",
+            "renewal_opened",
+            "2027-06-12",
+            plan="growth",
+            seats=14,
+            contract_end="2027-09-10",
+            mrr=700.0,
+        ),
+        event("e08", "A", "churned", "2027-09-10", seats=0, mrr=0.0),
+        event(
+            "e09",
+            "A",
+            "reactivated",
+            "2027-12-01",
+            plan="starter",
+            seats=5,
+            contract_end="2028-12-01",
+            mrr=125.0,
+        ),
+        event(
+            "e10",
+            "A",
+            "plan_changed",
+            "2028-01-05",
+            plan="growth",
+            seats=5,
+            contract_end="2028-12-01",
+            mrr=250.0,
+        ),
+    )
+    assert imputed(h).is_empty()
+    assert h["status"].to_list() == [
+        "created",
+        "trial",
+        "subscribed",
+        "subscribed",
+        "renewal_opened",
+        "renewed",
+        "renewal_opened",
+        "churned",
+        "subscribed",
+        "subscribed",
+    ]
+    # validity intervals chain: each step is valid until the next one takes effect
+    assert h["valid_to"].to_list()[:-1] == h["valid_from"].to_list()[1:]
+    assert h["valid_to"][-1] is None
+    # MRR is 0 outside paying statuses; a churn clears plan and contract end
+    assert h["mrr_usd"].to_list() == [
+        0.0,
+        0.0,
+        500.0,
+        600.0,
+        600.0,
+        700.0,
+        700.0,
+        0.0,
+        125.0,
+        250.0,
+    ]
+    churn = h.filter(pl.col("event_type") == "churned").row(0, named=True)
+    assert (churn["plan"], churn["seats"], churn["contract_end"]) == (None, 0, None)
+    # renewal expansion: MRR at renewal (700) - MRR when the window opened (600)
+    assert h.filter(pl.col("event_type") == "renewed")["renewal_expansion_usd"].to_list() == [100.0]
+
+
+def test_a_lapsed_trial_churns_without_a_subscription() -> None:
+    h = history(
+        event("e1", "A", "account_created", "2025-09-01"),
+        event("e2", "A", "trial_started", "2025-09-02", plan="starter", seats=2, mrr=0.0),
+        event("e3", "A", "churned", "2025-09-16", seats=0, mrr=0.0),
+    )
+    assert imputed(h).is_empty()
+    assert h["is_paying"].to_list() == [False, False, False]
+    assert h["ever_paid"].to_list() == [False, False, False]
+
+
+def test_renewed_without_renewal_opened_imputes_the_window_at_the_renewal() -> None:
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event(
+            "e2",
+            "A",
+            "subscribed",
+            "2025-01-10",
+            plan="growth",
+            seats=10,
+            contract_end="2026-01-10",
+            mrr=500.0,
+        ),
+        event(
+            "e3",
+            "A",
+            "renewed",
+            "2026-01-10",
+            plan="growth",
+            seats=11,
+            contract_end="2027-01-10",
+            mrr=550.0,
+        ),
+    )
+    assert steps(h) == [
+        ("account_created", "created", False),
+        ("subscribed", "subscribed", False),
+        ("renewal_opened", "renewal_opened", True),
+        ("renewed", "renewed", False),
+    ]
+    gap = imputed(h).row(0, named=True)
+    assert gap["valid_from"] == gap["valid_to"] == ts("2026-01-10")  # zero-length, at the successor
+    assert gap["event_id"] == "imputed:e3:renewal_opened"
+    assert gap["recorded_at"] is None
+    assert gap["mrr_usd"] == 500.0  # nothing known about the window: the state carries over
+    assert gap["imputed_evidence"] == (
+        "renewed on 2026-01-10 (event e3) while the status was subscribed: renewed requires "
+        "renewal_opened in the contract term ending 2026-01-10"
+    )
+    # the window "opened" at the renewal, with the MRR in force then
+    assert h.filter(pl.col("event_type") == "renewed")["renewal_expansion_usd"].item() == 50.0
+
+
+def test_second_renewal_without_its_window_is_detected_too() -> None:
+    """renewed -> renewed: the new term's renewal_opened is missing (same status twice)."""
+    h = history(
+        event("e1", "A", "account_created", "2024-01-01"),
+        event("e2", "A", "subscribed", "2024-01-10", **{**SUB, "contract_end": "2025-01-10"}),
+        event("e3", "A", "renewal_opened", "2024-10-12"),
+        event("e4", "A", "renewed", "2025-01-10", contract_end="2026-01-10"),
+        event("e5", "A", "renewed", "2026-01-10", contract_end="2027-01-10"),
+    )
+    assert imputed(h)["event_id"].to_list() == ["imputed:e5:renewal_opened"]
+
+
+def test_churn_at_term_end_without_renewal_opened_is_detected() -> None:
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event(
+            "e2",
+            "A",
+            "subscribed",
+            "2025-01-10",
+            plan="growth",
+            seats=10,
+            contract_end="2026-01-10",
+            mrr=500.0,
+        ),
+        event("e3", "A", "churned", "2026-01-10", seats=0, mrr=0.0),
+    )
+    assert steps(h)[2:] == [
+        ("renewal_opened", "renewal_opened", True),
+        ("churned", "churned", False),
+    ]
+    assert "churned inside the renewal window of the term ending 2026-01-10" in (
+        imputed(h)["imputed_evidence"].item()
+    )
+
+
+def test_a_mid_term_cancellation_outside_the_window_is_legal() -> None:
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event(
+            "e2",
+            "A",
+            "subscribed",
+            "2025-01-10",
+            plan="growth",
+            seats=10,
+            contract_end="2026-01-10",
+            mrr=500.0,
+        ),
+        event("e3", "A", "churned", "2025-05-01", seats=0, mrr=0.0),
+    )
+    assert imputed(h).is_empty()
+
+
+@pytest.mark.parametrize(
+    "change", ["seats_changed", "plan_changed", "addon_added", "addon_removed"]
+)
+@pytest.mark.parametrize("before", ["trial", "created"])
+def test_contract_changes_before_subscribed_impute_the_subscription(
+    change: str, before: str
+) -> None:
+    evs = [event("e1", "A", "account_created", "2025-09-01")]
+    if before == "trial":
+        evs.append(event("e2", "A", "trial_started", "2025-09-02", plan="growth", seats=3, mrr=0.0))
+    evs.append(
+        event(
+            "e3",
+            "A",
+            change,
+            "2025-09-20",
+            plan="growth",
+            seats=12,
+            contract_end="2026-09-08",
+            mrr=650.0,
+        )
+    )
+    h = history(*evs)
+    gap = imputed(h).row(0, named=True)
+    assert (gap["event_type"], gap["status"], gap["valid_from"]) == (
+        "subscribed",
+        "subscribed",
+        ts("2025-09-20"),
+    )
+    # the subscription we never saw start takes the first state we know of it
+    assert (gap["plan"], gap["seats"], gap["mrr_usd"], gap["contract_end"]) == (
+        "growth",
+        12,
+        650.0,
+        dt.date(2026, 9, 8),
+    )
+    assert f"{change} requires an active subscription" in gap["imputed_evidence"]
+    assert h["status"][-1] == "subscribed"
+
+
+def test_reactivated_without_churned_imputes_the_churn() -> None:
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event(
+            "e2",
+            "A",
+            "subscribed",
+            "2025-01-10",
+            plan="growth",
+            seats=10,
+            contract_end="2026-01-10",
+            mrr=500.0,
+        ),
+        event(
+            "e3",
+            "A",
+            "reactivated",
+            "2025-06-01",
+            plan="starter",
+            seats=4,
+            contract_end="2026-06-01",
+            mrr=100.0,
+        ),
+    )
+    assert steps(h)[2:] == [("churned", "churned", True), ("reactivated", "subscribed", False)]
+    assert (
+        "reactivated requires a previous status of churned" in imputed(h)["imputed_evidence"].item()
+    )
+
+
+def test_contract_change_after_a_churn_imputes_the_reactivation() -> None:
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event(
+            "e2",
+            "A",
+            "subscribed",
+            "2025-01-10",
+            plan="growth",
+            seats=10,
+            contract_end="2026-01-10",
+            mrr=500.0,
+        ),
+        event("e3", "A", "churned", "2025-03-01", seats=0, mrr=0.0),
+        event(
+            "e4",
+            "A",
+            "seats_changed",
+            "2025-05-01",
+            plan="growth",
+            seats=6,
+            contract_end="2026-05-01",
+            mrr=300.0,
+        ),
+    )
+    assert imputed(h)["event_type"].to_list() == ["reactivated"]
+    assert imputed(h)["mrr_usd"].to_list() == [300.0]
+
+
+def test_events_without_account_created_impute_the_creation() -> None:
+    h = history(
+        event(
+            "e2",
+            "A",
+            "subscribed",
+            "2025-01-10",
+            plan="growth",
+            seats=10,
+            contract_end="2026-01-10",
+            mrr=500.0,
+        ),
+    )
+    assert steps(h) == [("account_created", "created", True), ("subscribed", "subscribed", False)]
+
+
+def test_activity_after_the_term_end_without_renewal_imputes_window_and_renewal() -> None:
+    """The account is still active a week after its term ended: it must have renewed."""
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event(
+            "e2",
+            "A",
+            "subscribed",
+            "2025-01-10",
+            plan="growth",
+            seats=10,
+            contract_end="2026-01-10",
+            mrr=500.0,
+        ),
+        event("e3", "A", "seats_changed", "2026-01-17", plan="growth", seats=12, mrr=600.0),
+    )
+    assert steps(h)[2:] == [
+        ("renewal_opened", "renewal_opened", True),
+        ("renewed", "renewed", True),
+        ("seats_changed", "renewed", False),
+    ]
+    assert (
+        "the contract term ended 2026-01-10 without renewed or churned"
+        in (imputed(h)["imputed_evidence"][0])
+    )
+    assert h["contract_end"][-1] == dt.date(2027, 1, 10)  # annual: the imputed renewal adds a year
+
+
+def test_replay_order_is_effective_then_recorded_then_event_id() -> None:
+    """A late event (recorded weeks later) takes its place by effective time."""
+    h = history(
+        event("e1", "A", "account_created", "2025-09-01"),
+        event(
+            "e9",
+            "A",
+            "subscribed",
+            "2025-09-03",
+            plan="starter",
+            seats=2,
+            contract_end="2026-09-03",
+            mrr=50.0,
+            recorded="2025-10-20",
+        ),
+        event(
+            "e3",
+            "A",
+            "seats_changed",
+            "2025-09-10",
+            plan="starter",
+            seats=4,
+            contract_end="2026-09-03",
+            mrr=100.0,
+        ),
+        # same instant: recorded_at decides, then event_id
+        event("e5", "A", "addon_added", "2025-09-12", mrr=300.0, recorded="2025-09-12T15:00"),
+        event("e4", "A", "addon_removed", "2025-09-12", mrr=200.0, recorded="2025-09-12T15:00"),
+        event("e6", "A", "plan_changed", "2025-09-12", mrr=250.0, recorded="2025-09-12T13:00"),
+    )
+    assert h["event_id"].to_list() == ["e1", "e9", "e3", "e6", "e4", "e5"]
+    assert imputed(h).is_empty()
+
+
+def test_every_event_type_has_a_transition_and_gaps_have_a_path() -> None:
+    """Every illegal (status, event) has a chain of missing steps, except the few that no missing
+    step can explain (a second account_created or trial, subscribed again): those apply as is."""
+    from pacific_assets.contracts import CRM_EVENT_TYPES
+
+    assert set(TRANSITIONS) == set(CRM_EVENT_TYPES)
+    statuses = [None, "created", "trial", "subscribed", "renewal_opened", "renewed", "churned"]
+    unexplained = {
+        (etype, status)
+        for etype, t in TRANSITIONS.items()
+        for status in statuses
+        if status not in t.allowed_from and not missing_steps(status, t.allowed_from)
+    }
+    paid_or_gone = ("subscribed", "renewal_opened", "renewed", "churned")
+    assert unexplained == {
+        *(("account_created", s) for s in statuses if s is not None),
+        *(("trial_started", s) for s in ("trial", *paid_or_gone)),
+        *(("subscribed", s) for s in paid_or_gone),
+    }
+
+
+def test_subscribed_again_after_a_churn_applies_as_is() -> None:
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event("e2", "A", "subscribed", "2025-01-10", **SUB),
+        event("e3", "A", "churned", "2025-03-01", seats=0, mrr=0.0),
+        event("e4", "A", "subscribed", "2025-05-01", **SUB),
+    )
+    assert imputed(h).is_empty()
+    assert h["status"].to_list() == ["created", "subscribed", "churned", "subscribed"]
