@@ -111,14 +111,14 @@ def investor_rollup(context: dg.AssetExecutionContext, lake: LakeResource) -> No
     _write(lake, "investor_rollup", "month_start", context.partition_keys)
 
 
-def build_toy_defs(data_root: Path, now: str, **ops_kwargs) -> dg.Definitions:
-    """The toy pipelines, with policies and operations applied exactly as definitions.py does."""
+def toy_pipelines(data_root: Path, now: str, schedules=(), jobs=(), **ops_kwargs) -> dg.Definitions:
+    """The toy pipelines with policies applied, before operations are added."""
     rotation = data_root.parent / "rotation.yaml"
     if not rotation.exists():
         import yaml
 
         rotation.write_text(yaml.safe_dump(ROTATION))
-    pipelines = dg.Definitions(
+    return dg.Definitions(
         assets=[
             engagement_completeness,
             engagement_hours,
@@ -127,12 +127,18 @@ def build_toy_defs(data_root: Path, now: str, **ops_kwargs) -> dg.Definitions:
             investor_rollup,
         ],
         asset_checks=[profit_reconciliation],
+        schedules=list(schedules),
+        jobs=list(jobs),
         resources={
             "lake": LakeResource(data_root=str(data_root), duckdb_memory_limit="512MB"),
             "ops": OpsResource(frozen_now=now, rotation_file=str(rotation), **ops_kwargs),
         },
     ).map_asset_specs(func=apply_policies)
-    return with_operations(pipelines)
+
+
+def build_toy_defs(data_root: Path, now: str, **ops_kwargs) -> dg.Definitions:
+    """The toy pipelines, with policies and operations applied exactly as definitions.py does."""
+    return with_operations(toy_pipelines(data_root, now, **ops_kwargs))
 
 
 @pytest.fixture
