@@ -63,7 +63,16 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
             "service_end must be after service_start (periods are [start, end))",
             pl.col("service_end") > pl.col("service_start"),
         ),
-        _not_negative("quantity"),
+        RowRule(
+            "quantity",
+            "quantity must not be negative (except on refund lines)",
+            pl.when(pl.col("status") != "refunded").then(pl.col("quantity") >= 0),
+        ),
+        RowRule(
+            "amount_usd",
+            "refund lines carry a negative amount_usd",
+            pl.when(pl.col("status") == "refunded").then(pl.col("amount_usd") < 0),
+        ),
         RowRule(
             "product",
             "product must be seat_license, feature:<name> or support:<tier>",

@@ -255,7 +255,7 @@ def test_malformed_rows_are_quarantined_with_file_row_column_reason(
         (
             "invoice_lines", "2025-09-01", inv, 7, "service_end",
             "service_end must be after service_start (periods are [start, end)); "
-            "quantity: quantity must not be negative",
+            "quantity: quantity must not be negative (except on refund lines)",
             lines[7],
         ),
     ]  # fmt: skip
@@ -419,3 +419,59 @@ def test_lake_is_untouched_outside_the_range(lake: Lake, lake_resource, instance
     files_02 = lake.partition_files("stg_accounts", ["2025-09-02"])
     _run(["accounts"], lake_resource, instance, "2025-09-01")
     assert lake.partition_files("stg_accounts", ["2025-09-02"]) == files_02
+
+
+# -- the simulated company --------------------------------------------------------------------
+def test_simulated_company_quarantines_exactly_the_injected_malformed_rows(
+    sim_data: Lake, tmp_path, instance
+) -> None:
+    """Stage the whole "test" profile; the quarantine must equal the fault manifest's rows."""
+    import json
+
+    # Our own data root whose landing/ is the shared simulated one (read-only for us).
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "landing").symlink_to(sim_data.landing, target_is_directory=True)
+    lake = Lake(root)
+    resource = LakeResource(data_root=str(root), duckdb_memory_limit="1GB", duckdb_threads=2)
+    manifest = json.loads((sim_data.truth / "fault_manifest.json").read_text())
+    last_day = (dt.date.fromisoformat(manifest["end_exclusive"]) - dt.timedelta(days=1)).isoformat()
+    before = landing_hashes(lake)
+
+    ranges = {
+        "daily": {RANGE_START: manifest["start"], RANGE_END: last_day},
+        "monthly": {RANGE_START: manifest["start"], RANGE_END: last_day[:8] + "01"},
+        "none": None,
+    }
+    results = [_run(GRAINS[g], resource, instance, tags=tags) for g, tags in ranges.items()]
+    assert landing_hashes(lake) == before
+
+    expected = sorted(
+        (m["source"], m["file"], m["row"], m["column"])
+        for m in manifest["malformed"]
+        if m["source"] != "clicks"
+    )
+    assert len(expected) >= 5
+    got = lake.read(QUARANTINE_TABLE).select("source", "file", "row_number", "column")
+    assert sorted(got.rows()) == expected
+
+    # nothing lost: every landed data row is either staged or quarantined
+    for name in (n for names in GRAINS.values() for n in names):
+        source = SOURCES[name]
+        landed = sum(
+            sum(1 for line in p.read_text().splitlines() if line.strip()) - (source.fmt == "csv")
+            for p in (lake.landing / source.path).parent.rglob(f"*.{source.fmt}")
+            if p.is_relative_to(lake.landing / source.path)
+        )
+        staged = lake.read(source.staging_table).height
+        quarantined = sum(1 for e in expected if e[0] == name)
+        assert staged + quarantined == landed, name
+
+    # the only failing checks are the quarantine shares of sources with injected rows
+    failing = {
+        key
+        for result in results
+        for key, evaluation in _checks(result).items()
+        if not evaluation.passed
+    }
+    assert failing == {f"stg_{e[0]}:quarantine_share" for e in expected}

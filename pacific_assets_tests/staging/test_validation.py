@@ -163,3 +163,29 @@ def test_hidden_and_foreign_files_are_ignored(lake) -> None:
     run = read_and_validate(lake, SOURCES["filings"], ["2025-09-01"])
     assert run.valid["month_start"].to_list() == [dt.date(2025, 9, 1)]
     assert run.stats["2025-09-01"].files == 1
+
+
+def test_refund_lines_are_negative_and_other_lines_are_not(lake) -> None:
+    write_landing(
+        lake,
+        "billing/invoices/date=2025-09-01/invoices.csv",
+        """\
+        invoice_id,line_id,account_id,issued_at,paid_at,service_start,service_end,product,quantity,unit_price_usd,amount_usd,status
+        INV-1,L-1-R1,A-1,2025-09-01T08:00:00Z,2025-09-01T08:00:00Z,2025-09-01,2026-06-01,seat_license,-2,30.0,-60.0,refunded
+        INV-1,L-1-R2,A-1,2025-09-01T08:00:00Z,2025-09-01T08:00:00Z,2025-09-01,2026-06-01,seat_license,-2,30.0,60.0,refunded
+        INV-2,L-2,A-1,2025-09-01T08:00:00Z,,2025-09-01,2026-06-01,feature:sso,-1,30.0,30.0,open
+        INV-3,L-3,A-1,2025-09-01T08:00:00Z,,2025-09-01,2026-06-01,addon:sso,1,30.0,30.0,paid
+        """,
+    )
+    run = read_and_validate(lake, SOURCES["invoice_lines"], ["2025-09-01"])
+    assert run.valid["line_id"].to_list() == ["L-1-R1"]
+    assert _quarantine(run) == [
+        (2, "amount_usd", "refund lines carry a negative amount_usd"),
+        (3, "quantity", "quantity must not be negative (except on refund lines)"),
+        (
+            4,
+            "paid_at",
+            "status is paid but paid_at is empty; "
+            "product: product must be seat_license, feature:<name> or support:<tier>",
+        ),
+    ]
