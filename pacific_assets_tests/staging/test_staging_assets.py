@@ -475,3 +475,27 @@ def test_simulated_company_quarantines_exactly_the_injected_malformed_rows(
         if not evaluation.passed
     }
     assert failing == {f"stg_{e[0]}:quarantine_share" for e in expected}
+
+
+def test_simulated_schema_drift_fails_naming_the_drifted_file(
+    lake, lake_resource, instance
+) -> None:
+    """The simulator's drift switch renames a column in one file: the range run must name both."""
+    import json
+
+    from pacific_assets.simulate import simulate
+
+    simulate(lake.root, profile="test", seed=7, schema_drift=True, events_per_user_day=0.1, days=40)
+    (drift,) = json.loads((lake.truth / "fault_manifest.json").read_text())["schema_drift_files"]
+    assert drift["source"] == "invoice_lines"
+    result = _run(
+        ["invoice_lines"],
+        lake_resource,
+        instance,
+        tags={RANGE_START: "2025-09-01", RANGE_END: "2025-10-10"},
+        raise_on_error=False,
+    )
+    message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    ((old, new),) = drift["renamed"].items()
+    assert f"{drift['file']}: missing column(s) {old}; unexpected column(s) {new}" in message
+    assert lake.partition_keys("stg_invoice_lines") == []
