@@ -16,7 +16,7 @@ from pacific_assets.profit.revenue import (
 )
 from pacific_assets.profit.schedules import (
     profit_daily_facts_job,
-    profit_month_close_monthly,
+    profit_daily_facts_schedule,
     profit_month_close_schedule,
     profit_monthly_job,
     profit_sla_check_job,
@@ -40,7 +40,6 @@ defs = dg.Definitions(
     assets=PROFIT_ASSETS,
     asset_checks=[newest_closed_month_present],
     jobs=[profit_daily_facts_job, profit_monthly_job, profit_sla_check_job],
-    schedules=[profit_month_close_schedule, profit_sla_check_schedule],
-    sensors=[profit_month_close_monthly],
+    schedules=[profit_daily_facts_schedule, profit_month_close_schedule, profit_sla_check_schedule],
     resources={"profit_settings": ProfitSettings()},
 )

@@ -17,6 +17,7 @@ from pacific_assets.profit import lakeio
 from pacific_assets.profit.expenses import PROFIT_EXPENSES_SCHEMA
 from pacific_assets.profit.revenue import RECOGNIZED_REVENUE_DAILY_SCHEMA
 from pacific_assets.profit.settings import ProfitSettings
+from pacific_assets.profit.unit_profit import billing_gaps, describe_gaps
 from pacific_assets.resources import LakeResource
 
 GROUP = "profit"
@@ -40,6 +41,7 @@ PROFIT_RECONCILIATION_SCHEMA = pl.Schema(
         "tolerance_pct": pl.Float64,
         "largest_revenue_accounts": pl.String,
         "largest_expense_categories": pl.String,
+        "billing_gap_accounts": pl.String,  # paying days without an invoice: check these first
         "filing_source_file": pl.String,
     }
 )
@@ -86,6 +88,11 @@ def _top(df: pl.DataFrame, month: dt.date, key: str, n: int) -> str:
     )
 
 
+def _gaps_text(gaps: pl.DataFrame, month: dt.date) -> str:
+    part = gaps.filter(pl.col("month_start") == month)
+    return describe_gaps(part) if part.height else "none"
+
+
 def _variance(
     computed: float | None, filed: float
 ) -> tuple[float | None, float | None, str | None]:
@@ -100,15 +107,14 @@ def _variance(
 
 def reconcile_month(
     month: dt.date,
-    books: dict | None,
+    books: dict,
     filing: dict | None,
     tolerance: float,
     top_accounts: str,
     top_categories: str,
+    billing_gap_accounts: str = "none",
 ) -> dict:
     """One reconciliation row (see docs/profit.md, "profit_reconciliation")."""
-    if books is None:
-        raise RuntimeError(f"unit_profit has no partition for {month:%Y-%m}: materialize it first")
     computed_rev = books["recognized_revenue_usd"]
     computed_exp = books["total_expenses_usd"]
     row = {
@@ -118,6 +124,7 @@ def reconcile_month(
         "tolerance_pct": tolerance * 100.0,
         "largest_revenue_accounts": top_accounts,
         "largest_expense_categories": top_categories,
+        "billing_gap_accounts": billing_gap_accounts,
     }
     if filing is None:
         return {
@@ -172,6 +179,7 @@ def _books_col(what: str) -> str:
     backfill_policy=single_run_backfill,
     deps=[
         "unit_profit",
+        "account_unit_economics",
         "profit_expenses",
         dg.AssetDep("recognized_revenue_daily", partition_mapping=dg.TimeWindowPartitionMapping()),
         "stg_filings",
@@ -191,8 +199,8 @@ def _books_col(what: str) -> str:
     "|computed − filed| ≤ tolerance × |filed| for both recognized revenue and expenses "
     "(opex + capex amortization + salaries), `mismatch` otherwise, `no_filing` when the month's "
     "filing has not landed. Variances are computed − filed, in USD and in % of the filed figure. "
-    "`largest_revenue_accounts` / `largest_expense_categories` list where the accountant should "
-    "look first.",
+    "`billing_gap_accounts` (paying days without an invoice), `largest_revenue_accounts` and "
+    "`largest_expense_categories` list where the accountant should look first.",
 )
 def profit_reconciliation(
     context: dg.AssetExecutionContext, lake: LakeResource, profit_settings: ProfitSettings
@@ -203,7 +211,14 @@ def profit_reconciliation(
     months = lakeio.month_starts(window.start.date(), window.end.date())
     keys = context.partition_keys
     days = lakeio.days_between(window.start.date(), window.end.date())
+    for table in ("unit_profit", "account_unit_economics"):
+        missing = sorted(set(keys) - set(store.partition_keys(table)))
+        if missing:
+            raise RuntimeError(
+                f"{table} has no partition for {', '.join(missing)}: materialize it first"
+            )
     books = {r["month_start"]: r for r in store.read("unit_profit", keys).iter_rows(named=True)}
+    gaps = billing_gaps(store.read("account_unit_economics", keys))
     with lake.duckdb() as con:
         lakeio.register(con, store, "stg_filings", lakeio.UPSTREAM_SCHEMAS["stg_filings"])
         lakeio.register(
@@ -219,11 +234,12 @@ def profit_reconciliation(
     rows = [
         reconcile_month(
             m,
-            books.get(m),
+            books[m],
             filings.get(m),
             settings.reconciliation_tolerance,
             _top(accounts, m, "account_id", n),
             _top(categories, m, "category", n),
+            _gaps_text(gaps, m),
         )
         for m in months
     ]
@@ -264,9 +280,10 @@ def reconciliation_check(df: pl.DataFrame) -> dg.AssetCheckResult:
     mismatches = df.filter(pl.col("status") == "mismatch")
     missing = df.filter(pl.col("status") == "no_filing")
     parts = [
-        f"{r['month_start']:%Y-%m} MISMATCH: {r['status_reason']}. Largest accounts: "
-        f"{r['largest_revenue_accounts']}. Largest expense categories: "
-        f"{r['largest_expense_categories']}. Route to an accountant for verification."
+        f"{r['month_start']:%Y-%m} MISMATCH: {r['status_reason']}. Billing gaps (check first): "
+        f"{r['billing_gap_accounts']}. Largest accounts: {r['largest_revenue_accounts']}. "
+        f"Largest expense categories: {r['largest_expense_categories']}. Route to an "
+        "accountant for verification."
         for r in mismatches.iter_rows(named=True)
     ]
     parts += [

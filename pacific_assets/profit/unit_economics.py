@@ -31,7 +31,9 @@ ACCOUNT_UNIT_ECONOMICS_SCHEMA = pl.Schema(
         "seats_at_month_end": pl.Int64,
         "recognized_revenue_usd": pl.Float64,
         "recognized_revenue_usd_null_reason": pl.String,
+        "booked_revenue_usd": pl.Float64,  # what the invoice lines that exist recognize
         "uninvoiced_paying_days": pl.Int64,
+        "estimated_unbilled_revenue_usd": pl.Float64,
         "direct_cost_usd": pl.Float64,
         "allocation_driver": pl.String,  # seat_days | usage_hours
         "driver_value": pl.Float64,
@@ -79,9 +81,10 @@ def allocate(
         .join(shared, on="month_start", how="left")
         .join(gap_reason, on="month_start", how="left")
     )
-    unbilled = (pl.col("paying_days") > 0) & (pl.col("invoiced_days") == 0)
+    unbilled = pl.col("uninvoiced_paying_days") > 0
     revenue_reason = pl.format(
-        "no invoice: paying {} day(s) in the month with no invoice line", pl.col("paying_days")
+        "billing gap: paying {} day(s) of the month with no invoice line covering them",
+        pl.col("uninvoiced_paying_days"),
     )
     allocated_reason = (
         pl.when(pl.col("shared_cost_usd").is_null())
@@ -92,6 +95,7 @@ def allocate(
         .then(pl.lit(no_driver))
     )
     df = df.with_columns(
+        pl.col("recognized_revenue_usd").alias("booked_revenue_usd"),
         pl.when(unbilled)
         .then(None)
         .otherwise(pl.col("recognized_revenue_usd"))
@@ -163,8 +167,9 @@ def shared_costs(totals: pl.DataFrame, inputs: MonthInputs) -> pl.DataFrame:
     ],
     description="**Unit economics per account and month.** One row per account that was paying, "
     "earned revenue or carried a direct cost in the month. `recognized_revenue_usd`: the "
-    "account's accrual revenue (null with a reason when it was paying but has no invoice for the "
-    "month); `direct_cost_usd`: ops costs (opex + capex amortization) attributed to the account; "
+    "account's accrual revenue — null with a reason when it was paying on days no invoice line "
+    "covers (a billing gap; `booked_revenue_usd` keeps what the existing lines recognize and "
+    "`estimated_unbilled_revenue_usd` values the gap at the contracted MRR); `direct_cost_usd`: ops costs (opex + capex amortization) attributed to the account; "
     "`allocated_cost_usd`: its share of shared costs (shared ops costs + all salaries) by the "
     "stated driver — `seats` (paying seat-days, default) or `usage` (engagement hours), see "
     "`allocation_driver`, `driver_value`, `allocation_share`; `contribution_margin_usd` = "
@@ -200,9 +205,7 @@ def account_unit_economics(
             "dagster/row_count": df.height,
             "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} months)",
             "allocation_driver": settings.allocation_driver,
-            "accounts_without_invoice": int(
-                df["recognized_revenue_usd_null_reason"].is_not_null().sum()
-            ),
+            "accounts_with_uninvoiced_days": int((df["uninvoiced_paying_days"] > 0).sum()),
             "preview": dg.MetadataValue.md(
                 lakeio.md_table(
                     df.select(

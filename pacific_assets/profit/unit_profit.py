@@ -51,8 +51,9 @@ UNIT_PROFIT_SCHEMA = pl.Schema(
         "fully_loaded_cost_per_account_usd_null_reason": pl.String,
         "gross_margin": pl.Float64,
         "gross_margin_null_reason": pl.String,
-        "accounts_without_invoice": pl.Int64,
+        "accounts_with_uninvoiced_days": pl.Int64,
         "uninvoiced_paying_days": pl.Int64,
+        "estimated_unbilled_revenue_usd": pl.Float64,
         "is_complete": pl.Boolean,
         "incomplete_reason": pl.String,
     }
@@ -95,6 +96,23 @@ def _ratio(num: Value, den: Value, zero_reason: str) -> Value:
     return Value(num.value / den.value)
 
 
+def billing_gaps(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Account-months with paying days that no invoice line covers (a missing invoice)."""
+    return accounts.filter(pl.col("uninvoiced_paying_days") > 0).sort(
+        "month_start", "uninvoiced_paying_days", "account_id", descending=[False, True, False]
+    )
+
+
+def describe_gaps(gaps: pl.DataFrame, limit: int = 20) -> str:
+    """'A-7 21 days (est. $35.00), ...' for check texts and reasons."""
+    text = ", ".join(
+        f"{r['account_id']} {r['uninvoiced_paying_days']} days "
+        f"(est. {lakeio.usd(r['estimated_unbilled_revenue_usd'])})"
+        for r in gaps.head(limit).iter_rows(named=True)
+    )
+    return text + (f" and {gaps.height - limit} more" if gaps.height > limit else "")
+
+
 def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: MonthInputs) -> dict:
     """All unit_profit columns of one month (see docs/profit.md for every definition)."""
     ops_missing = inputs.missing_ops.get(month)
@@ -127,18 +145,21 @@ def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: Mont
     else:
         gross_margin = _ratio(_minus(revenue, direct), revenue, "")
 
-    unbilled = accounts.filter((pl.col("paying_days") > 0) & (pl.col("invoiced_days") == 0))
+    unbilled = billing_gaps(accounts)
     reasons = inputs.incomplete_reasons(month)
     if unbilled.height:
-        ids = ", ".join(unbilled["account_id"].sort().head(10).to_list())
-        reasons.append(f"{unbilled.height} paying account(s) without an invoice: {ids}")
+        reasons.append(
+            f"{unbilled.height} paying account(s) with days no invoice covers: "
+            + describe_gaps(unbilled, limit=10)
+        )
 
     row: dict = {
         "month_start": month,
         "cash_collected_usd": totals["cash_collected_usd"],
         "recognized_revenue_usd": revenue.value,
-        "accounts_without_invoice": unbilled.height,
+        "accounts_with_uninvoiced_days": unbilled.height,
         "uninvoiced_paying_days": int(accounts["uninvoiced_paying_days"].sum()),
+        "estimated_unbilled_revenue_usd": float(accounts["estimated_unbilled_revenue_usd"].sum()),
         "is_complete": not reasons,
         "incomplete_reason": "; ".join(reasons) if reasons else None,
     }
@@ -177,9 +198,10 @@ def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: Mont
         dg.AssetCheckSpec(
             "paying_accounts_invoiced",
             asset="unit_profit",
-            description="Every account that was paying in the month has at least one invoice "
-            "line covering the month. An account-month with a subscription and no invoice makes "
-            "recognized revenue too low: billing must issue the invoice (WARN, listed by account).",
+            description="Every day an account was paying is covered by an invoice line. Paying "
+            "days with no invoice (a subscription that was not billed) make recognized revenue "
+            "too low: listed by month and account with the days and an MRR-based estimate, for "
+            "billing to issue the invoice (WARN).",
         )
     ],
     description="**Unit profit per month** (DESIGN §3, §3b). `cash_collected_usd`: paid lines by "
@@ -217,24 +239,34 @@ def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     keys = context.partition_keys
     store.write_partitions("unit_profit", "month_start", keys, df)
 
-    unbilled = accounts.filter((pl.col("paying_days") > 0) & (pl.col("invoiced_days") == 0))
+    unbilled = billing_gaps(accounts)
+    by_month = [
+        f"{m:%Y-%m}: {describe_gaps(part)}"
+        for (m,), part in unbilled.partition_by("month_start", as_dict=True).items()
+    ]
     check = dg.AssetCheckResult(
         check_name="paying_accounts_invoiced",
         passed=unbilled.is_empty(),
         severity=dg.AssetCheckSeverity.WARN,
         description=(
-            "every paying account has an invoice covering the month"
+            "every paying day of every account is covered by an invoice line"
             if unbilled.is_empty()
-            else "paying accounts without any invoice line in the month (revenue understated): "
-            + "; ".join(
-                f"{r['month_start']:%Y-%m} {r['account_id']} ({r['paying_days']} paying days)"
-                for r in unbilled.head(20).iter_rows(named=True)
-            )
+            else "paying days with no invoice line (revenue understated; billing should issue "
+            "the invoice): " + "; ".join(by_month)
         ),
         metadata={
-            "accounts_without_invoice": unbilled.height,
+            "account_months_with_gaps": unbilled.height,
             "accounts": dg.MetadataValue.md(
-                lakeio.md_table(unbilled.select("month_start", "account_id", "paying_days"), 50)
+                lakeio.md_table(
+                    unbilled.select(
+                        "month_start",
+                        "account_id",
+                        "paying_days",
+                        "uninvoiced_paying_days",
+                        "estimated_unbilled_revenue_usd",
+                    ),
+                    50,
+                )
             ),
         },
     )

@@ -155,6 +155,7 @@ def _status_rows() -> list[dict]:
         day = D.fromisoformat(key)
 
         def add(account: str, status: str, seats: int, paying: bool, day: dt.date = day) -> None:
+            mrr = {"A": 600.0, "B": 3650.0 / 12, "C": 310.0, "E": 300.0}.get(account, 0.0)
             rows.append(
                 {
                     "date": day,
@@ -162,7 +163,7 @@ def _status_rows() -> list[dict]:
                     "status": status,
                     "plan": "team",
                     "seats": seats,
-                    "mrr_usd": 0.0,
+                    "mrr_usd": mrr if paying else 0.0,
                     "contract_end": None,
                     "is_paying": paying,
                     "imputed": False,
@@ -236,7 +237,7 @@ EXPECTED_UNIT_PROFIT = {
         profit_usd=-9100.0, direct_cost_usd=0.0, shared_cost_usd=SHARED,
         paying_subscribers=0, licensed_seats=0, profit_per_subscriber_usd=None,
         profit_per_seat_usd=None, direct_cost_per_account_usd=None,
-        fully_loaded_cost_per_account_usd=None, gross_margin=None, accounts_without_invoice=0,
+        fully_loaded_cost_per_account_usd=None, gross_margin=None, accounts_with_uninvoiced_days=0,
         uninvoiced_paying_days=0, is_complete=True,
     ),
     OCT: dict(
@@ -247,8 +248,9 @@ EXPECTED_UNIT_PROFIT = {
         shared_cost_usd=SHARED, paying_subscribers=3, licensed_seats=18,
         profit_per_subscriber_usd=(780.0 - 9320.0) / 3, profit_per_seat_usd=(780.0 - 9320.0) / 18,
         direct_cost_per_account_usd=220.0 / 3, fully_loaded_cost_per_account_usd=9320.0 / 3,
-        gross_margin=(780.0 - 220.0) / 780.0, accounts_without_invoice=1,
-        uninvoiced_paying_days=31, is_complete=False,
+        gross_margin=(780.0 - 220.0) / 780.0, accounts_with_uninvoiced_days=1,
+        uninvoiced_paying_days=31, estimated_unbilled_revenue_usd=31 * 300.0 * 12 / 365,
+        is_complete=False,
     ),
     NOV: dict(
         cash_collected_usd=600.0 + 300.0, recognized_revenue_usd=300.0 + 600.0 + 300.0,
@@ -257,7 +259,7 @@ EXPECTED_UNIT_PROFIT = {
         shared_cost_usd=SHARED, paying_subscribers=3, licensed_seats=18,
         profit_per_subscriber_usd=(1200.0 - 9120.0) / 3, profit_per_seat_usd=(1200.0 - 9120.0) / 18,
         direct_cost_per_account_usd=20.0 / 3, fully_loaded_cost_per_account_usd=9120.0 / 3,
-        gross_margin=(1200.0 - 20.0) / 1200.0, accounts_without_invoice=0,
+        gross_margin=(1200.0 - 20.0) / 1200.0, accounts_with_uninvoiced_days=0,
         uninvoiced_paying_days=0, is_complete=True,
     ),
 }

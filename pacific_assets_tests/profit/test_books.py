@@ -153,7 +153,9 @@ def test_unit_profit_explains_every_null(books) -> None:
     assert sep["profit_per_seat_usd_null_reason"] == "no licensed seats at the end of 2025-09"
     assert sep["gross_margin_null_reason"] == "no positive recognized revenue in 2025-09"
     oct_ = _by(lake.read("unit_profit"), "month_start")[(OCT,)]
-    assert oct_["incomplete_reason"] == "1 paying account(s) without an invoice: E"
+    assert oct_["incomplete_reason"] == (
+        "1 paying account(s) with days no invoice covers: E 31 days (est. $305.75)"
+    )
     for df in (
         lake.read(t) for t in ("unit_profit", "account_unit_economics", "profit_reconciliation")
     ):
@@ -190,12 +192,14 @@ def test_account_unit_economics_allocates_shared_costs_by_seat_days(books) -> No
             if (month, account) == (OCT, "E"):
                 # Paying all October, no invoice: revenue and margin are null, with the reason.
                 assert r["recognized_revenue_usd"] is None
-                assert r["recognized_revenue_usd_null_reason"].startswith(
-                    "no invoice: paying 31 day(s)"
+                assert r["recognized_revenue_usd_null_reason"] == (
+                    "billing gap: paying 31 day(s) of the month with no invoice line covering them"
                 )
+                assert r["booked_revenue_usd"] == 0.0
                 assert r["contribution_margin_usd"] is None
-                assert r["contribution_margin_usd_null_reason"].startswith("no invoice")
+                assert r["contribution_margin_usd_null_reason"].startswith("billing gap")
                 assert r["uninvoiced_paying_days"] == 31
+                assert r["estimated_unbilled_revenue_usd"] == pytest.approx(31 * 300 * 12 / 365)
                 continue
             rev = revenue[(month, account)]
             assert r["recognized_revenue_usd"] == pytest.approx(rev, abs=1e-9)
@@ -213,7 +217,7 @@ def test_paying_account_without_invoice_is_reported(books) -> None:
     _, _, checks = books
     check = checks["paying_accounts_invoiced"]
     assert not check.passed and check.severity.value == "WARN"
-    assert "2025-10 E (31 paying days)" in check.description
+    assert "2025-10: E 31 days (est. $305.75)" in check.description
 
 
 def test_reconciliation_statuses_and_variances(books) -> None:
@@ -250,5 +254,7 @@ def test_reconciliation_statuses_and_variances(books) -> None:
     assert "2025-11 MISMATCH" in text
     assert "revenue computed $1,200.00 vs filed $1,250.00, variance -$50.00 (-4.00%)" in text
     assert "Largest accounts: A $600.00" in text and "salaries:engineering" in text
+    assert nov["billing_gap_accounts"] == "none"
+    assert rec[(OCT,)]["billing_gap_accounts"] == "E 31 days (est. $305.75)"
     assert "2025-09 no_filing" in text
     assert "2025-10 " not in text, "a reconciled month is not reported"

@@ -23,9 +23,14 @@ revenue AS (
     JOIN recognized_revenue_daily AS r ON r.date >= m.month_start AND r.date < m.month_end
     GROUP BY m.month_start, r.account_id
 ),
--- Paying days no invoice line covers: a subscription that was not billed.
+-- Paying days no invoice line covers: a subscription that was not billed. The estimate values
+-- those days at the contracted MRR's daily rate (MRR x 12 / 365), for the accountant only.
 uninvoiced AS (
-    SELECT m.month_start, s.account_id, count(*) AS uninvoiced_paying_days
+    SELECT
+        m.month_start,
+        s.account_id,
+        count(*) AS uninvoiced_paying_days,
+        sum(coalesce(s.mrr_usd, 0.0) * 12 / 365.0) AS estimated_unbilled_revenue_usd
     FROM profit_months AS m
     JOIN account_status_daily AS s ON s.date >= m.month_start AND s.date < m.month_end
     WHERE s.is_paying
@@ -66,6 +71,7 @@ SELECT
     coalesce(revenue.recognized_revenue_usd, 0.0) AS recognized_revenue_usd,
     coalesce(revenue.invoiced_days, 0) AS invoiced_days,
     coalesce(uninvoiced.uninvoiced_paying_days, 0) AS uninvoiced_paying_days,
+    coalesce(uninvoiced.estimated_unbilled_revenue_usd, 0.0) AS estimated_unbilled_revenue_usd,
     coalesce(direct.direct_cost_usd, 0.0) AS direct_cost_usd,
     coalesce(usage.usage_hours, 0.0) AS usage_hours
 FROM accounts AS a
