@@ -83,13 +83,14 @@ def _yesterday_exclusive_end() -> dt.date:
 PROFILES: dict[str, dict] = {
     # tiny, fixed dates, fast: the sim_data fixture of the test suite
     "test": dict(
-        accounts=40,
+        accounts=50,
         preexisting_share=0.6,
-        churn_multiplier=1.5,
+        churn_multiplier=2.0,
         users_per_account=6,
         events_per_user_day=3.0,
         end=dt.date(2025, 12, 10),
-        reactivation_p=0.9,  # so the tiny company shows every CRM event type
+        # more churn and comebacks than real life, so the tiny company shows every movement
+        reactivation_p=0.9,
     ),
     # a few hundred accounts up to yesterday
     "demo": dict(
