@@ -113,8 +113,7 @@ def clicks_late_data_sensor(context: dg.SensorEvaluationContext, lake: LakeResou
         for day, n in (e.extra.get("late_rows") or {}).items():
             late_events[day] = late_events.get(day, 0) + int(n)
     last_data = max([*new_events, *filter(None, [state.get("last_data_date")])], default=None)
-    now = dt.datetime.now(dt.UTC)
-    last_key = partitions.daily.get_last_partition_key(current_time=now)
+    last_key = partitions.daily.get_last_partition_key()  # yesterday: today is not over yet
     plan = plan_late_data(
         set(new_events),
         set(state["pending"]),
