@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
 
 from pacific_assets.contracts import SOURCES, LandingSource
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 MISSING_REQUIRED = "missing required value"
 NOT_FINITE = "not a finite number"
@@ -151,27 +154,31 @@ UNIQUE_KEYS: dict[str, tuple[UniqueKey, ...]] = {
 }
 
 
-def _finite() -> pa.Check:
-    return pa.Check(
-        lambda data: data.lazyframe.select(pl.col(data.key).is_finite()),
-        error=NOT_FINITE,
-    )
-
-
-def _row_rule_check(rule: RowRule) -> pa.Check:
-    return pa.Check(
-        lambda data, ok=rule.ok: data.lazyframe.select(ok.fill_null(True)),
-        error=rule.message,
-    )
-
-
 def allowed_message(values: tuple[str, ...]) -> str:
     return f"not one of the allowed values ({', '.join(values)})"
 
 
 @cache
 def staging_schema(name: str) -> pa.DataFrameSchema:
-    """The pandera schema for ``stg_<name>``'s contract columns (built once per source)."""
+    """The pandera schema for ``stg_<name>``'s contract columns (built once per source).
+
+    pandera is imported here, not at module level: it pulls in pandas and pyspark.pandas
+    (~2 s), and loading the code location must stay fast.
+    """
+    import pandera.polars as pa
+
+    def finite() -> pa.Check:
+        return pa.Check(
+            lambda data: data.lazyframe.select(pl.col(data.key).is_finite()),
+            error=NOT_FINITE,
+        )
+
+    def row_rule_check(rule: RowRule) -> pa.Check:
+        return pa.Check(
+            lambda data, ok=rule.ok: data.lazyframe.select(ok.fill_null(True)),
+            error=rule.message,
+        )
+
     source: LandingSource = SOURCES[name]
     columns = {}
     for col, dtype in source.columns.items():
@@ -180,11 +187,11 @@ def staging_schema(name: str) -> pa.DataFrameSchema:
             values = source.allowed[col]
             checks.append(pa.Check.isin(list(values), error=allowed_message(values)))
         if dtype == pl.Float64:
-            checks.append(_finite())
+            checks.append(finite())
         columns[col] = pa.Column(dtype, nullable=col not in source.required, checks=checks)
     return pa.DataFrameSchema(
         columns,
-        checks=[_row_rule_check(r) for r in ROW_RULES.get(name, ())],
+        checks=[row_rule_check(r) for r in ROW_RULES.get(name, ())],
         strict=True,
         name=source.staging_table,
     )

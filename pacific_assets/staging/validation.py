@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandera.polars as pa
 import polars as pl
 
 from pacific_assets.contracts import LandingSource
@@ -96,6 +95,8 @@ def _parse_problems(
 
 def _schema_problems(typed: pl.DataFrame, source: LandingSource) -> pl.DataFrame:
     """(idx, column, reason) for every pandera failure (lazy: all failures at once)."""
+    import pandera.polars as pa  # lazy: see schemas.staging_schema
+
     schema = staging_schema(source.name)
     try:
         schema.validate(typed.select(list(source.columns)), lazy=True)
