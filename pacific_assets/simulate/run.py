@@ -429,13 +429,18 @@ class Simulation:
 
         def pick(kind: str, cands: pl.DataFrame, n: int) -> None:
             cands = cands.filter(~pl.col("account_id").is_in(list(used_accounts)))
-            # prefer steps that fall inside the simulated range
-            inside = cands.filter(pl.col("effective_at") >= start)
-            pool = inside if inside.height >= n else cands
-            one = pool.unique("account_id", keep="first", maintain_order=True)
-            k = min(n, one.height)
-            for i in sorted(rng.choice(one.height, size=k, replace=False).tolist()) if k else []:
-                r = one.row(i, named=True)
+            # prefer steps inside the simulated range; top up from the initial-load history
+            chosen = []
+            for part in (
+                cands.filter(pl.col("effective_at") >= start),
+                cands.filter(pl.col("effective_at") < start),
+            ):
+                one = part.unique("account_id", keep="first", maintain_order=True)
+                one = one.filter(~pl.col("account_id").is_in([r["account_id"] for r in chosen]))
+                k = min(n - len(chosen), one.height)
+                idx = sorted(rng.choice(one.height, size=k, replace=False).tolist()) if k else []
+                chosen.extend(one.row(i, named=True) for i in idx)
+            for r in chosen:
                 used_accounts.add(r["account_id"])
                 skipped.append(
                     dict(
