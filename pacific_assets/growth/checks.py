@@ -18,7 +18,8 @@ from pacific_assets.storage.lake import Lake
 
 def newest_closed_week(now: dt.datetime) -> str | None:
     """Key of the newest Monday week that has ended at ``now`` (None before the first one)."""
-    return partitions.weekly.get_last_partition_key(current_time=now)
+    keys = partitions.weekly.get_partition_keys(current_time=now)
+    return keys[-1] if keys else None
 
 
 def newest_week_result(lake: Lake, now: dt.datetime) -> dg.AssetCheckResult:

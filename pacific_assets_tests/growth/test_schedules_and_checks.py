@@ -1,0 +1,87 @@
+"""The end-of-week cadence: which partitions each schedule runs, and the newest-closed-week check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pacific_assets.growth import defs as growth_defs
+from pacific_assets.growth.assets import DAILY, GROWTH_ASSETS, WEEKLY
+from pacific_assets.growth.checks import newest_closed_week, newest_week_result
+from pacific_assets.growth.schedules import GROWTH_JOBS, GROWTH_SCHEDULES
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.growth.fixtures import event, materialize_growth, stage_events
+
+
+def utc(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    "schedule,tick,partition",
+    [
+        # yesterday's daily facts, every night
+        ("growth_daily_status_schedule", "2025-10-14T01:00", "2025-10-13"),
+        # Monday: the Monday week that just closed (Mon 10-06 .. Sun 10-12)
+        ("growth_weekly_schedule", "2025-10-13T04:00", "2025-10-06"),
+        # the 1st: the month that just closed
+        ("growth_monthly_schedule", "2025-11-01T05:00", "2025-10-01"),
+    ],
+)
+def test_each_schedule_runs_the_period_that_just_closed(
+    schedule: str, tick: str, partition: str
+) -> None:
+    defs = dg.Definitions.merge(growth_defs, dg.Definitions(resources={"lake": LakeResource()}))
+    sched = defs.resolve_schedule_def(schedule)
+    assert sched.default_status == dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context(scheduled_execution_time=utc(tick))
+    (request,) = sched.evaluate_tick(context).run_requests
+    assert request.partition_key == partition
+
+
+def test_the_status_job_runs_history_and_a_day_together(tmp_path: Path) -> None:
+    """growth_status_job mixes the unpartitioned history with one daily partition in one run."""
+    root = tmp_path / "data"
+    stage_events(Lake(root), [event("A1", "A", "account_created", "2025-10-01")])
+    defs = dg.Definitions(
+        assets=GROWTH_ASSETS,
+        jobs=GROWTH_JOBS,
+        resources={"lake": LakeResource(data_root=str(root))},
+    )
+    result = defs.resolve_job_def("growth_status_job").execute_in_process(
+        partition_key="2025-10-13", instance=dg.DagsterInstance.ephemeral()
+    )
+    assert result.success
+    assert Lake(root).read(DAILY)["status"].to_list() == ["created"]
+
+
+def test_growth_definitions_hold_the_sensor_and_the_cadence() -> None:
+    assert {s.name for s in growth_defs.sensors} == {"growth_late_crm_events"}
+    (sensor,) = growth_defs.sensors
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert {s.name for s in growth_defs.schedules} == {s.name for s in GROWTH_SCHEDULES}
+
+
+def test_newest_closed_week_is_the_monday_week_that_has_ended() -> None:
+    assert newest_closed_week(utc("2025-10-12T23:59")) == "2025-09-29"
+    assert newest_closed_week(utc("2025-10-13T00:00")) == "2025-10-06"
+
+
+def test_newest_closed_week_check_names_what_is_missing(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    lake = Lake(root)
+    stage_events(lake, [event("A1", "A", "account_created", "2025-09-01")])
+    materialize_growth(LakeResource(data_root=str(root)), "2025-09-01", "2025-09-14")
+    # Monday 09-15: the week of 09-08 is in
+    ok = newest_week_result(lake, utc("2025-09-15T09:05"))
+    assert ok.passed, ok.description
+    # a week later nothing ran: the week of 09-15 and its days are missing
+    late = newest_week_result(lake, utc("2025-09-22T09:05"))
+    assert not late.passed
+    assert late.severity == dg.AssetCheckSeverity.ERROR
+    assert f"{WEEKLY} has no partition for the week of 2025-09-15" in late.description
+    assert "2025-09-15, 2025-09-16" in late.description and "2025-09-21" in late.description
