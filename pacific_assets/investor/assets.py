@@ -253,7 +253,7 @@ def investor_rollup(
                 {
                     "published_at": now.isoformat(),
                     "as_of": as_of.isoformat(),
-                    "run_id": context.run_id,
+                    "run_id": context.run.run_id,
                     "inputs": fingerprint,
                     "tolerance": {"absolute": tolerance.absolute, "relative": tolerance.relative},
                     "restatement_note": config.restatement_note if version and version > 1 else "",
@@ -263,7 +263,7 @@ def investor_rollup(
             context.log.info(f"published investor_rollup {month:%Y-%m} as v={version}")
         restatement_frames.append(
             publish.restatement_frame(
-                month, restated, "approved" if to_publish else "pending", context.run_id, now
+                month, restated, "approved" if to_publish else "pending", context.run.run_id, now
             )
         )
         paths[month] = str(report.write_report(report.report_path(data, MONTHLY, month), html))
@@ -290,8 +290,8 @@ def investor_rollup(
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            checks.inputs_complete(result, as_of.date()),
-            checks.no_nan_or_inf(kpis),
+            checks.inputs_not_stale_or_incomplete(result, as_of.date()),
+            checks.no_nan_or_unexplained_null(kpis),
             checks.mrr_bridge_balances(result),
             checks.movements_match_growth(result),
             checks.no_unapproved_restatement(pending, approved),
@@ -336,8 +336,8 @@ def executive_weekly(
     return dg.MaterializeResult(
         metadata=_metadata(WEEKLY, result.kpis, result, previews, paths, seconds),
         check_results=[
-            checks.inputs_complete(result, as_of.date()),
-            checks.no_nan_or_inf(result.kpis),
+            checks.inputs_not_stale_or_incomplete(result, as_of.date()),
+            checks.no_nan_or_unexplained_null(result.kpis),
             checks.mrr_bridge_balances(result),
             checks.movements_match_growth(result),
         ],

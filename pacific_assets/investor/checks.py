@@ -19,13 +19,13 @@ from pacific_assets.investor.publish import Restatement
 from pacific_assets.investor.rollup import RollupResult
 
 CHECK_DESCRIPTIONS = {
-    "inputs_complete": (
+    "inputs_not_stale_or_incomplete": (
         "Every input partition the period needs is present, fresh, complete (no engagement "
         "outage, filings reconcile) and passed its checks. Fails (ERROR) for an ended period that "
         "is not complete, naming the input and why; WARN only for the still-open period. The "
         "full record is the lake table rollup_input_status."
     ),
-    "no_nan_or_inf": (
+    "no_nan_or_unexplained_null": (
         "No NaN or infinity in any output column, and every null ratio carries its "
         "<ratio>_null_reason (runbook: missing data must not cause NA or divide-by-zero)."
     ),
@@ -48,7 +48,12 @@ CHECK_DESCRIPTIONS = {
 
 
 def check_specs(grain: Grain) -> list[dg.AssetCheckSpec]:
-    names = ["inputs_complete", "no_nan_or_inf", "mrr_bridge_balances", "movements_match_growth"]
+    names = [
+        "inputs_not_stale_or_incomplete",
+        "no_nan_or_unexplained_null",
+        "mrr_bridge_balances",
+        "movements_match_growth",
+    ]
     if grain.name == "monthly":
         names.append("no_unapproved_restatement")
     return [
@@ -67,7 +72,7 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[object]], limit: in
     return "\n".join(lines)
 
 
-def inputs_complete(result: RollupResult, as_of: dt.date) -> dg.AssetCheckResult:
+def inputs_not_stale_or_incomplete(result: RollupResult, as_of: dt.date) -> dg.AssetCheckResult:
     grain = result.grain
     ended_bad, open_bad = [], []
     for period, verdict in sorted(result.periods.items()):
@@ -84,13 +89,13 @@ def inputs_complete(result: RollupResult, as_of: dt.date) -> dg.AssetCheckResult
     ]
     if not bad:
         return dg.AssetCheckResult(
-            check_name="inputs_complete",
+            check_name="inputs_not_stale_or_incomplete",
             passed=True,
             description=f"all {len(result.periods)} periods have complete inputs",
         )
     text = "; ".join(f"{v.period_start}: {v.incomplete_reason}" for v in bad[:3])
     return dg.AssetCheckResult(
-        check_name="inputs_complete",
+        check_name="inputs_not_stale_or_incomplete",
         passed=False,
         severity=dg.AssetCheckSeverity.ERROR if ended_bad else dg.AssetCheckSeverity.WARN,
         description=f"{len(bad)} period(s) not complete — {text}"[:1000],
@@ -101,7 +106,9 @@ def inputs_complete(result: RollupResult, as_of: dt.date) -> dg.AssetCheckResult
     )
 
 
-def no_nan_or_inf(df: pl.DataFrame, check_name: str = "no_nan_or_inf") -> dg.AssetCheckResult:
+def no_nan_or_unexplained_null(
+    df: pl.DataFrame, check_name: str = "no_nan_or_unexplained_null"
+) -> dg.AssetCheckResult:
     problems = []
     for name, dtype in df.schema.items():
         if dtype.is_float():

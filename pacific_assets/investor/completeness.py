@@ -232,14 +232,16 @@ def _reconciliation_problem(lake: Lake, month_key: str) -> str | None:
     status = row.get("status")
     if status == "reconciled":
         return None
+    label = {"mismatch": "filings mismatch", "no_filing": "no accountant filing yet"}.get(
+        str(status), f"reconciliation status {status}"
+    )
+    if row.get("status_reason"):
+        return f"{label} (accountant review needed): {row['status_reason']}"
     details = []
     for name, value in row.items():
         if name in ("month_start", "status") or value is None:
             continue
         details.append(f"{name}={value:,.2f}" if isinstance(value, float) else f"{name}={value}")
-    label = {"mismatch": "filings mismatch", "no_filing": "no accountant filing yet"}.get(
-        str(status), f"reconciliation status {status}"
-    )
     return f"{label} (accountant review needed)" + (f": {', '.join(details)}" if details else "")
 
 

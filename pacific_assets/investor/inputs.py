@@ -50,8 +50,6 @@ class InputTable:
     columns: dict[str, str]
     #: Why the rollup needs it (shown in the completeness record and the docs).
     role: str
-    #: Daily inputs that also need the day before the period (opening MRR balance).
-    needs_prior_day: bool = False
 
     @property
     def asset_key(self) -> dg.AssetKey:
@@ -77,9 +75,18 @@ ACCOUNT_STATUS_DAILY = InputTable(
         "status": "STRING",
         "mrr_usd": "DOUBLE",
         "is_paying": "BOOLEAN",
+        # the day's movements against the day before, as the growth pipeline computes them
+        "new_account": "BOOLEAN",
+        "reactivated_account": "BOOLEAN",
+        "churned_account": "BOOLEAN",
+        "new_mrr_usd": "DOUBLE",
+        "expansion_mrr_usd": "DOUBLE",
+        "contraction_mrr_usd": "DOUBLE",
+        "churned_mrr_usd": "DOUBLE",
+        "reactivation_mrr_usd": "DOUBLE",
     },
-    "end-of-day status and contracted MRR per account: MRR, movements, NRR, GRR, logo churn",
-    needs_prior_day=True,
+    "end-of-day status, contracted MRR and the day's MRR movements per account: MRR, "
+    "movements, NRR, GRR, logo churn",
 )
 ENGAGEMENT_HOURS = InputTable(
     "engagement_hours",
@@ -240,10 +247,6 @@ WEEKLY = Grain(
 GRAINS = {g.name: g for g in (MONTHLY, WEEKLY)}
 
 
-def grid_start() -> dt.date:
-    return dt.date.fromisoformat(partitions.START_DATE)
-
-
 def days(start: dt.date, end: dt.date) -> list[str]:
     return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days)]
 
@@ -253,17 +256,15 @@ def required_keys(
 ) -> tuple[list[str], bool]:
     """Partition keys of ``table`` the period needs, and whether they are due yet.
 
-    Daily inputs need every day of the period up to yesterday (``as_of`` exclusive), plus the day
-    before the period for the opening MRR balance (inside the grid only). Weekly and monthly inputs
-    need the period's own partition once the period has ended. Dimensions need nothing.
+    Daily inputs need every day of the period up to yesterday (``as_of`` exclusive). Weekly and
+    monthly inputs need the period's own partition once the period has ended. Dimensions need
+    nothing.
     """
     period_end = grain.period_end(period_start)
     if table.grain == "dimension":
         return [], True
     if table.grain == "daily":
-        first = period_start - dt.timedelta(days=1) if table.needs_prior_day else period_start
-        first = max(first, grid_start())
-        return days(first, min(period_end, as_of)), True
+        return days(period_start, min(period_end, as_of)), True
     return [period_start.isoformat()], period_end <= as_of
 
 

@@ -204,8 +204,6 @@ def compute_rollup(
     for p in periods:
         for t in grain.inputs:
             keys = required_keys(t, grain, p, today)[0]
-            if t in (ACCOUNT_STATUS_DAILY,):
-                keys = [k for k in keys if k >= p.isoformat()]  # the prior day alone is not enough
             available[(p, t.table)] = t.grain == "dimension" or bool(set(keys) & live[t.table])
 
     period_rows = [
@@ -213,7 +211,8 @@ def compute_rollup(
         for p in periods
     ]
     spark.createDataFrame(
-        period_rows, "period_start DATE, period_end DATE, days_observed INT"
+        [(p, end, n, p + dt.timedelta(days=n - 1)) for p, end, n in period_rows],
+        "period_start DATE, period_end DATE, days_observed INT, last_day DATE",
     ).createOrReplaceTempView("periods")
 
     def view(table: InputTable, name: str, keys: Sequence[str] | None) -> None:
@@ -236,36 +235,52 @@ def compute_rollup(
         _candidate_keys(USER_ENGAGEMENT_DAILY, grain, periods, today),
     )
 
+    growth_keys = [p.isoformat() for p in periods]
+    view(ACCOUNT_UNIT_ECONOMICS, "account_unit_economics", growth_keys if grain.with_profit else [])
     segments = spark.sql(_sql("segments")).cache()
     try:
         segments.createOrReplaceTempView("segments")
-        spark.sql(_sql("account_periods")).createOrReplaceTempView("account_periods")
-        spark.sql(_sql("active_licensed_users")).createOrReplaceTempView("active_licensed")
-        frames = {
-            "mrr": _collect(spark.sql(_sql("mrr_by_segment"))),
-            "engagement": _collect(spark.sql(_sql("engagement_by_segment"))),
-            "users": _collect(spark.sql(_sql("active_users_by_segment"))),
-            "segments": _collect(spark.sql("SELECT DISTINCT period_start, segment FROM segments")),
-        }
+        for name in (
+            "account_periods",
+            "active_licensed_users",
+            "mrr_by_segment",
+            "engagement_by_segment",
+            "active_users_by_segment",
+            "profit_by_segment",
+        ):
+            spark.sql(_sql(name)).createOrReplaceTempView(name)
+        aggregates = _join_aggregates(
+            [
+                _collect(spark.table(name))
+                for name in (
+                    "mrr_by_segment",
+                    "engagement_by_segment",
+                    "active_users_by_segment",
+                    "profit_by_segment",
+                )
+            ]
+        )
         daily = _collect(spark.sql(_sql("engagement_daily")))
-        growth_keys = [p.isoformat() for p in periods]
         growth = _collect(
             read_input(spark, lake, grain.growth, growth_keys).withColumnRenamed(
                 grain.period_col, "period_start"
             )
         )
-        if grain.with_profit:
-            view(ACCOUNT_UNIT_ECONOMICS, "account_unit_economics", growth_keys)
-            frames["segment_profit"] = _collect(spark.sql(_sql("profit_by_segment")))
-            frames["unit_profit"] = _collect(
+        unit_profit = (
+            _collect(
                 read_input(spark, lake, UNIT_PROFIT, growth_keys).withColumnRenamed(
                     "month_start", "period_start"
                 )
             )
+            if grain.with_profit
+            else pl.DataFrame()
+        )
     finally:
         segments.unpersist()
 
-    kpi_frame = _finish(grain, period_rows, today, frames, growth, available, by_period)
+    kpi_frame = _finish(
+        grain, period_rows, today, aggregates, unit_profit, growth, available, by_period
+    )
     daily = daily.sort("period_start", "date") if daily.height else daily
     return RollupResult(
         grain=grain,
@@ -280,6 +295,15 @@ def compute_rollup(
     )
 
 
+def _join_aggregates(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The per-(period, segment) results side by side (a handful of rows each)."""
+    keys = ["period_start", "segment"]
+    out = frames[0]
+    for df in frames[1:]:
+        out = out.join(df, on=keys, how="full", coalesce=True)
+    return out
+
+
 def _index(df: pl.DataFrame | None) -> dict[tuple[dt.date, str], dict[str, Any]]:
     if df is None or df.height == 0:
         return {}
@@ -290,35 +314,30 @@ def _finish(
     grain: Grain,
     period_rows: list[tuple[dt.date, dt.date, int]],
     today: dt.date,
-    frames: dict[str, pl.DataFrame],
+    aggregates: pl.DataFrame,
+    unit_profit_rows: pl.DataFrame,
     growth: pl.DataFrame,
     available: dict[tuple[dt.date, str], bool],
     by_period: dict[dt.date, PeriodVerdict],
 ) -> pl.DataFrame:
-    """Join the per-(period, segment) aggregates and compute every KPI with the pure functions."""
-    idx = {name: _index(df) for name, df in frames.items() if name != "unit_profit"}
+    """Compute every KPI with the pure functions from the per-(period, segment) aggregates."""
+    idx = _index(aggregates)
     growth_by_period = {r["period_start"]: r for r in growth.iter_rows(named=True)}
-    unit_profit = {
-        r["period_start"]: r
-        for r in frames.get("unit_profit", pl.DataFrame()).iter_rows(named=True)
-    }
+    unit_profit = {r["period_start"]: r for r in unit_profit_rows.iter_rows(named=True)}
     rows = []
     for period, period_end, days_observed in period_rows:
-        segs = {seg for name in idx for (p, seg) in idx[name] if p == period} | {"all"}
+        segs = {seg for (p, seg) in idx if p == period} | {"all"}
         ended = period_end <= today
         verdict = by_period[period]
         for seg in sorted(segs, key=lambda s: (s != "all", s)):
             row: dict[str, Any] = {grain.period_col: period, "segment": seg}
-            row.update(
-                _mrr_kpis(
-                    idx["mrr"].get((period, seg)), available[(period, ACCOUNT_STATUS_DAILY.table)]
-                )
-            )
+            agg = idx.get((period, seg))
+            row.update(_mrr_kpis(agg, available[(period, ACCOUNT_STATUS_DAILY.table)]))
             row.update(
                 _engagement_kpis(
                     grain,
-                    idx["engagement"].get((period, seg)),
-                    idx["users"].get((period, seg)),
+                    agg,
+                    agg,
                     days_observed,
                     available[(period, ENGAGEMENT_HOURS.table)],
                     available[(period, USER_ENGAGEMENT_DAILY.table)],
@@ -329,7 +348,7 @@ def _finish(
                     _profit_kpis(
                         seg,
                         unit_profit.get(period) if available[(period, UNIT_PROFIT.table)] else None,
-                        idx["segment_profit"].get((period, seg)),
+                        agg,
                         available[(period, ACCOUNT_UNIT_ECONOMICS.table)],
                         row.get("paying_accounts"),
                     )

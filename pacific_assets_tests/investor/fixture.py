@@ -11,7 +11,7 @@ Accounts (segment; contracted MRR at the end of each day, paying statuses only):
 - A5 mid_market trial all month (never pays: the zero-denominator segment)
 - A6 enterprise churned (since before October); from Oct 25: 500  -> reactivation 500
 
-Opening MRR (Sep 30) = 100 + 200 + 1000 = 1300; closing (Oct 31) = 150 + 800 + 300 + 500 = 1750.
+Opening MRR (end of Sep 30) = 100 + 200 + 1000 = 1300; closing (Oct 31) = 150 + 800 + 300 + 500 = 1750.
 Bridge: 1300 + 300 new + 500 reactivation + 50 expansion − 200 contraction − 200 churn = 1750.
 
 Users (October): U1 (A1, licensed) active every day, 1.0 h; U2 (A1, licensed) Oct 1–10, 0.5 h;
@@ -32,7 +32,6 @@ UTC = dt.UTC
 OCT = dt.date(2025, 10, 1)
 NOV = dt.date(2025, 11, 1)
 OCT_DAYS = [OCT + dt.timedelta(days=i) for i in range(31)]
-STATUS_DAYS = [dt.date(2025, 9, 30), *OCT_DAYS]
 WEEK = dt.date(2025, 10, 6)  # a Monday
 
 SEGMENTS = {
@@ -64,6 +63,29 @@ def account_state(account: str, day: dt.date) -> tuple[str, float]:
 
 
 PAYING = {"subscribed", "renewal_opened", "renewed"}
+EVER_PAID_BEFORE_OCTOBER = {"A1", "A2", "A3", "A6"}
+
+
+def day_movements(account: str, day: dt.date) -> dict:
+    """The day's movements against the day before, as growth's account_status_daily has them."""
+    before_status, before = account_state(account, day - dt.timedelta(days=1))
+    status, mrr = account_state(account, day)
+    was, now = before_status in PAYING, status in PAYING
+    had_paid = account in EVER_PAID_BEFORE_OCTOBER or any(
+        account_state(account, d)[0] in PAYING for d in OCT_DAYS if d < day
+    )
+    return {
+        "new_account": now and not was and not had_paid,
+        "reactivated_account": now and not was and had_paid,
+        "churned_account": was and not now,
+        "renewed_account": False,
+        "new_mrr_usd": mrr if now and not was and not had_paid else 0.0,
+        "expansion_mrr_usd": mrr - before if was and now and mrr > before else 0.0,
+        "contraction_mrr_usd": before - mrr if was and now and mrr < before else 0.0,
+        "churned_mrr_usd": before if was and not now else 0.0,
+        "reactivation_mrr_usd": mrr if now and not was and had_paid else 0.0,
+    }
+
 
 # user -> (account, licensed, active days, hours per active day, events per active day)
 USERS = {
@@ -113,7 +135,7 @@ def write_fixture(
     )
 
     status_rows = []
-    for day in STATUS_DAYS:
+    for day in OCT_DAYS:
         for account in SEGMENTS:
             status, mrr = account_state(account, day)
             status_rows.append(
@@ -127,9 +149,10 @@ def write_fixture(
                     "contract_end": dt.date(2026, 6, 1),
                     "is_paying": status in PAYING,
                     "imputed": False,
+                    **day_movements(account, day),
                 }
             )
-    write("account_status_daily", "date", _keys(STATUS_DAYS), pl.DataFrame(status_rows))
+    write("account_status_daily", "date", _keys(OCT_DAYS), pl.DataFrame(status_rows))
 
     user_rows, hours_rows = [], []
     for day in OCT_DAYS:
@@ -263,6 +286,7 @@ def write_fixture(
             {
                 "month_start": [OCT],
                 "status": ["reconciled"],
+                "status_reason": ["revenue and expenses within 0.50% of the filing"],
                 "filed_revenue_usd": [1700.0],
                 "computed_revenue_usd": [1700.0],
                 "revenue_variance_usd": [0.0],

@@ -1,6 +1,6 @@
 -- Active licensed user-days: one row per (period, day, user) with at least one event that day,
 -- for users licensed that day (§3b: DAU/MAU counts licensed users). Registered as a view; the
--- per-segment and per-day queries below read it.
+-- per-segment and per-day queries read it (view active_licensed_users).
 SELECT /*+ BROADCAST(d) */ DISTINCT
     p.period_start,
     u.date,

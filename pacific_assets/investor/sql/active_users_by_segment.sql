@@ -5,7 +5,7 @@ WITH period_users AS (
         period_start,
         CASE WHEN GROUPING(segment) = 1 THEN 'all' ELSE segment END AS segment,
         COUNT(DISTINCT user_id) AS active_users
-    FROM active_licensed
+    FROM active_licensed_users
     GROUP BY GROUPING SETS ((period_start, segment), (period_start))
 ),
 user_days AS (
@@ -14,7 +14,7 @@ user_days AS (
         period_start,
         CASE WHEN GROUPING(segment) = 1 THEN 'all' ELSE segment END AS segment,
         COUNT(*) AS licensed_active_user_days
-    FROM active_licensed
+    FROM active_licensed_users
     GROUP BY GROUPING SETS ((period_start, segment), (period_start))
 )
 SELECT period_start, segment, u.active_users, d.licensed_active_user_days

@@ -10,7 +10,7 @@ WITH hours AS (
 ),
 dau AS (
     SELECT period_start, date, COUNT(*) AS daily_active_licensed_users
-    FROM active_licensed
+    FROM active_licensed_users
     GROUP BY period_start, date
 )
 SELECT
