@@ -1,0 +1,258 @@
+"""Profit on the simulated company, compared with the simulator's ground truth.
+
+Scope (DESIGN §3b "ground truth is compared on the scope free of faults for that pipeline"):
+every complete month that has no injected billing fault (``fault_free_scope.
+months_with_missing_invoices``). Tolerance: half a cent on money, exact on counts. The truth sums
+the very same decimal amounts that landed in the CSV files, in a different order and with a
+different engine, so the only legitimate difference is floating-point rounding (about 1e-9 $ on
+these sums); half a cent is far below the smallest real error (an invoice line or an expense is
+dollars), so any semantic difference fails.
+
+Two tests: one runs the real staging assets and takes account statuses from the truth (profit's
+own correctness, independent of growth's imputation); the other runs the whole chain staging →
+growth → profit and skips, saying so, only while growth's ``account_status_daily`` is not defined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from pacific_assets.profit.settings import ProfitSettings
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.lake import Lake
+
+PROFIT = [
+    "invoice_lines_current",
+    "recognized_revenue_daily",
+    "cash_collected_daily",
+    "profit_expenses",
+    "unit_profit",
+    "account_unit_economics",
+    "profit_reconciliation",
+]
+STAGING = ["stg_invoice_lines", "stg_ops_expenses", "stg_salaries", "stg_filings"]
+MONEY = [
+    "cash_collected_usd",
+    "recognized_revenue_usd",
+    "opex_usd",
+    "capex_amortization_usd",
+    "salaries_usd",
+    "total_expenses_usd",
+    "profit_usd",
+]
+COUNTS = ["paying_subscribers", "licensed_seats"]
+HALF_CENT = 0.005
+
+
+def _defs(lake_resource: LakeResource) -> dg.Definitions:
+    """The real code location with the lake pointed at the test's data root."""
+    from pacific_assets.definitions import defs
+
+    return dg.Definitions(
+        assets=list(defs.assets or []),
+        asset_checks=list(defs.asset_checks or []),
+        resources={
+            **(defs.resources or {}),
+            "lake": lake_resource,
+            "profit_settings": ProfitSettings(),
+        },
+    )
+
+
+def _missing(defs: dg.Definitions, names: list[str]) -> list[str]:
+    graph = defs.resolve_asset_graph()
+    return [
+        n
+        for n in names
+        if not graph.has(dg.AssetKey(n)) or not graph.get(dg.AssetKey(n)).is_materializable
+    ]
+
+
+def _closure(graph, targets: list[str], stop: set[str]) -> set[dg.AssetKey]:
+    """Materializable assets the targets need, not walking past ``stop``."""
+    todo, seen = [dg.AssetKey(t) for t in targets], set()
+    while todo:
+        key = todo.pop()
+        if key in seen or key.to_user_string() in stop:
+            continue
+        seen.add(key)
+        todo.extend(graph.get(key).parent_keys)
+    return {k for k in seen if graph.get(k).is_materializable}
+
+
+def _range_tags(pdef, start: dt.date, end: dt.date) -> dict[str, str]:
+    """The partitions whose whole window lies in [start, end) (complete weeks and months only)."""
+    if pdef is None:
+        return {}
+    lo = dt.datetime.combine(start, dt.time(), dt.UTC)
+    hi = dt.datetime.combine(end, dt.time(), dt.UTC)
+    keys = [
+        k
+        for k in pdef.get_partition_keys()
+        if pdef.time_window_for_partition_key(k).start >= lo
+        and pdef.time_window_for_partition_key(k).end <= hi
+    ]
+    return {
+        "dagster/asset_partition_range_start": keys[0],
+        "dagster/asset_partition_range_end": keys[-1],
+    }
+
+
+def _run_in_waves(defs: dg.Definitions, keys: set[dg.AssetKey], start: dt.date, end: dt.date):
+    """Materialize ``keys`` parents-first, one range run per (wave, partition grid)."""
+    graph = defs.resolve_asset_graph()
+    job = defs.resolve_implicit_global_asset_job_def()
+    instance = dg.DagsterInstance.ephemeral()
+    todo = [k for k in graph.toposorted_asset_keys if k in keys]
+    done: set[dg.AssetKey] = set()
+    while todo:
+        wave = [
+            k for k in todo if all(p in done or p not in keys for p in graph.get(k).parent_keys)
+        ]
+        grids: dict[object, list[dg.AssetKey]] = defaultdict(list)
+        for key in wave:
+            grids[graph.get(key).partitions_def].append(key)
+        for pdef, group in grids.items():
+            result = job.execute_in_process(
+                instance=instance, asset_selection=group, tags=_range_tags(pdef, start, end)
+            )
+            assert result.success, [k.to_user_string() for k in group]
+        done.update(wave)
+        todo = [k for k in todo if k not in done]
+
+
+def _copy_landing(sim: Lake, root: Path) -> Lake:
+    """A data root of the test's own with the simulated landing zone (clicks left out)."""
+    shutil.copytree(sim.landing, root / "landing", ignore=shutil.ignore_patterns("clickstream"))
+    shutil.copytree(sim.truth, root / "truth")
+    return Lake(root)
+
+
+def _paying_at(lake: Lake, day: dt.date, truth: bool) -> set[str]:
+    status = (
+        pl.read_parquet(lake.truth / "account_status_daily.parquet")
+        if truth
+        else lake.read("account_status_daily", [day.isoformat()])
+    )
+    return set(status.filter((pl.col("date") == day) & pl.col("is_paying"))["account_id"])
+
+
+def _assert_matches_truth(lake: Lake, crm_faulty: frozenset[str] = frozenset()) -> list[dt.date]:
+    """``crm_faulty``: accounts whose CRM history has an injected skipped step. Their status can
+    only be known from the step's successor (growth imputes it there), so a billing gap on days
+    before that is invisible, and their month-end status may differ from the truth."""
+    manifest = json.loads((lake.truth / "fault_manifest.json").read_text())
+    faulty = set(manifest["fault_free_scope"]["months_with_missing_invoices"])
+    truth = pl.read_parquet(lake.truth / "unit_profit_monthly.parquet")
+    ours = {r["month_start"]: r for r in lake.read("unit_profit").iter_rows(named=True)}
+    gaps = lake.read("account_unit_economics").filter(pl.col("uninvoiced_paying_days") > 0)
+    found = {(f"{r['month_start']:%Y-%m}", r["account_id"]) for r in gaps.iter_rows(named=True)}
+    injected = {
+        (m, x["account_id"])
+        for x in manifest["billing"]["missing_invoices"]
+        for m in x["revenue_gap_by_month"]
+    }
+    compared = []
+    for t in truth.filter(pl.col("is_complete_month")).iter_rows(named=True):
+        month, row = t["month_start"], ours[t["month_start"]]
+        key = f"{month:%Y-%m}"
+        # Every injected missing invoice is reported for the months it left unbilled, and the
+        # month is marked incomplete: never silently published.
+        expected_gaps = {g for g in injected if g[0] == key and g[1] not in crm_faulty}
+        assert expected_gaps <= found, (key, expected_gaps - found)
+        if expected_gaps:
+            assert row["is_complete"] is False, key
+        if key in faulty:
+            continue
+        for c in MONEY:
+            assert row[c] == pytest.approx(t[c], abs=HALF_CENT), (key, c)
+        assert row["accounts_with_uninvoiced_days"] == 0, key
+        last_day = t["status_as_of"]
+        differ = _paying_at(lake, last_day, truth=True) ^ _paying_at(lake, last_day, truth=False)
+        assert differ <= crm_faulty, (key, differ)
+        if not differ:
+            for c in COUNTS:
+                assert row[c] == t[c], (key, c)
+        compared.append(month)
+    assert compared, "no fault-free complete month to compare"
+
+    # The injected filing mismatch is caught with the right variance (computed − filed).
+    rec = {
+        f"{r['month_start']:%Y-%m}": r
+        for r in lake.read("profit_reconciliation").iter_rows(named=True)
+    }
+    mismatches = manifest["filings"]["mismatches"]
+    assert mismatches, "the simulator injected no filing mismatch"
+    for m in mismatches:
+        r = rec[m["month"]]
+        assert r["status"] == "mismatch"
+        assert r["filed_revenue_usd"] == pytest.approx(m["filed_revenue_usd"], abs=1e-9)
+        # The manifest rounds the true figures to cents: allow that plus our half cent.
+        expected = m["true_revenue_usd"] - m["filed_revenue_usd"]
+        assert r["revenue_variance_usd"] == pytest.approx(expected, abs=0.01)
+        expected = m["true_expenses_usd"] - m["filed_expenses_usd"]
+        assert r["expenses_variance_usd"] == pytest.approx(expected, abs=0.01)
+        assert f"{m['month']} MISMATCH" in r["status_reason"] or r["status_reason"]
+    # Fault-free months reconcile; the filings are the truth rounded to cents.
+    for month in compared:
+        if f"{month:%Y-%m}" not in {m["month"] for m in mismatches}:
+            assert rec[f"{month:%Y-%m}"]["status"] == "reconciled", month
+    return compared
+
+
+def _sim_window(lake: Lake) -> tuple[dt.date, dt.date]:
+    manifest = json.loads((lake.truth / "fault_manifest.json").read_text())
+    return dt.date.fromisoformat(manifest["start"]), dt.date.fromisoformat(
+        manifest["end_exclusive"]
+    )
+
+
+def test_profit_on_staged_simulation_matches_truth(sim_data: Lake, tmp_path: Path) -> None:
+    """Real staging, account statuses from the truth: profit's own semantics against the truth."""
+    lake = _copy_landing(sim_data, tmp_path / "data")
+    resource = LakeResource(data_root=str(lake.root), duckdb_memory_limit="1GB", duckdb_threads=2)
+    defs = _defs(resource)
+    absent = _missing(defs, STAGING + PROFIT)
+    if absent:
+        pytest.skip(f"not defined yet in pacific_assets.definitions: {', '.join(absent)}")
+    status = pl.read_parquet(lake.truth / "account_status_daily.parquet").with_columns(
+        pl.lit(False).alias("imputed")
+    )
+    lake.write_partitions(
+        "account_status_daily", "date", sorted({d.isoformat() for d in status["date"]}), status
+    )
+    start, end = _sim_window(lake)
+    graph = defs.resolve_asset_graph()
+    keys = _closure(graph, PROFIT, stop={"account_status_daily", "engagement_hours"})
+    _run_in_waves(defs, keys, start, end)
+    _assert_matches_truth(lake)
+
+
+def test_staging_growth_profit_chain_matches_truth(sim_data: Lake, tmp_path: Path) -> None:
+    """The whole chain as deployed: staging → growth (account statuses) → profit."""
+    lake = _copy_landing(sim_data, tmp_path / "data")
+    resource = LakeResource(data_root=str(lake.root), duckdb_memory_limit="1GB", duckdb_threads=2)
+    defs = _defs(resource)
+    absent = _missing(defs, ["account_status_daily"])
+    if absent:
+        pytest.skip(
+            "growth's account_status_daily is not defined in pacific_assets.definitions yet "
+            "(pacific_assets.growth registers no assets); the staged-simulation test covers "
+            "profit against the truth meanwhile"
+        )
+    start, end = _sim_window(lake)
+    graph = defs.resolve_asset_graph()
+    keys = _closure(graph, PROFIT, stop={"engagement_hours"})
+    _run_in_waves(defs, keys, start, end)
+    manifest = json.loads((lake.truth / "fault_manifest.json").read_text())
+    _assert_matches_truth(
+        lake, frozenset(manifest["fault_free_scope"]["accounts_with_skipped_steps"])
+    )
