@@ -37,6 +37,7 @@ from pacific_assets.engagement.sqlrun import (
 )
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets.storage.quarantine import QUARANTINE_TABLE, quarantine_key
 
 GROUP = "engagement"
 DIRECTORY_TABLE = "stg_directory_users"
@@ -186,11 +187,23 @@ def raw_clicks(
 
 
 # -- stg_clicks ------------------------------------------------------------------------------
-def _quarantine_unreadable(lake: Lake, files: list) -> int:
-    """Strict JSON reading failed: find the bad lines of these files and quarantine them."""
+def _quarantine_unreadable(lake: Lake, con: duckdb.DuckDBPyConnection, files: list) -> int:
+    """Strict JSON reading failed: find the files DuckDB cannot read strictly (fast, per file),
+    and quarantine their bad lines (file, line, reason) unless that was done before."""
     landing = ClickLanding(lake.landing)
+    done = set(lake.partition_keys(QUARANTINE_TABLE))
     total = 0
     for path in files:
+        try:
+            con.execute(
+                "SELECT count(*) FROM read_json($f, format = 'newline_delimited', columns = $c)",
+                {"f": str(path), "c": _DUCKDB_CLICK_COLUMNS},
+            ).fetchone()
+            continue
+        except (duckdb.InvalidInputException, duckdb.ConversionException):
+            pass
+        if quarantine_key(QUARANTINE_SOURCE, path.name.removesuffix(".jsonl")) in done:
+            continue
         _fields, bad = landing.describe_file(path)
         rel = path.relative_to(lake.landing).as_posix()
         total += _quarantine(lake, path.name, bad, lambda _m, rel=rel: rel)
@@ -214,7 +227,7 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
         try:
             run_sql(con, "stg_clicks", params)
         except (duckdb.InvalidInputException, duckdb.ConversionException):
-            quarantined = _quarantine_unreadable(lake, files)
+            quarantined = _quarantine_unreadable(lake, con, files)
             run_sql(con, "stg_clicks", {**params, "ignore_errors": True})
     else:
         con.register("_empty_stg", STG_CLICKS_SCHEMA.to_frame())
@@ -286,7 +299,7 @@ def stg_clicks(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
             "batch_files_read": stats["files"],
             "late_events": late,
             "duplicates_dropped": dups,
-            "lines_quarantined": stats["quarantined"],
+            "lines_quarantined_this_run": stats["quarantined"],
             "by_day": _md(per_day.drop("unique_ids"), rows=40),
         },
         check_results=[
@@ -421,7 +434,9 @@ def build_completeness(
     deps=[
         dg.AssetDep(
             stg_clicks,
-            partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-7 * BASELINE_WEEKS),
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-7 * BASELINE_WEEKS, allow_nonexistent_upstream_partitions=True
+            ),
         )
     ],
     kinds={"duckdb", "parquet"},
