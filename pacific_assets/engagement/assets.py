@@ -14,6 +14,7 @@ partition per day, empty days included. Metric definitions: docs/engagement.md.
 """
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -187,21 +188,20 @@ def raw_clicks(
 
 
 # -- stg_clicks ------------------------------------------------------------------------------
-def _quarantine_unreadable(lake: Lake, con: duckdb.DuckDBPyConnection, files: list) -> int:
-    """Strict JSON reading failed: find the files DuckDB cannot read strictly (fast, per file),
-    and quarantine their bad lines (file, line, reason) unless that was done before."""
+def _quarantine_unreadable(lake: Lake, con: duckdb.DuckDBPyConnection) -> int:
+    """Quarantine (file, line, reason) the lines the JSON reader could not read, per affected
+    file, unless that file was quarantined before (at registration or an earlier run)."""
+    files = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT file FROM clicks_landed WHERE unreadable ORDER BY file"
+        ).fetchall()
+    ]
     landing = ClickLanding(lake.landing)
     done = set(lake.partition_keys(QUARANTINE_TABLE))
     total = 0
-    for path in files:
-        try:
-            con.execute(
-                "SELECT count(*) FROM read_json($f, format = 'newline_delimited', columns = $c)",
-                {"f": str(path), "c": _DUCKDB_CLICK_COLUMNS},
-            ).fetchone()
-            continue
-        except (duckdb.InvalidInputException, duckdb.ConversionException):
-            pass
+    for name in files:
+        path = Path(name)
         if quarantine_key(QUARANTINE_SOURCE, path.name.removesuffix(".jsonl")) in done:
             continue
         _fields, bad = landing.describe_file(path)
@@ -220,15 +220,12 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
         params = {
             "files": [str(f) for f in files],
             "columns": _DUCKDB_CLICK_COLUMNS,
-            "ignore_errors": False,
             "start": start,
             "end": end,
         }
-        try:
-            run_sql(con, "stg_clicks", params)
-        except (duckdb.InvalidInputException, duckdb.ConversionException):
-            quarantined = _quarantine_unreadable(lake, con, files)
-            run_sql(con, "stg_clicks", {**params, "ignore_errors": True})
+        run_sql(con, "stg_clicks", params)
+        quarantined = _quarantine_unreadable(lake, con)
+        con.execute("DROP TABLE clicks_landed")
     else:
         con.register("_empty_stg", STG_CLICKS_SCHEMA.to_frame())
         con.execute("CREATE OR REPLACE TEMP TABLE stg_clicks_range AS SELECT * FROM _empty_stg")

@@ -55,7 +55,6 @@ def prepare(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     tmp = lake.root / "tmp" / "duckdb"
     tmp.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
-    con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")
 
 

@@ -1,10 +1,11 @@
--- stg_clicks for the event dates [$start, $end] (DESIGN §3b).
--- Every landed copy of an event is read from the batches the manifest lists for these dates;
--- events are routed by their UTC event date, and of all copies of one event_id in that date the
--- one in the lowest (batch, Kafka partition, offset) is kept. `copies` says how many landed;
--- duplicates are never late, because only the kept copy's landed_at is looked at.
-CREATE OR REPLACE TEMP TABLE stg_clicks_range AS
-WITH landed AS (
+-- stg_clicks for the event dates [$start, $end] (DESIGN §3b), in one pass over the batch files
+-- the manifest lists for these dates.
+--
+-- 1. clicks_landed: every landed line. The JSON reader runs with ignore_errors, so a line it
+--    cannot read comes back with nulls; such lines are marked `unreadable` (the asset quarantines
+--    them by file and line, reading only the affected files) and never reach stg_clicks.
+CREATE OR REPLACE TEMP TABLE clicks_landed AS
+WITH lines AS (
     SELECT
         event_id,
         user_id,
@@ -16,34 +17,35 @@ WITH landed AS (
         landed_at,
         "partition",
         "offset",
+        filename AS file,
         CAST(regexp_extract(filename, 'batch-([0-9]{8})\.jsonl$', 1) AS BIGINT) AS batch,
-        CAST(event_ts AS DATE) AS event_date
+        CAST(event_ts AS DATE) AS event_date,
+        event_id IS NULL OR user_id IS NULL OR account_id IS NULL
+            OR event_ts IS NULL OR landed_at IS NULL AS unreadable
     FROM read_json(
         $files,
         format = 'newline_delimited',
         columns = $columns,
         filename = true,
-        ignore_errors = $ignore_errors
+        ignore_errors = true
     )
-),
-valid AS (
-    -- Lines the JSON reader could not fully read come back with nulls: they were quarantined
-    -- at ingestion (Kafka) or registration (simulator files) and are left out here.
-    SELECT *
-    FROM landed
-    WHERE event_id IS NOT NULL
-      AND user_id IS NOT NULL
-      AND account_id IS NOT NULL
-      AND event_ts IS NOT NULL
-      AND landed_at IS NOT NULL
-      AND event_date BETWEEN $start AND $end
-),
-ranked AS (
+)
+SELECT *
+FROM lines
+WHERE unreadable OR event_date BETWEEN $start AND $end;
+
+-- 2. stg_clicks_range: routed by UTC event date; of all copies of one event_id in that date the
+--    one in the lowest (batch, Kafka partition, offset) is kept. `copies` says how many landed;
+--    duplicates are never late, because only the kept copy's landed_at is looked at. Sorted by
+--    day, so writing one day at a time reads only that day's row groups.
+CREATE OR REPLACE TEMP TABLE stg_clicks_range AS
+WITH ranked AS (
     SELECT
         *,
         row_number() OVER copies_of_event AS copy_rank,
         count(*) OVER (PARTITION BY event_date, event_id) AS copies
-    FROM valid
+    FROM clicks_landed
+    WHERE NOT unreadable
     WINDOW copies_of_event AS (
         PARTITION BY event_date, event_id
         ORDER BY batch, "partition" NULLS LAST, "offset" NULLS LAST, landed_at, sent_at NULLS LAST
@@ -66,3 +68,4 @@ SELECT
     copies
 FROM ranked
 WHERE copy_rank = 1
+ORDER BY event_date, event_ts, event_id;

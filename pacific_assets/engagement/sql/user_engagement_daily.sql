@@ -65,3 +65,4 @@ SELECT
 FROM activity AS a
 LEFT JOIN directory_current AS u USING (user_id)
 LEFT JOIN licensed_user_days AS l USING (date, user_id)
+ORDER BY a.date
