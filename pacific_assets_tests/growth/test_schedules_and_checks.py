@@ -85,3 +85,24 @@ def test_newest_closed_week_check_names_what_is_missing(tmp_path: Path) -> None:
     assert late.severity == dg.AssetCheckSeverity.ERROR
     assert f"{WEEKLY} has no partition for the week of 2025-09-15" in late.description
     assert "2025-09-15, 2025-09-16" in late.description and "2025-09-21" in late.description
+
+
+def test_weekly_growth_refuses_a_week_with_missing_daily_facts(tmp_path: Path) -> None:
+    """A week built from six days would undercount silently: the run fails naming the days."""
+    from pacific_assets.growth.assets import account_growth
+
+    root = tmp_path / "data"
+    stage_events(Lake(root), [event("A1", "A", "account_created", "2025-09-01")])
+    res = LakeResource(data_root=str(root))
+    materialize_growth(res, "2025-09-01", "2025-09-06")  # Sunday 09-07 never built
+    result = dg.materialize(
+        [account_growth],
+        resources={"lake": res},
+        instance=dg.DagsterInstance.ephemeral(),
+        partition_key="2025-09-01",
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.user_failure_data.description
+    assert "account_status_daily is missing 1 day(s)" in message and "2025-09-07" in message
