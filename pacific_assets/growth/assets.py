@@ -21,6 +21,7 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets import partitions
+from pacific_assets.contracts import ACCOUNT_EVENTS
 from pacific_assets.growth.lifecycle import RENEWAL_WINDOW_DAYS, build_history
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
@@ -99,8 +100,6 @@ def read_crm_events(lake: LakeResource) -> pl.DataFrame:
     """Every staged CRM event, once (empty frame with the contract columns when none)."""
     files = lake.lake.partition_files(STG_EVENTS)
     if not files:
-        from pacific_assets.contracts import ACCOUNT_EVENTS
-
         return pl.DataFrame(schema=ACCOUNT_EVENTS.columns)
     with lake.duckdb() as con:
         return con.execute(sql("crm_events"), {"files": files}).pl()
@@ -115,10 +114,8 @@ def compute_daily(lake: LakeResource, start: dt.date, end: dt.date) -> pl.DataFr
             f"{DAILY} (they run together in growth_status_job)."
         )
     with lake.duckdb() as con:
-        con.execute(
-            "CREATE TEMP TABLE history AS SELECT * FROM read_parquet($files, hive_partitioning = false)",
-            {"files": files},
-        )
+        # small (one row per lifecycle step) and read many times by the query: a table
+        con.read_parquet(files, hive_partitioning=False).create("history")
         frame = con.execute(
             sql("account_status_daily"),
             {"start": start, "end": end, "window_days": RENEWAL_WINDOW_DAYS},
@@ -163,12 +160,9 @@ def compute_periods(
         bounds, schema={"period_start": pl.Date, "period_end": pl.Date}, orient="row"
     )
     with lake.duckdb() as con:
-        con.register("periods_frame", periods.to_arrow())
-        con.execute("CREATE TEMP TABLE periods AS SELECT * FROM periods_frame")
-        con.execute(
-            "CREATE TEMP TABLE daily AS SELECT * FROM read_parquet($files, hive_partitioning = false, union_by_name = true)",
-            {"files": files},
-        )
+        con.register("periods", periods.to_arrow())
+        # accounts x days can be large: a view, so DuckDB streams the Parquet files
+        con.read_parquet(files, hive_partitioning=False, union_by_name=True).create_view("daily")
         frame = con.execute(sql("growth_periods")).pl()
     frame = frame.with_columns(
         (

@@ -1,5 +1,5 @@
--- Growth measures per period (week or month) from the daily account facts. Reads the temp
--- tables `periods` (period_start, period_end exclusive) and `daily` (account_status_daily rows
+-- Growth measures per period (week or month) from the daily account facts. Reads the relations
+-- `periods` (period_start, period_end exclusive) and `daily` (account_status_daily rows
 -- for every day of those periods). Flows are sums of daily movements; "imputed" counts distinct
 -- accounts over the period; stocks (renewing, paying, MRR) are read on the period's last day.
 SELECT
