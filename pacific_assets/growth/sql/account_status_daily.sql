@@ -2,8 +2,8 @@
 --   * the status at the end of each UTC day, for every account that exists (DESIGN §3b), and
 --   * the day's movements: each lifecycle step compared with the step before it (ChartMogul /
 --     Stripe count every change, so a sign-up and a churn on the same day are both counted).
--- Reads the table `history` (account_status_history, loaded by the asset). Every day is computed from the
--- history alone, so any range can be rebuilt in one pass and in any order.
+-- Reads the table `history` (account_status_history, loaded by the asset). Every day is
+-- computed from the history alone, so any range can be rebuilt in one pass and in any order.
 WITH days AS (
     SELECT
         CAST(d AS DATE) AS date,
