@@ -156,6 +156,8 @@ def make_config(profile: str = "test", **overrides) -> SimConfig:
     if unknown:
         raise ValueError(f"unknown simulator option(s): {', '.join(sorted(unknown))}")
     cfg = SimConfig(**values)
-    if cfg.days < 7:
-        raise ValueError(f"simulate at least 7 days (start {cfg.start}, end {cfg.end})")
+    if cfg.days < 3:
+        raise ValueError(
+            f"simulate at least 3 days (start {cfg.start}, end {cfg.end}): use --days 3 or more"
+        )
     return cfg

@@ -20,8 +20,8 @@ def test_cli_prints_progress_and_summary(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_cli_error_is_one_readable_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = main(["--profile", "test", "--out", str(tmp_path), "--days", "3"])
+    code = main(["--profile", "test", "--out", str(tmp_path), "--days", "2"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
-    assert len(err) == 1 and err[0].startswith("error: ") and "at least 7 days" in err[0]
+    assert len(err) == 1 and err[0].startswith("error: ") and "at least 3 days" in err[0]
     assert (tmp_path / "simulate-error.log").exists()
