@@ -49,7 +49,6 @@ from pacific_assets.contracts import UTC_TS
 RENEWAL_WINDOW_DAYS = 90
 
 PAYING_STATUSES = frozenset({"subscribed", "renewal_opened", "renewed"})
-STATUSES = ("created", "trial", "subscribed", "renewal_opened", "renewed", "churned")
 
 
 @dataclass(frozen=True)
@@ -282,9 +281,13 @@ def replay_account(account_id: str, events: Iterable[dict]) -> Iterator[dict]:
             continue  # staging only lets contract event types through; stay safe anyway
         if etype == "account_created" and state.status is not None:
             continue  # a second "created" for a live account says nothing new
-        allowed, condition = required_statuses(event, state)
-        chain = missing_steps(state.status, allowed)
-        if chain:
+        # Impute until the event is legal. Usually one chain; a second round only when the first
+        # answered the term rule (e.g. "reactivated" after the term end also needs "churned").
+        for _ in range(3):
+            allowed, condition = required_statuses(event, state)
+            chain = missing_steps(state.status, allowed)
+            if not chain:
+                break
             rule = condition or _rule_text(etype)
             evidence = (
                 f"{etype} on {event['effective_at']:%Y-%m-%d} (event {event['event_id']}) "

@@ -445,3 +445,17 @@ def test_subscribed_again_after_a_churn_applies_as_is() -> None:
     )
     assert imputed(h).is_empty()
     assert h["status"].to_list() == ["created", "subscribed", "churned", "subscribed"]
+
+
+def test_two_rules_at_once_impute_both_chains() -> None:
+    """reactivated a month after the term ended, with no renewal and no churn on record: the
+    term rule imputes the window and the renewal, the status rule then the churn."""
+    h = history(
+        event("e1", "A", "account_created", "2025-01-01"),
+        event("e2", "A", "subscribed", "2025-01-10", plan="growth", seats=10,
+              contract_end="2026-01-10", mrr=500.0),
+        event("e3", "A", "reactivated", "2026-02-10", plan="growth", seats=5,
+              contract_end="2027-02-10", mrr=250.0),
+    )  # fmt: skip
+    assert [r[0] for r in steps(imputed(h))] == ["renewal_opened", "renewed", "churned"]
+    assert h["status"][-1] == "subscribed"
