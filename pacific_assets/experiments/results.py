@@ -142,6 +142,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "rel_ci_low": pl.Float64,
     "rel_ci_high": pl.Float64,
     "rel_diff_null_reason": pl.String,
+    "rel_ci_null_reason": pl.String,
     "p_value": pl.Float64,
     "significant": pl.Boolean,
     "test": pl.String,
@@ -234,6 +235,12 @@ def compare(metric: Metric, treat: dict[str, np.ndarray], ctrl: dict[str, np.nda
         out["rel_diff_null_reason"] = "control mean is zero"
     else:
         out["rel_diff_null_reason"] = out["stats_null_reason"]
+    if out["rel_diff_null_reason"] is None and out["rel_ci_low"] is None:
+        out["rel_ci_null_reason"] = (
+            "control mean not distinguishable from zero: the relative interval is unbounded"
+        )
+    else:
+        out["rel_ci_null_reason"] = out["rel_diff_null_reason"]
     out.update(_cuped(metric, treat, ctrl, res, out["stats_null_reason"]))
     return out
 

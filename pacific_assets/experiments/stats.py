@@ -59,6 +59,7 @@ class Comparison:
     ci_low: np.ndarray
     ci_high: np.ndarray
     rel_diff: np.ndarray
+    #: Fieller interval for treatment/control − 1; NaN when unbounded (control mean ≈ 0).
     rel_ci_low: np.ndarray
     rel_ci_high: np.ndarray
 
@@ -91,13 +92,21 @@ def _finish(
             sps.norm.ppf(1.0 - alpha / 2.0),
         )
         half = _nan_if(bad, crit * se)
-        # Relative difference (treatment / control - 1) by the delta method for a ratio of two
-        # independent means: Var(m_t/m_c) ≈ vm_t/m_c² + m_t²·vm_c/m_c⁴ (normal interval).
+        # Relative difference (treatment / control - 1), interval by Fieller's theorem with the
+        # same critical value as the absolute interval: the ratios ρ with
+        # (m_t - ρ·m_c)² ≤ crit²·(vm_t + ρ²·vm_c). It holds ρ = 1 exactly when the absolute
+        # interval holds 0, so the two intervals never disagree on significance (the plain delta
+        # method can, with few units and a treatment mean far from control). Unbounded — NaN —
+        # when the control mean itself is not distinguishable from zero (a ≤ 0 below).
         rel_bad = bad | (m_c == 0) | ~np.isfinite(m_c)
         safe_mc = np.where(rel_bad, 1.0, m_c)
         rel = _nan_if(rel_bad, m_t / safe_mc - 1.0)
-        rel_se = np.sqrt(vm_t / safe_mc**2 + m_t**2 * vm_c / safe_mc**4)
-        rel_half = _nan_if(rel_bad, sps.norm.ppf(1.0 - alpha / 2.0) * rel_se)
+        a = m_c**2 - crit**2 * vm_c
+        disc = np.sqrt(np.maximum(m_t**2 * vm_c + vm_t * a, 0.0)) * crit
+        bounded = ~rel_bad & (a > 0)
+        safe_a = np.where(bounded, a, 1.0)
+        rel_low = np.where(bounded, (m_t * m_c - disc) / safe_a - 1.0, np.nan)
+        rel_high = np.where(bounded, (m_t * m_c + disc) / safe_a - 1.0, np.nan)
     return Comparison(
         n_control=np.asarray(n_c),
         n_treatment=np.asarray(n_t),
@@ -111,8 +120,8 @@ def _finish(
         ci_low=diff - half,
         ci_high=diff + half,
         rel_diff=rel,
-        rel_ci_low=rel - rel_half,
-        rel_ci_high=rel + rel_half,
+        rel_ci_low=rel_low,
+        rel_ci_high=rel_high,
     )
 
 

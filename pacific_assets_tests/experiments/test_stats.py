@@ -115,6 +115,31 @@ def test_delta_method_matches_numpy_and_statsmodels():
     assert ours.ci_high == pytest.approx(high, abs=TOL, rel=TOL)
 
 
+def test_relative_interval_is_fieller_and_agrees_with_the_absolute_test():
+    """Few, skewed units: the relative (Fieller) interval excludes 0 exactly when the absolute
+    interval does, and its ends solve Fieller's quadratic."""
+    rng = np.random.default_rng(8)
+    y_t = rng.lognormal(0.0, 0.9, (K, 9))
+    y_c = rng.lognormal(0.3, 0.9, (K, 8))
+    res = stats.welch_test(y_t, y_c)
+    ok = np.isfinite(res.rel_ci_low)
+    assert ok.sum() > K * 0.8  # unbounded only when the control mean is near zero
+    abs_sig = (res.ci_low > 0) | (res.ci_high < 0)
+    rel_sig = (res.rel_ci_low > 0) | (res.rel_ci_high < 0)
+    assert 0 < abs_sig[ok].sum() < ok.sum()  # both outcomes occur: the equality means something
+    assert np.array_equal(abs_sig[ok], rel_sig[ok])
+    _, m_t, v_t = stats.moments(y_t)
+    _, m_c, v_c = stats.moments(y_c)
+    crit = sps.t.ppf(0.975, res.df)
+    for rho in (res.rel_ci_low[ok] + 1, res.rel_ci_high[ok] + 1):
+        lhs = (m_t[ok] - rho * m_c[ok]) ** 2
+        rhs = crit[ok] ** 2 * (v_t[ok] / 9 + rho**2 * v_c[ok] / 8)
+        np.testing.assert_allclose(lhs, rhs, rtol=1e-9)
+    # a control mean indistinguishable from zero gives no bounded interval: NaN, never inf
+    flat = stats.welch_test(np.array([1.0, 2.0, 3.0]), np.array([-5.0, 0.1, 5.0]))
+    assert np.isnan(flat.rel_ci_low) and np.isnan(flat.rel_ci_high)
+
+
 def test_delta_method_variance_agrees_with_bootstrap():
     """Fixed-seed bootstrap of the ratio; the bootstrap variance itself has sampling error
     ≈ sqrt(2/(B-1)) ≈ 3% for B = 3000, so 10% is a ~3-sigma band."""
