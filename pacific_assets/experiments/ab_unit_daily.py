@@ -79,6 +79,19 @@ SCHEMA: dict[str, pl.DataType] = {
     "pre_recognized_revenue_usd_null_reason": pl.String,
 }
 
+#: How ``ab_unit_daily`` keeps up with its daily facts (no schedule of its own): a day is re-run
+#: when that day of ``user_engagement_daily`` or ``recognized_revenue_daily`` is rebuilt — by the
+#: engagement late-data sensor, the daily engagement schedule or the profit month close. Only
+#: updates after the condition starts count (a fresh instance never requests the history), and
+#: an update made by a run that also rebuilds ``ab_unit_daily`` is ignored (no double runs).
+FOLLOW_DAILY_FACTS = (
+    dg.AutomationCondition.any_deps_updated()
+    .allow(dg.AssetSelection.assets(ENGAGEMENT_TABLE, REVENUE_TABLE))
+    .since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("rebuild the days whose engagement or revenue was rebuilt")
+
 CHECK_UNITS_ASSIGNED_ONCE = "units_assigned_once"
 CHECK_ASSIGNMENTS_MATCH_REGISTRY = "assignments_match_registry"
 CHECK_REGISTRY_VALID = "registry_valid"
@@ -296,6 +309,7 @@ def _check_results(df: pl.DataFrame, facts: dict, pseudonymizer: PseudonymizerRe
         dg.AssetDep(REGISTRY_TABLE),
     ],
     check_specs=CHECK_SPECS,
+    automation_condition=FOLLOW_DAILY_FACTS,
 )
 def ab_unit_daily(
     context: dg.AssetExecutionContext,

@@ -6,6 +6,9 @@
 
 -- Engagement per unit and day. A user unit is its own row of user_engagement_daily; an account
 -- unit sums its users. Active = at least one event that day.
+-- Floating-point sums are ordered aggregates (sum(x ORDER BY ...)): DuckDB adds in parallel, and
+-- an unordered sum of doubles can differ in the last bit from run to run; ordered, a re-run of
+-- a day reproduces every untouched value exactly.
 CREATE OR REPLACE TEMP TABLE unit_engagement AS
 SELECT
     date,
@@ -13,7 +16,7 @@ SELECT
     user_id AS raw_unit_id,
     CAST(sum(events) > 0 AS BIGINT) AS active_users,
     CAST(sum(sessions) AS BIGINT) AS sessions,
-    sum(hours) AS hours,
+    sum(hours ORDER BY account_id, hours) AS hours,
     CAST(sum(events) AS BIGINT) AS events,
     CAST(sum(late_events) AS BIGINT) AS late_events
 FROM user_engagement_daily
@@ -26,7 +29,7 @@ SELECT
     account_id AS raw_unit_id,
     count(DISTINCT user_id) FILTER (WHERE events > 0) AS active_users,
     CAST(sum(sessions) AS BIGINT) AS sessions,
-    sum(hours) AS hours,
+    sum(hours ORDER BY user_id, hours) AS hours,
     CAST(sum(events) AS BIGINT) AS events,
     CAST(sum(late_events) AS BIGINT) AS late_events
 FROM user_engagement_daily
@@ -34,7 +37,10 @@ WHERE account_id IN (SELECT raw_unit_id FROM unit_days WHERE unit_type = 'accoun
 GROUP BY date, account_id;
 
 CREATE OR REPLACE TEMP TABLE account_revenue AS
-SELECT date, account_id, sum(recognized_revenue_usd) AS recognized_revenue_usd
+SELECT
+    date,
+    account_id,
+    sum(recognized_revenue_usd ORDER BY recognized_revenue_usd) AS recognized_revenue_usd
 FROM recognized_revenue_daily
 WHERE account_id IN (SELECT raw_unit_id FROM unit_days WHERE unit_type = 'account')
     AND date >= (SELECT min(assignment_date) - 14 FROM unit_days)
@@ -53,7 +59,7 @@ eng AS (
         count(*) AS pre_period_days,
         CAST(sum(coalesce(e.active_users, 0)) AS BIGINT) AS pre_active_users,
         CAST(sum(coalesce(e.sessions, 0)) AS BIGINT) AS pre_sessions,
-        sum(coalesce(e.hours, 0.0)) AS pre_hours,
+        sum(coalesce(e.hours, 0.0) ORDER BY o.date) AS pre_hours,
         CAST(sum(coalesce(e.events, 0)) AS BIGINT) AS pre_events
     FROM units AS u
     JOIN engagement_days AS o
@@ -67,7 +73,7 @@ rev AS (
         u.experiment_id,
         u.raw_unit_id,
         count(*) AS pre_revenue_days,
-        sum(coalesce(r.recognized_revenue_usd, 0.0)) AS pre_recognized_revenue_usd
+        sum(coalesce(r.recognized_revenue_usd, 0.0) ORDER BY o.date) AS pre_recognized_revenue_usd
     FROM units AS u
     JOIN revenue_days AS o
         ON o.date >= u.assignment_date - 14 AND o.date < u.assignment_date

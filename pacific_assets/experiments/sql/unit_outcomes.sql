@@ -23,10 +23,11 @@ totals AS (
         count(*) FILTER (WHERE engagement_null_reason IS NULL) AS exposure_days,
         CAST(coalesce(sum(active_users), 0) AS DOUBLE) AS active_users,
         CAST(coalesce(sum(sessions), 0) AS DOUBLE) AS sessions,
-        coalesce(sum(hours), 0.0) AS hours,
+        -- ordered sums of doubles: the same inputs give the same bits on every run
+        coalesce(sum(hours ORDER BY date), 0.0) AS hours,
         CAST(coalesce(sum(events), 0) AS DOUBLE) AS events,
         count(recognized_revenue_usd) AS revenue_days,
-        coalesce(sum(recognized_revenue_usd), 0.0) AS recognized_revenue_usd
+        coalesce(sum(recognized_revenue_usd ORDER BY date), 0.0) AS recognized_revenue_usd
     FROM rows
     GROUP BY experiment_id, unit_id
 )
