@@ -166,12 +166,13 @@ class Lake:
 
     # -- writing ---------------------------------------------------------------------------
     def write_partition(
-        self, table: str, partition_col: str, key: str, df: pl.DataFrame
+        self, table: str, partition_col: str, key: str, df: pl.DataFrame, *, _checked: bool = False
     ) -> PartitionWrite:
         """Replace one partition atomically; an empty frame writes an empty (schema-only) file."""
         link = self.partition_link(table, partition_col, key)
         df = to_lake_dtypes(df)
-        self._check_schema(table, df)
+        if not _checked:
+            self._check_schema(table, df)
         versions = link.parent / "_versions"
         versions.mkdir(parents=True, exist_ok=True)
         version = f"{link.name}.{time.time_ns():d}-{uuid.uuid4().hex[:8]}"
@@ -219,8 +220,12 @@ class Lake:
         by_key = {
             str(k[0]): part for k, part in df.partition_by(partition_col, as_dict=True).items()
         }
-        empty = df.clear()
-        return [self.write_partition(table, partition_col, k, by_key.get(k, empty)) for k in keys]
+        empty = to_lake_dtypes(df.clear())
+        self._check_schema(table, empty)  # once per range, not once per partition
+        return [
+            self.write_partition(table, partition_col, k, by_key.get(k, empty), _checked=True)
+            for k in keys
+        ]
 
     def write_table(self, table: str, df: pl.DataFrame) -> PartitionWrite:
         """An unpartitioned table is one partition named ``snapshot=current``."""
@@ -228,8 +233,13 @@ class Lake:
 
     def schema(self, table: str) -> pl.Schema | None:
         """The table's schema, read from one live partition (None for a new table)."""
-        files = self.partition_files(table)
-        return pl.read_parquet_schema(files[0]) if files else None
+        d = self.table_dir(table)
+        if not d.exists():
+            return None
+        for link in self._live_links(d):
+            for f in link.resolve().glob("*.parquet"):
+                return pl.read_parquet_schema(f)
+        return None
 
     def _check_schema(self, table: str, df: pl.DataFrame) -> None:
         """Partitions of one table must share a schema, or Spark and DuckDB disagree on reads."""
