@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--compare-truth", action="store_true")
+    parser.add_argument("--assets", nargs="*", help="only these assets (default: all)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     lake = Lake(args.data_root)
@@ -80,6 +81,8 @@ def main() -> None:
         print(f"stg_directory_users (staging): {time.monotonic() - started:.1f} s")
     for asset in ASSETS:
         name = asset.key.to_user_string()
+        if args.assets and name not in args.assets:
+            continue
         with PeakRss() as rss:
             started = time.monotonic()
             result = dg.materialize(

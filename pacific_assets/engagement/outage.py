@@ -8,10 +8,19 @@ stg_clicks partition; at least ``min_history_weeks`` of them, or the day is "unc
 An hour is *judged* once it ended more than 48 h ago (the SLA: later clicks may still be on their
 way). A judged hour with fewer than ``outage_ratio`` x its baseline events is *low*. Single low
 hours happen by chance (clicks come in bursts of sessions), so the verdict is about windows: a run
-of consecutive low hours is an outage when together they expected at least
-``min_expected_events`` and received fewer than ``outage_ratio`` x that. A day with an outage
-window is incomplete. (Measured on the simulated "test" company, ~16 clicks/hour: a one-hour rule
-flagged 42 of 100 days; the window rule flags exactly the injected 6-hour outage.)
+of consecutive low hours is an outage when together they
+
+- expected at least ``min_expected_events``,
+- received fewer than ``outage_ratio`` x that, and
+- fell short by at least ``min_shortfall_sigmas`` x sqrt(``burstiness`` x expected): hourly click
+  counts vary about ``burstiness`` times more than a Poisson count, because a session brings
+  several clicks at once.
+
+A day with an outage window is incomplete. Measured on the simulated "test" company (~20
+clicks/hour): a one-hour rule flagged 42 of 100 days; ratio + minimum alone still flagged a
+chance dip (12 clicks vs 52 expected in one hour); with the noise test only the injected 6-hour
+outage (0 vs ~280 expected, 7.5 sigmas) is flagged. The smallest detectable total loss is about
+100 expected clicks (a 1-hour outage at busy production volume, a few hours in the test company).
 
 Because the baseline of day d uses the same weekday of the previous weeks, new events on day d
 can change the verdict for d, d+7, ..., d+7·baseline_weeks — the late-data sensor requests those
@@ -50,6 +59,10 @@ class OutageConfig(dg.Config):
     min_history_weeks: int = 2
     min_expected_events: int = 50
     outage_ratio: float = 0.25
+    #: Clicks come in sessions, so hourly counts vary more than Poisson: variance ≈ burstiness x
+    #: mean. A window's shortfall must exceed min_shortfall_sigmas of that noise.
+    burstiness: float = 4.0
+    min_shortfall_sigmas: float = 5.0
     as_of: str | None = None
 
     def now(self) -> dt.datetime:
@@ -129,9 +142,12 @@ def outage_windows(detail: pl.DataFrame, config: OutageConfig) -> pl.DataFrame:
             observed=pl.col("observed").fill_null(0).sum(),
         )
     )
+    shortfall = pl.col("expected") - pl.col("observed")
+    noise = (config.burstiness * pl.col("expected")).sqrt()
     return runs.filter(
         (pl.col("expected") >= config.min_expected_events)
         & (pl.col("observed") < config.outage_ratio * pl.col("expected"))
+        & (shortfall >= config.min_shortfall_sigmas * noise)
     ).sort("date", "run")
 
 
