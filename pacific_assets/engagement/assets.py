@@ -25,8 +25,8 @@ from pacific_assets.contracts import CLICKS
 from pacific_assets.engagement.ingest import (
     QUARANTINE_SOURCE,
     ClicksKafkaResource,
-    _quarantine,
     ingest_clicks,
+    quarantine_messages,
 )
 from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.engagement.outage import OutageConfig, judge_days
@@ -206,7 +206,7 @@ def _quarantine_unreadable(lake: Lake, con: duckdb.DuckDBPyConnection) -> int:
             continue
         _fields, bad = landing.describe_file(path)
         rel = path.relative_to(lake.landing).as_posix()
-        total += _quarantine(lake, path.name, bad, lambda _m, rel=rel: rel)
+        total += quarantine_messages(lake, path.name, bad, lambda _m, rel=rel: rel)
     return total
 
 
@@ -638,4 +638,3 @@ DAILY_ASSETS = [
     engagement_hours_by_team,
 ]
 ASSETS = [raw_clicks, *DAILY_ASSETS]
-QUARANTINE_SOURCE_NAME = QUARANTINE_SOURCE

@@ -107,7 +107,8 @@ class IngestReport:
     event_dates: set[str] = field(default_factory=set)
 
 
-def _quarantine(lake: Lake, batch: str, messages: list[Message], file_of: Callable) -> int:
+def quarantine_messages(lake: Lake, batch: str, messages: list[Message], file_of: Callable) -> int:
+    """Replace the quarantine partition of one batch with its malformed messages/lines."""
     if not messages:
         return 0
     rows = pl.DataFrame(
@@ -135,7 +136,7 @@ def register_landed_files(lake: Lake, landing: ClickLanding, report: IngestRepor
     for path in landing.unregistered_batches():
         fields, bad = landing.describe_file(path)
         rel = path.relative_to(lake.landing).as_posix()
-        report.quarantined += _quarantine(lake, path.name, bad, lambda _m, rel=rel: rel)
+        report.quarantined += quarantine_messages(lake, path.name, bad, lambda _m, rel=rel: rel)
         landing.append_manifest(fields)
         report.registered_files += 1
         report.batches.append(path.name)
@@ -247,7 +248,7 @@ def _land_batch(lake, landing, consumer, topic, messages, report, now, fault_hoo
     name = batch_name(number)
     bad = [m for m in messages if m.record is None]
     good = [m.record for m in messages if m.record is not None]
-    quarantined = _quarantine(lake, name, bad, lambda m: f"kafka:{topic}/{m.partition}")
+    quarantined = quarantine_messages(lake, name, bad, lambda m: f"kafka:{topic}/{m.partition}")
     _path, fields = landing.write_batch(number, good, now())
     ranges: dict[int, list[int]] = {}
     for m in messages:
