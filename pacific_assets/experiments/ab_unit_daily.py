@@ -17,6 +17,7 @@ Why the dependencies look the way they do:
 """
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -34,7 +35,7 @@ from pacific_assets.experiments.inputs import (
 from pacific_assets.experiments.metadata import md_table
 from pacific_assets.experiments.pseudonymize import KEY_ENV, PseudonymizerResource
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
-from pacific_assets.partitions import daily, daily_backfill
+from pacific_assets.partitions import daily, single_run_backfill
 from pacific_assets.resources import LakeResource
 
 TABLE = "ab_unit_daily"
@@ -43,7 +44,8 @@ REVENUE_TABLE = "recognized_revenue_daily"
 ASSIGNMENTS_TABLE = "stg_experiment_assignments"
 DIRECTORY_TABLE = "stg_directory_users"
 PRE_PERIOD_DAYS = 14
-#: Days built per SQL pass: bounds memory on a year-long backfill (one run, a few passes).
+#: Days built per SQL pass: bounds memory on a year-long backfill (one run, a few passes;
+#: single-run backfills also make `dagster asset materialize --partition-range` work).
 CHUNK_DAYS = 31
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -158,22 +160,39 @@ def _pre_period_keys(assignment_dates: list[dt.date]) -> set[str]:
     return keys
 
 
+@dataclass
+class BuildSummary:
+    """What a build wrote, for the run's metadata and checks (the rows themselves are in the lake)."""
+
+    rows: int = 0
+    duplicate_rows: int = 0
+    #: experiment_id, variant, units, unit_days over the days built
+    units: pl.DataFrame = field(default_factory=pl.DataFrame)
+    preview: pl.DataFrame = field(default_factory=pl.DataFrame)
+    registry_problems: list[dict[str, str]] = field(default_factory=list)
+    invalid_assignments: dict[str, int] = field(default_factory=dict)
+    reassignments: pl.DataFrame = field(default_factory=pl.DataFrame)
+    engagement_days_missing: list[str] = field(default_factory=list)
+
+
 def build_ab_unit_daily(
     lake_resource: LakeResource,
     pseudonymizer: PseudonymizerResource,
     start: dt.date,
     end: dt.date,
     log=None,
-) -> tuple[pl.DataFrame, dict]:
-    """Rows of ``ab_unit_daily`` for days in ``[start, end)`` and facts for metadata and checks.
+) -> BuildSummary:
+    """Build and write ``ab_unit_daily`` for the days in ``[start, end)``, 31 days per SQL pass.
 
-    Separate from the asset so tests and notebooks can call it on a lake directly.
+    Each pass writes its days to the lake before the next starts, so memory stays bounded by one
+    chunk however long the range. Separate from the asset so tests and notebooks can call it.
     """
     lake = lake_resource.lake
     registry = load_registry(lake)
     engagement_days = covered_days(lake, ENGAGEMENT_TABLE)
     revenue_days = covered_days(lake, REVENUE_TABLE)
-    frames: list[pl.DataFrame] = []
+    summary = BuildSummary(registry_problems=registry.problems)
+    unit_days: list[pl.DataFrame] = []
     with lake_resource.duckdb() as con:
         con.register("registry", registry.experiments)
         con.register("engagement_days", date_table(engagement_days))
@@ -202,50 +221,64 @@ def build_ab_unit_daily(
                 r[0]
                 for r in con.execute("SELECT DISTINCT assignment_date FROM unit_days").fetchall()
             ]
-            keys = sorted(
-                set(_day_keys(chunk_start, chunk_end)) | _pre_period_keys(assignment_dates)
-            )
+            chunk_keys = _day_keys(chunk_start, chunk_end)
+            keys = sorted(set(chunk_keys) | _pre_period_keys(assignment_dates))
             open_table(con, lake, ENGAGEMENT_TABLE, USER_ENGAGEMENT_COLUMNS, keys=keys)
             con.execute(_sql("ab_unit_daily.sql"))
-            chunk = con.execute("SELECT * FROM ab_unit_daily_chunk").pl()
-            frames.append(chunk.select([pl.col(c).cast(t) for c, t in SCHEMA.items()]))
+            chunk = (
+                con.execute("SELECT * FROM ab_unit_daily_chunk")
+                .pl()
+                .select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+                .sort("date", "experiment_id", "unit_id")
+            )
+            lake.write_partitions(TABLE, "date", chunk_keys, chunk)
+            summary.rows += chunk.height
+            summary.duplicate_rows += (
+                chunk.height - chunk.select("date", "experiment_id", "unit_id").n_unique()
+                if chunk.height
+                else 0
+            )
+            unit_days.append(
+                chunk.group_by("experiment_id", "variant", "unit_id").agg(pl.len().alias("days"))
+            )
+            if summary.preview.is_empty():
+                summary.preview = chunk.head(10)
             if log:
-                log.info(
-                    f"{TABLE}: {chunk_start}..{chunk_end - dt.timedelta(days=1)} -> {chunk.height} rows"
-                )
+                log.info(f"{TABLE}: {chunk_keys[0]}..{chunk_keys[-1]} -> {chunk.height} rows")
             chunk_start = chunk_end
 
-        invalid = dict(
+        summary.invalid_assignments = dict(
             con.execute(
                 "SELECT invalid_reason, count(*) FROM assignment_rows "
                 "WHERE invalid_reason IS NOT NULL GROUP BY 1 ORDER BY 1"
             ).fetchall()
         )
-        reassign = con.execute(
+        summary.reassignments = con.execute(
             "SELECT * FROM reassignments WHERE units_assigned_more_than_once > 0 "
             "OR duplicate_assignment_rows > 0 ORDER BY experiment_id"
         ).pl()
 
-    df = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
-    df = df.sort("date", "experiment_id", "unit_id")
-    facts = {
-        "registry_problems": registry.problems,
-        "invalid_assignments": invalid,
-        "reassignments": reassign,
-        "engagement_days_missing": sorted(
-            set(_day_keys(start, end)) - {d.isoformat() for d in engagement_days}
-        ),
-    }
-    return df, facts
+    summary.units = (
+        pl.concat(unit_days)
+        .group_by("experiment_id", "variant", "unit_id")
+        .agg(pl.col("days").sum())
+        .group_by("experiment_id", "variant")
+        .agg(pl.len().alias("units"), pl.col("days").sum().alias("unit_days"))
+        .sort("experiment_id", "variant")
+    )
+    covered = {d.isoformat() for d in engagement_days}
+    summary.engagement_days_missing = [k for k in _day_keys(start, end) if k not in covered]
+    return summary
 
 
-def _check_results(df: pl.DataFrame, facts: dict, pseudonymizer: PseudonymizerResource) -> list:
-    reassign: pl.DataFrame = facts["reassignments"]
-    twice = int(reassign["units_assigned_more_than_once"].sum()) if reassign.height else 0
-    conflicting = int(reassign["units_with_conflicting_variants"].sum()) if reassign.height else 0
-    dup_rows = int(reassign["duplicate_assignment_rows"].sum()) if reassign.height else 0
-    dupes = df.height - df.select("date", "experiment_id", "unit_id").n_unique() if df.height else 0
-    invalid = facts["invalid_assignments"]
+def _check_results(summary: BuildSummary, pseudonymizer: PseudonymizerResource) -> list:
+    reassign = summary.reassignments
+
+    def total(col: str) -> int:
+        return int(reassign[col].sum()) if reassign.height else 0
+
+    twice = total("units_assigned_more_than_once")
+    invalid = summary.invalid_assignments
     return [
         dg.AssetCheckResult(
             check_name=CHECK_UNITS_ASSIGNED_ONCE,
@@ -253,8 +286,8 @@ def _check_results(df: pl.DataFrame, facts: dict, pseudonymizer: PseudonymizerRe
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
                 "units_assigned_more_than_once": twice,
-                "units_with_conflicting_variants": conflicting,
-                "duplicate_assignment_rows": dup_rows,
+                "units_with_conflicting_variants": total("units_with_conflicting_variants"),
+                "duplicate_assignment_rows": total("duplicate_assignment_rows"),
                 "by_experiment": dg.MetadataValue.md(md_table(reassign, 50)),
                 "rule": "first exposure wins (earliest assigned_at)",
             },
@@ -270,36 +303,38 @@ def _check_results(df: pl.DataFrame, facts: dict, pseudonymizer: PseudonymizerRe
         ),
         dg.AssetCheckResult(
             check_name=CHECK_REGISTRY_VALID,
-            passed=not facts["registry_problems"],
+            passed=not summary.registry_problems,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
-                "excluded_experiments": len(facts["registry_problems"]),
-                "problems": dg.MetadataValue.json(facts["registry_problems"]),
+                "excluded_experiments": len(summary.registry_problems),
+                "problems": dg.MetadataValue.json(summary.registry_problems),
             },
         ),
         dg.AssetCheckResult(
             check_name=CHECK_ONE_ROW_PER_UNIT_DAY,
-            passed=dupes == 0,
-            metadata={"duplicate_rows": dupes, "rows": df.height},
+            passed=summary.duplicate_rows == 0,
+            metadata={"duplicate_rows": summary.duplicate_rows, "rows": summary.rows},
         ),
         dg.AssetCheckResult(
             check_name=CHECK_PSEUDONYM_KEY,
             passed=not pseudonymizer.uses_demo_key,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "key": "public demo key (simulated data only)"
-                if pseudonymizer.uses_demo_key
-                else f"configured ({KEY_ENV})",
-            },
+            metadata={"key": _key_label(pseudonymizer)},
         ),
     ]
+
+
+def _key_label(pseudonymizer: PseudonymizerResource) -> str:
+    if pseudonymizer.uses_demo_key:
+        return "public demo key (simulated data only)"
+    return f"configured ({KEY_ENV})"
 
 
 @dg.asset(
     name=TABLE,
     group_name="experiments",
     partitions_def=daily,
-    backfill_policy=daily_backfill,
+    backfill_policy=single_run_backfill,  # the body works in 31-day chunks itself
     kinds={"duckdb", "parquet"},
     deps=[
         dg.AssetDep(ENGAGEMENT_TABLE),  # same daily grid: identity, the late-data path
@@ -325,33 +360,23 @@ def ab_unit_daily(
     User ids are HMAC-SHA256 pseudonyms. Full definitions: docs/experiments.md.
     """
     window = context.partition_time_window
-    start, end = window.start.date(), window.end.date()
     keys = context.partition_keys
-    df, facts = build_ab_unit_daily(lake, pseudonymizer, start, end, log=context.log)
-    lake.lake.write_partitions(TABLE, "date", keys, df)
-
-    units = (
-        df.group_by("experiment_id", "variant")
-        .agg(pl.col("unit_id").n_unique().alias("units"), pl.len().alias("unit_days"))
-        .sort("experiment_id", "variant")
+    summary = build_ab_unit_daily(
+        lake, pseudonymizer, window.start.date(), window.end.date(), log=context.log
     )
     return dg.MaterializeResult(
         metadata={
-            "rows": df.height,
-            "partitions": len(keys),
-            "first_partition": keys[0],
-            "last_partition": keys[-1],
-            "units_by_variant": dg.MetadataValue.md(md_table(units, 50)),
+            "dagster/row_count": summary.rows,
+            "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} days)",
+            "units_by_variant": dg.MetadataValue.md(md_table(summary.units, 50)),
             "units_assigned_more_than_once": int(
-                facts["reassignments"]["units_assigned_more_than_once"].sum()
+                summary.reassignments["units_assigned_more_than_once"].sum()
             )
-            if facts["reassignments"].height
+            if summary.reassignments.height
             else 0,
-            "engagement_days_missing": len(facts["engagement_days_missing"]),
-            "pseudonymization_key": "public demo key"
-            if pseudonymizer.uses_demo_key
-            else f"configured ({KEY_ENV})",
-            "preview": dg.MetadataValue.md(md_table(df.drop("assigned_at"), 10)),
+            "engagement_days_missing": len(summary.engagement_days_missing),
+            "pseudonymization_key": _key_label(pseudonymizer),
+            "preview": dg.MetadataValue.md(md_table(summary.preview.drop("assigned_at"), 10)),
         },
-        check_results=_check_results(df, facts, pseudonymizer),
+        check_results=_check_results(summary, pseudonymizer),
     )

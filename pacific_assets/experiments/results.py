@@ -355,13 +355,6 @@ def build_experiment_results(
     rows: list[dict] = []
     srm_log: list[dict] = []
     with lake_resource.duckdb() as con:
-        files = lake.partition_files(AB_TABLE)
-        if files:
-            paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            con.execute(
-                "CREATE TEMP VIEW ab_unit_daily AS SELECT * FROM read_parquet("
-                f"[{paths}], hive_partitioning = false, union_by_name = true)"
-            )
         for week_start in week_starts:
             week_end = week_start + dt.timedelta(days=7)
             in_scope = registry.filter(
@@ -370,6 +363,16 @@ def build_experiment_results(
             )
             if in_scope.is_empty():
                 continue
+            # only the days these experiments can have rows on: their start to the week's end
+            first_day = min(in_scope["start_date"])
+            keys = [k.isoformat() for k in sorted(built_days) if first_day <= k < week_end]
+            files = lake.partition_files(AB_TABLE, keys)
+            if files:
+                paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+                con.execute(
+                    "CREATE OR REPLACE TEMP VIEW ab_unit_daily AS SELECT * FROM read_parquet("
+                    f"[{paths}], hive_partitioning = false, union_by_name = true)"
+                )
             through = max((d for d in built_days if d < week_end), default=None)
             if files:
                 con.register("experiments_in_scope", in_scope.select("experiment_id"))
