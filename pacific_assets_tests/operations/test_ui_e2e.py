@@ -1,0 +1,437 @@
+"""End to end through the real Dagster UI: webserver + daemon, GraphQL backfill, lineage, Chromium.
+
+One server for the module (it costs ~30 s to start on 2 cores): ``dagster-webserver`` and
+``dagster-daemon`` on a free port of 127.0.0.1, a temporary DAGSTER_HOME (the project's
+dagster.yaml) and a temporary data root holding the small simulated company. Both processes are
+started with SIGINT reset to its default and in their own process group, and the whole group is
+killed in a ``finally`` (DESIGN §6).
+
+Why the daemon starts second: on a fresh instance every sensor is RUNNING (asserted below), and
+the pipelines' own sensors would at once start catching up the whole simulated history (the
+late-click sensor requests every day that has clicks). That is the product working, but it would
+make this test slow and its timing depend on other pipelines. So, with only the webserver up, the
+test records the default statuses, stops every sensor and schedule except the on-call routing
+and catalog sensors through GraphQL, and only then starts the daemon.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pacific_assets.operations.alerts import read_alert_log
+from pacific_assets.storage.lake import Lake
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM = Path("/usr/bin/chromium")
+METRICS = ["unit_profit", "account_growth", "engagement_hours", "investor_rollup", "ab_unit_daily"]
+ENGAGEMENT = [
+    "stg_directory_users",  # upstream of every engagement table (licensed users)
+    "stg_clicks",
+    "user_engagement_daily",
+    "engagement_completeness",
+    "engagement_hours",
+    "engagement_hours_by_team",
+]
+DAYS = ["2025-09-01", "2025-09-02", "2025-09-03"]
+#: Sensors left running while the test works: the on-call routing and the catalog refresh.
+KEEP_RUNNING = {"oncall_run_failure", "oncall_check_results", "duckdb_catalog_refresh"}
+START_TIMEOUT = 240
+BACKFILL_TIMEOUT = 420
+
+
+@dataclass
+class Server:
+    url: str
+    data_root: Path
+    home: Path
+    logs: Path
+    default_statuses: dict[str, str] = field(default_factory=dict)
+
+    def gql(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = json.load(response)
+        assert "errors" not in body, json.dumps(body["errors"], indent=1)[:3000]
+        return body["data"]
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of each process log, without Dagster's repeated Beta/Preview warnings."""
+        parts = []
+        for path in sorted(self.logs.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()
+            useful = [
+                line
+                for line in text
+                if line.strip() and "Warning" not in line and "return fn(" not in line
+            ]
+            parts.append(f"--- {path.name}\n" + "\n".join(useful[-lines:]))
+        return "\n".join(parts)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _reset_signals() -> None:
+    # A process started from a non-interactive shell inherits SIGINT ignored; dagster then
+    # cannot be stopped by its PID (DESIGN §6).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
+    handle = open(log, "wb")  # noqa: SIM115 - closed by the process' end
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: killed as a whole
+        preexec_fn=_reset_signals,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGINT the process group, then SIGKILL whatever is left of it."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if proc.poll() is not None and not _group_alive(pgid):
+                return
+            time.sleep(0.3)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _wait_for_location(server: Server, webserver: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last = ""
+    while time.monotonic() < deadline:
+        if webserver.poll() is not None:
+            pytest.fail(f"dagster-webserver exited ({webserver.returncode}):\n{server.log_tail()}")
+        try:
+            data = server.gql(
+                "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }",
+                timeout=10,
+            )
+            if data["repositoriesOrError"].get("nodes"):
+                return
+        except (urllib.error.URLError, OSError, AssertionError) as exc:
+            last = str(exc)
+        time.sleep(1)
+    pytest.fail(
+        f"the code location did not load in {START_TIMEOUT} s ({last}):\n{server.log_tail()}"
+    )
+
+
+INSTIGATORS = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes {
+    sensors { name sensorState { id selectorId status } }
+    schedules { name scheduleState { id selectorId status } }
+} } } }
+"""
+
+
+def _stop_instigators(server: Server) -> dict[str, str]:
+    """Record every sensor's and schedule's status, then stop all but KEEP_RUNNING."""
+    [repo] = server.gql(INSTIGATORS)["repositoriesOrError"]["nodes"]
+    statuses = {}
+    for kind, items in (("sensor", repo["sensors"]), ("schedule", repo["schedules"])):
+        for item in items:
+            state = item["sensorState"] if kind == "sensor" else item["scheduleState"]
+            statuses[f"{kind}:{item['name']}"] = state["status"]
+            if item["name"] in KEEP_RUNNING or state["status"] != "RUNNING":
+                continue
+            origin_id = state["id"].split("::", 1)[0]
+            if kind == "sensor":
+                mutation = (
+                    "mutation($o: String, $s: String) { stopSensor(jobOriginId: $o, "
+                    "jobSelectorId: $s) { __typename ... on StopSensorMutationResult "
+                    "{ instigationState { status } } } }"
+                )
+            else:
+                mutation = (
+                    "mutation($o: String, $s: String) { stopRunningSchedule("
+                    "scheduleOriginId: $o, scheduleSelectorId: $s) { __typename "
+                    "... on ScheduleStateResult { scheduleState { status } } } }"
+                )
+            result = server.gql(mutation, {"o": origin_id, "s": state["selectorId"]})
+            assert "STOPPED" in json.dumps(result), (item["name"], result)
+    return statuses
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sim_data: Lake) -> Iterator[Server]:
+    base = tmp_path_factory.mktemp("dagster_e2e")
+    home, data_root, logs = base / "dagster_home", base / "data", base / "logs"
+    for d in (home, logs):
+        d.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copytree(sim_data.landing, data_root / "landing")  # the fixture is shared: copy
+    port = _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DAGSTER_", "PACIFIC_"))
+    }
+    env.update(
+        DAGSTER_HOME=str(home),
+        PACIFIC_DATA_ROOT=str(data_root),
+        # The ops clock: SLA checks judge the simulated days as if it were 4 Sep 2025, 13:00.
+        PACIFIC_NOW="2025-09-04T13:00:00+00:00",
+        SPARK_LOCAL_IP="127.0.0.1",
+        PYTHONUNBUFFERED="1",
+    )
+    srv = Server(url=f"http://127.0.0.1:{port}", data_root=data_root, home=home, logs=logs)
+    procs: list[subprocess.Popen] = []
+    try:
+        workspace = ["-w", str(REPO / "workspace.yaml")]
+        procs.append(
+            _start(
+                [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), *workspace],
+                env,
+                logs / "webserver.log",
+            )
+        )
+        _wait_for_location(srv, procs[0])
+        srv.default_statuses = _stop_instigators(srv)
+        procs.append(
+            _start([str(BIN / "dagster-daemon"), "run", *workspace], env, logs / "daemon.log")
+        )
+        yield srv
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+        for proc in procs:
+            assert proc.poll() is not None, f"process {proc.args[0]} still running"
+
+
+def test_a_fresh_instance_starts_every_sensor_and_schedule_running(server: Server) -> None:
+    assert server.default_statuses, "no sensors or schedules reported"
+    not_running = {k: v for k, v in server.default_statuses.items() if v != "RUNNING"}
+    assert not not_running, f"would start stopped in a fresh `dagster dev`: {not_running}"
+    for name in ("sensor:oncall_run_failure", "sensor:oncall_check_results"):
+        assert name in server.default_statuses
+
+
+BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on InvalidStepError { invalidStepKey }
+    ... on InvalidOutputError { stepKey invalidOutputName }
+    ... on UnauthorizedError { message }
+    ... on PartitionSetNotFoundError { message }
+  }
+}
+"""
+
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { id status numCancelable error { message } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+BACKFILL_RUNS = """
+query($id: String!) {
+  runsOrError(filter: { tags: [{ key: "dagster/backfill", value: $id }] }) {
+    ... on Runs { results { runId status tags { key value } } }
+  }
+}
+"""
+
+
+def test_engagement_backfill_through_graphql_lands_in_the_lake(server: Server) -> None:
+    started = time.monotonic()
+    # Explicit partitions per asset: with plain `partitionNames`, Dagster derives the partitions
+    # of downstream assets through their mappings, and the directory's AllPartitionMapping would
+    # turn three days into the whole history.
+    days = {"range": {"start": DAYS[0], "end": DAYS[-1]}}
+    launched = server.gql(
+        BACKFILL,
+        {
+            "params": {
+                "partitionsByAssets": [
+                    {"assetKey": {"path": [name]}, "partitions": days} for name in ENGAGEMENT
+                ],
+                "title": "e2e: engagement over three days",
+                # One process per run instead of one per step: on 2 cores every step process
+                # re-imports the code location (~5 s).
+                "runConfigData": {"execution": {"config": {"in_process": {}}}},
+            }
+        },
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    status = None
+    while time.monotonic() - started < BACKFILL_TIMEOUT:
+        backfill = server.gql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        status = backfill.get("status")
+        if status in {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}:
+            break
+        time.sleep(3)
+    runs = server.gql(BACKFILL_RUNS, {"id": backfill_id})["runsOrError"]["results"]
+    assert status in {"COMPLETED", "COMPLETED_SUCCESS"}, (
+        f"backfill {backfill_id} ended {status} after {time.monotonic() - started:.0f} s; "
+        f"runs: {[(r['runId'][:8], r['status']) for r in runs]}\n{server.log_tail()}"
+    )
+    assert runs and all(r["status"] == "SUCCESS" for r in runs), runs
+    # Ranges, not one run per day: the three days go through in range runs.
+    assert len(runs) < len(DAYS) * len(ENGAGEMENT)
+
+    # The data is in the lake, one partition per day, with real numbers in it.
+    lake = Lake(server.data_root)
+    for table in ENGAGEMENT[1:]:
+        assert set(DAYS) <= set(lake.partition_keys(table)), table
+    hours = lake.read("engagement_hours", DAYS)
+    assert sorted(hours["date"].cast(pl.String).unique().to_list()) == DAYS
+    assert hours["licensed_users"].sum() > 0
+    assert hours["total_hours"].sum() > 0 and hours["events"].sum() > 0
+
+    # And Dagster knows it: three materialized partitions of engagement_hours.
+    data = server.gql(
+        """query { assetNodes(assetKeys: [{path: ["engagement_hours"]}]) {
+             partitionStats { numMaterialized } } }"""
+    )
+    assert data["assetNodes"][0]["partitionStats"]["numMaterialized"] == len(DAYS)
+    # The on-call sensors saw the runs: none of them opened a run-failure alert.
+    alerts = read_alert_log(server.data_root / "ops")
+    assert not [a for a in alerts if a["kind"] == "run_failure"], alerts
+
+
+def test_investor_rollup_lineage_through_graphql(server: Server) -> None:
+    nodes = server.gql(
+        """query { assetNodes {
+             assetKey { path } groupName description
+             dependencyKeys { path }
+             owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
+        } }"""
+    )["assetNodes"]
+    by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+    upstream, todo = set(), ["investor_rollup"]
+    while todo:
+        for dep in by_key[todo.pop()]["dependencyKeys"]:
+            key = "/".join(dep["path"])
+            if key not in upstream:
+                upstream.add(key)
+                if key in by_key:
+                    todo.append(key)
+    # The rollup reads every pipeline: profit, growth and engagement, down to staging and clicks.
+    for expected in [
+        "unit_profit",
+        "engagement_hours",
+        "user_engagement_daily",
+        "stg_clicks",
+        "stg_directory_users",
+        "raw_clicks",
+    ]:
+        assert expected in upstream, f"{expected} is not upstream of investor_rollup"
+    assert {"growth", "profit", "engagement", "staging"} <= {
+        by_key[k]["groupName"] for k in upstream if k in by_key
+    }
+    rollup = by_key["investor_rollup"]
+    assert "Runbook — Executive/Investor rollup" in rollup["description"]
+    assert {"team:business-analytics", "team:data-engineering"} <= {
+        f"team:{o['team']}" for o in rollup["owners"] if o.get("team")
+    }
+
+
+def test_asset_graph_in_chromium_shows_the_five_metrics(server: Server, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} not installed (CI installs Debian's chromium in .ci/run; locally: "
+            "apt-get install -y chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    selection = " or ".join(f'key:"{name}"' for name in METRICS)
+    url = f"{server.url}/asset-groups~{urllib.request.quote(selection)}/"
+    shot = tmp_path / "asset-graph.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        # Tall enough for the five expanded groups: the graph renders only what is in view.
+        page = browser.new_page(viewport={"width": 1600, "height": 2800})
+        try:
+            page.goto(url, wait_until="domcontentloaded", timeout=90_000)
+            page.get_by_text("Global asset lineage").wait_for(timeout=90_000)
+            page.get_by_text("experiments", exact=True).last.wait_for(timeout=90_000)
+            skip = page.get_by_role("button", name="Skip")  # first-visit community dialog
+            if skip.count():
+                skip.click()
+            # Groups start collapsed; the canvas menu expands them all.
+            page.mouse.click(1300, 160, button="right")
+            page.get_by_role("menuitem", name="Expand all groups").click()
+            for name in METRICS:
+                # Asset nodes on the canvas (not the selection text in the search box).
+                node = page.locator(
+                    "xpath=//*[not(ancestor::*[contains(@class,'CodeMirror')])]"
+                    f"[normalize-space(text())='{name}']"
+                )
+                node.first.wait_for(state="visible", timeout=60_000)
+        except Exception:
+            page.screenshot(path=str(shot), full_page=True)
+            keep = Path(os.environ.get("PACIFIC_TEST_ARTIFACTS", tmp_path))
+            keep.mkdir(parents=True, exist_ok=True)
+            if keep != tmp_path:
+                shutil.copy(shot, keep / shot.name)
+            print(f"screenshot of the failing page: {keep / shot.name}")
+            raise
+        finally:
+            browser.close()
