@@ -66,7 +66,7 @@ WEEKDAY_FACTOR = (1.0, 1.0, 1.0, 0.97, 0.9, 0.15, 0.12)
 BASE_P_LICENSED, BASE_P_UNLICENSED = 0.7, 0.25
 P_CAP = 0.85  # with a +10% effect the probability stays below 1, so the effect is exact
 EXTRA_SESSIONS = 0.6  # sessions per active day = 1 + Poisson(0.6)
-GAP_MEAN_S = 150.0  # seconds between events within a session
+GAP_MEAN_S = 300.0  # seconds between events within a session (a session of 6 events ~ 25 min)
 P_BAR = 0.39  # typical mean daily activity probability (to turn events/user/day into a rate)
 
 
