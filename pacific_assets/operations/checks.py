@@ -124,7 +124,7 @@ def sla_targets(asset_graph) -> list[SlaTarget]:
         if sla is None or not isinstance(node.partitions_def, dg.TimeWindowPartitionsDefinition):
             continue
         source = COMPLETENESS.get(node.group_name or "")
-        comp_key = dg.AssetKey(source.table) if source else None
+        comp_key = (dg.AssetKey(source.table) if source.table else key) if source else None
         comp_node = nodes.get(comp_key) if comp_key else None
         comp_pdef = comp_node.partitions_def if comp_node else None
         targets.append(
@@ -134,7 +134,7 @@ def sla_targets(asset_graph) -> list[SlaTarget]:
                 partitions_def=node.partitions_def,
                 freshness=sla.freshness,
                 period=sla.period,
-                completeness_table=source.table if comp_node is not None else None,
+                completeness_table=comp_key.path[-1] if comp_node is not None else None,
                 completeness_partitions=comp_pdef
                 if isinstance(comp_pdef, dg.TimeWindowPartitionsDefinition)
                 else None,
@@ -241,6 +241,15 @@ def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
     )
 
 
+def _completeness_clause(target: SlaTarget) -> str:
+    if target.completeness_table is None:
+        return ""
+    flag = COMPLETENESS[target.group].flag_col
+    if target.completeness_table == target.table:
+        return f" and its rows' `{flag}` flag (where present) says complete"
+    return f" and `{target.completeness_table}.{flag}` says complete for its days"
+
+
 def build_sla_partition_checks(asset_graph) -> dg.AssetChecksDefinition | None:
     """The one check op over every SLA target of the merged definitions (None if there is none)."""
     targets = {t.key: t for t in sla_targets(asset_graph)}
@@ -254,7 +263,7 @@ def build_sla_partition_checks(asset_graph) -> dg.AssetChecksDefinition | None:
             description=(
                 f"The newest partition due under the SLA ({describe_freshness(t.freshness)}) "
                 "is present in the lake"
-                + (f" and {t.completeness_table} marks it complete" if t.completeness_table else "")
+                + _completeness_clause(t)
                 + ". Freshness alone looks only at the latest materialization of any partition."
             ),
         )

@@ -405,16 +405,23 @@ ASSET_SLAS: dict[str, AssetSla] = {
 
 @dataclass(frozen=True)
 class CompletenessSource:
-    """A table that records, per partition, whether a pipeline's input was complete."""
+    """Where a pipeline records, per partition, whether its inputs were complete.
 
-    table: str
+    ``table`` None means the asset's own partition (rows carrying the flag column); an asset
+    whose table has no such column is judged on presence alone.
+    """
+
+    table: str | None
     flag_col: str = "is_complete"
     reason_col: str | None = "reason"
 
 
 #: The partition check of a group also requires these flags to be true for the expected window.
 COMPLETENESS: dict[str, CompletenessSource] = {
+    # Kafka outages: the day is flagged incomplete (engagement runbook 3b).
     "engagement": CompletenessSource("engagement_completeness", "is_complete", "reason"),
+    # The rollup's own verdict on its inputs (present, fresh, complete, checked) per period.
+    "investor": CompletenessSource(None, "is_complete", "incomplete_reason"),
 }
 
 

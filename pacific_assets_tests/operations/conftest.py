@@ -108,7 +108,17 @@ def profit_reconciliation(lake: LakeResource) -> dg.AssetCheckResult:
 )
 def investor_rollup(context: dg.AssetExecutionContext, lake: LakeResource) -> None:
     _maybe_fail(lake, "investor_rollup")
-    _write(lake, "investor_rollup", "month_start", context.partition_keys)
+    flag = Path(lake.data_root) / "incomplete_months"
+    incomplete = set(flag.read_text().split()) if flag.exists() else set()
+    keys = context.partition_keys
+    _write(
+        lake,
+        "investor_rollup",
+        "month_start",
+        keys,
+        is_complete=[k not in incomplete for k in keys],
+        incomplete_reason=[("unit_profit: stale" if k in incomplete else None) for k in keys],
+    )
 
 
 def toy_pipelines(data_root: Path, now: str, schedules=(), jobs=(), **ops_kwargs) -> dg.Definitions:

@@ -173,3 +173,23 @@ def test_missing_engagement_day_warns_then_errors_past_48_hours(data_root, insta
         later.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
     )["engagement_hours"]
     assert (error.passed, error.severity) == (False, dg.AssetCheckSeverity.ERROR)
+
+
+def test_investor_partition_check_reads_the_rollups_own_completeness_verdict(
+    data_root, instance
+) -> None:
+    (data_root / "incomplete_months").write_text("2025-10-01\n")
+    defs = build_toy_defs(data_root, now="2025-11-05T10:00:00")
+    defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey("investor_rollup")],
+        tags={
+            "dagster/asset_partition_range_start": "2025-09-01",
+            "dagster/asset_partition_range_end": "2025-10-01",
+        },
+    )
+    checks = defs.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
+    rollup = _evaluations(checks)["investor_rollup"]
+    assert (rollup.passed, rollup.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert "unit_profit: stale" in rollup.description
+    assert rollup.metadata["expected_partition"].value == "2025-10-01"
