@@ -59,12 +59,13 @@ class RollupConfig(dg.Config):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _facts(context: dg.AssetExecutionContext) -> InstanceFacts | None:
-    """Freshness and check results come from the instance and the code location's asset graph."""
+def _facts(context: dg.AssetExecutionContext) -> InstanceFacts:
+    """Freshness and check results come from the instance and the asset graph: the code
+    location's (daemon and UI runs), else the job's (in-process runs carry no repository)."""
     try:
         graph = context.repository_def.asset_graph
-    except Exception:  # pragma: no cover - direct invocation without a repository
-        return None
+    except Exception:
+        graph = context.job_def.asset_layer.asset_graph
     return InstanceFacts(context.instance, graph)
 
 

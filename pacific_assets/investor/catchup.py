@@ -89,7 +89,7 @@ def plan_catchup(
     facts = InstanceFacts(instance, asset_graph)
     requests: list[dg.RunRequest] = []
     wanted: dict[str, dict[str, str]] = {}  # input table -> key -> why
-    ready: dict[Grain, list[dt.date]] = {}
+    ready: dict[str, list[dt.date]] = {}
     for grain in (MONTHLY, WEEKLY):
         periods = window_periods(lake, grain, now)
         verdicts = assess(lake, grain, periods, now, facts)
@@ -101,7 +101,7 @@ def plan_catchup(
                 wanted.setdefault(v.table.table, {}).setdefault(k, "stale")
             if not v.is_ok:
                 blocked.add(v.period_start)
-        ready[grain] = [p for p in periods if p not in blocked]
+        ready[grain.name] = [p for p in periods if p not in blocked]
     for table, keys in sorted(wanted.items()):
         key = dg.AssetKey(table)
         if not asset_graph.has(key) or not asset_graph.get(key).is_materializable:
@@ -109,7 +109,8 @@ def plan_catchup(
         for first, last in contiguous_ranges(list(keys)):
             why = "missing" if "missing" in {keys[first], keys[last]} else "stale"
             requests.append(_range_request(table, first, last, now.date(), why))
-    for grain, periods in ready.items():
+    for grain in (MONTHLY, WEEKLY):
+        periods = ready[grain.name]
         if not periods or not asset_graph.has(dg.AssetKey(grain.asset)):
             continue
         live = set(lake.partition_keys(grain.asset))

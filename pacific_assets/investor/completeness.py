@@ -54,7 +54,7 @@ STATUS_SCHEMA = pl.Schema(
         "stale_partitions": pl.String,
         "incomplete_partitions": pl.String,
         "failed_checks": pl.String,
-        "warning_checks": pl.String,
+        "warnings": pl.String,  # non-blocking: failed WARN checks, imputed CRM steps
         "freshness_assessed": pl.Boolean,
         "status": pl.String,  # ok | not_due | missing | incomplete | mismatch | stale | check_failed
         "is_ok": pl.Boolean,
@@ -116,7 +116,7 @@ class InputVerdict:
     incomplete: dict[str, str] = field(default_factory=dict)
     mismatch: str | None = None
     failed_checks: list[str] = field(default_factory=list)
-    warning_checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     freshness_assessed: bool = False
 
     @property
@@ -177,8 +177,8 @@ class InputVerdict:
         parts = [r for _, r in self.problems] if self.table.gated else []
         if self.table.gated and not self.due:
             parts.append("the period has not ended yet")
-        if self.warning_checks:
-            parts.append("warnings: " + "; ".join(self.warning_checks))
+        if self.warnings:
+            parts.append("warnings: " + "; ".join(self.warnings))
         return "; ".join(parts) or None
 
     def as_row(self, assessed_at: dt.datetime) -> dict:
@@ -194,7 +194,7 @@ class InputVerdict:
             "stale_partitions": format_keys(self.stale) or None,
             "incomplete_partitions": format_keys(self.incomplete) or None,
             "failed_checks": "; ".join(self.failed_checks) or None,
-            "warning_checks": "; ".join(self.warning_checks) or None,
+            "warnings": "; ".join(self.warnings) or None,
             "freshness_assessed": self.freshness_assessed,
             "status": self.status,
             "is_ok": self.is_ok,
@@ -245,6 +245,20 @@ def _reconciliation_problem(lake: Lake, month_key: str) -> str | None:
     return f"{label} (accountant review needed)" + (f": {', '.join(details)}" if details else "")
 
 
+def _imputed_accounts(lake: Lake, table: InputTable, keys: Sequence[str]) -> list[str]:
+    """A warning when the growth pipeline imputed missing CRM steps in the period (not blocking:
+    the figures follow the stated imputation rule, but the Accounts team should confirm)."""
+    df = lake.read(table.table, keys)
+    if "imputed_accounts" not in df.columns or df.height == 0:
+        return []
+    n = int(df["imputed_accounts"].fill_null(0).sum())
+    if n == 0:
+        return []
+    return [
+        f"{n} account(s) with an imputed CRM step (growth's imputation rule; Accounts team to confirm)"
+    ]
+
+
 def assess(
     lake: Lake,
     grain: Grain,
@@ -266,9 +280,13 @@ def assess(
                     v.incomplete = _engagement_flags(lake, v.present)
                 if table is PROFIT_RECONCILIATION and v.present:
                     v.mismatch = _reconciliation_problem(lake, v.present[0])
+                if table is grain.growth and v.present:
+                    v.warnings.extend(_imputed_accounts(lake, table, v.present))
                 if facts is not None and v.present:
                     v.stale, v.freshness_assessed = facts.stale(table.table, v.present)
-                    v.failed_checks, v.warning_checks = facts.failed_checks(table.table, v.present)
+                    errors, warnings = facts.failed_checks(table.table, v.present)
+                    v.failed_checks.extend(errors)
+                    v.warnings.extend(warnings)
             verdicts.append(v)
     return verdicts
 

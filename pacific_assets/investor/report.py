@@ -33,7 +33,7 @@ def _fmt(v: float | None, kind: str = "num") -> str:
     if v is None:
         return "–"
     if kind == "usd":
-        return f"${v:,.0f}"
+        return f"-${-v:,.0f}" if v < 0 else f"${v:,.0f}"
     if kind == "pct":
         return f"{100 * v:.1f}%"
     if kind == "int":
@@ -163,7 +163,7 @@ def bar_chart(
         return f'<p class="nodata">{_esc(title)}: no data.</p>'
     lo, hi = _scale(min(0.0, *vals), max(0.0, *vals))
     parts = _frame(title, lo, hi, kind)
-    slot = (W - PAD_L - PAD_R) / max(len(labels), 1)
+    slot = min((W - PAD_L - PAD_R) / max(len(labels), 1), 80.0)
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         x = PAD_L + i * slot + slot * 0.2
         parts.append(
@@ -317,7 +317,7 @@ def render_html(
         )
     table.append("</table>")
 
-    status_rows = ["<table><tr><th>input</th><th>status</th><th>why</th></tr>"]
+    status_rows = ['<table class="text"><tr><th>input</th><th>status</th><th>why</th></tr>']
     for r in input_status.filter(pl.col("period_start") == period).iter_rows(named=True):
         cls = "ok" if r["is_ok"] else "bad"
         status_rows.append(
@@ -339,7 +339,7 @@ h1 {{ font-size: 22px; }} h2 {{ font-size: 16px; margin-top: 28px; }}
 .banner {{ padding: 10px 14px; border-radius: 4px; }} .banner.ok {{ background: #e8f5e9; }} .banner.warn {{ background: #fff3e0; }}
 .charts {{ display: flex; flex-wrap: wrap; gap: 12px; }}
 table {{ border-collapse: collapse; font-size: 13px; }} td, th {{ border: 1px solid #ddd; padding: 4px 8px; text-align: right; }}
-td:first-child, th:first-child {{ text-align: left; }} tr.bad td {{ background: #ffebee; }} .null {{ color: #888; }}
+td:first-child, th:first-child, table.text td, table.text th {{ text-align: left; }} tr.bad td {{ background: #ffebee; }} .null {{ color: #888; }}
 footer {{ margin-top: 24px; font-size: 11px; color: #666; }}
 </style></head><body>
 <h1>{_esc(title)}</h1>
