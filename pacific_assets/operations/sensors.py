@@ -123,6 +123,10 @@ def handle_run(
         store.record_success(
             asset=key.to_user_string(), kinds={RUN_FAILURE}, at=at, partitions=keys, by=by
         )
+    if not failed:  # a job-level failure (no asset) resolves when the job next succeeds
+        store.record_success(
+            asset=f"job:{run.job_name}", kinds={RUN_FAILURE}, at=at, partitions=None, by=by
+        )
 
     def _open(
         asset: str,

@@ -228,3 +228,35 @@ def test_growth_failure_is_queued_not_paged(data_root, instance) -> None:
     assert (alert["action"], alert["owner"]) == ("queue", "team:accounts")
     assert alert["queued_until"] == "2025-11-10T09:00:00+00:00"
     assert alert["runbook_step"].startswith("Growth 6a: ")
+
+
+def test_a_failed_check_job_routes_to_de_and_resolves_when_the_job_succeeds(
+    data_root, instance
+) -> None:
+    """A run that targets no asset (here: the SLA checks job) is still routed and tracked."""
+    defs = build_toy_defs(data_root, now="2025-10-08T10:00:00")
+    assert run(
+        defs, instance, ["engagement_completeness", "engagement_hours"], "2025-10-05"
+    ).success
+    # A corrupt completeness file (disk trouble) makes the check op itself fail.
+    lake = defs.resources["lake"].lake
+    [live] = lake.partition_files("engagement_completeness", ["2025-10-05"])
+    good = Path(live).read_bytes()
+    Path(live).write_bytes(b"not parquet")
+    job = defs.resolve_job_def("sla_partition_checks")
+    failed = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not failed.success
+    sense(defs, instance, failed)
+    # (Checks evaluated before the failure are routed too: growth's week is missing.)
+    [alert] = [a for a in read_alert_log(ops_dir(data_root)) if a["kind"] == "run_failure"]
+    assert (alert["asset"], alert["action"], alert["owner"]) == (
+        "job:sla_partition_checks",
+        "queue",
+        "team:data-engineering",
+    )
+    Path(live).write_bytes(good)  # the disk is repaired
+    fixed = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert fixed.success
+    sense(defs, instance, fixed)
+    store = IncidentStore(ops_dir(data_root))
+    assert [i.status for i in store.all() if i.asset.startswith("job:")] == ["resolved"]
