@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """The Spark settings of DESIGN §6: UTC session, few shuffle partitions, AQE, fixed memory."""
     env = dict(os.environ if env is None else env)
-    return {
-        "spark.master": env.get("PACIFIC_SPARK_MASTER", "local[*]"),
+    master = env.get("PACIFIC_SPARK_MASTER", "local[*]")
+    config = {
+        "spark.master": master,
         "spark.app.name": "pacific-investor-rollup",
         "spark.driver.memory": env.get("PACIFIC_SPARK_DRIVER_MEMORY", "1g"),
         "spark.sql.session.timeZone": "UTC",
@@ -50,10 +51,12 @@ def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
         "spark.sql.autoBroadcastJoinThreshold": "10m",
         "spark.ui.enabled": env.get("PACIFIC_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
-        "spark.driver.bindAddress": env.get("SPARK_LOCAL_IP", "127.0.0.1"),
         # Arrow makes collecting the small results (toArrow) cheap and keeps types exact.
         "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
+    if master.startswith("local"):  # on a laptop, stay on loopback (DESIGN §6)
+        config["spark.driver.bindAddress"] = env.get("SPARK_LOCAL_IP", "127.0.0.1")
+    return config
 
 
 def spark_resource_from_env() -> LazyPySparkResource:

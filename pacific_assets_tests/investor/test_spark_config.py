@@ -1,0 +1,39 @@
+"""Spark settings come from the environment with the DESIGN §6 defaults; no JVM at import."""
+
+from __future__ import annotations
+
+from pacific_assets.investor.spark import spark_config_from_env, spark_path
+from pacific_assets.storage.lake import Lake
+
+
+def test_defaults_follow_the_measured_facts() -> None:
+    config = spark_config_from_env({})
+    assert config["spark.master"] == "local[*]"
+    assert config["spark.driver.memory"] == "1g"
+    assert config["spark.sql.session.timeZone"] == "UTC"
+    assert config["spark.sql.shuffle.partitions"] == "4"
+    assert config["spark.sql.adaptive.enabled"] == "true"
+    assert config["spark.driver.bindAddress"] == "127.0.0.1"
+
+
+def test_cluster_settings_from_the_environment() -> None:
+    config = spark_config_from_env(
+        {
+            "PACIFIC_SPARK_MASTER": "spark://spark-master:7077",
+            "PACIFIC_SPARK_DRIVER_MEMORY": "4g",
+            "PACIFIC_SPARK_SHUFFLE_PARTITIONS": "64",
+        }
+    )
+    assert config["spark.master"] == "spark://spark-master:7077"
+    assert config["spark.driver.memory"] == "4g"
+    assert config["spark.sql.shuffle.partitions"] == "64"
+    assert "spark.driver.bindAddress" not in config  # a cluster must reach the driver
+
+
+def test_lake_paths_can_be_rewritten_for_a_cluster(tmp_path) -> None:
+    lake = Lake(tmp_path / "data")
+    local = str(lake.root / "lake" / "t" / "_versions" / "date=2025-10-01.1-a" / "part-0.parquet")
+    assert spark_path(lake, local, lake_uri="") == local
+    assert spark_path(lake, local, lake_uri="s3a://bucket/pacific/") == (
+        "s3a://bucket/pacific/lake/t/_versions/date=2025-10-01.1-a/part-0.parquet"
+    )
