@@ -34,6 +34,7 @@ from pacific_assets_tests.engagement.helpers import (
 )
 
 DAYS = ("2025-09-10", "2025-09-12")
+DAYS_ALL = ("2025-09-10", "2025-09-11", "2025-09-12")
 ALL = [
     "raw_clicks",
     "stg_clicks",
@@ -219,3 +220,17 @@ def test_engagement_hours_by_team_adds_up(fixture_lake):
         summed.rows()
         == hours.select("account_id", "licensed_users", "active_users", "sessions", "events").rows()
     )
+
+
+def test_small_row_budget_gives_the_same_user_days(fixture_lake, monkeypatch):
+    """A range cut into several passes (memory budget) equals the one-pass result."""
+    from pacific_assets.engagement import assets
+
+    one_pass = read_sorted(fixture_lake, "user_engagement_daily")
+    monkeypatch.setattr(assets, "MAX_CLICKS_PER_PASS", 3)
+    assert [len(c) for c in assets.day_chunks(fixture_lake, "stg_clicks", list(DAYS_ALL), 3)] == [
+        1,
+        2,
+    ]
+    assert materialize(fixture_lake, ["user_engagement_daily"], *DAYS).success
+    assert read_sorted(fixture_lake, "user_engagement_daily").equals(one_pass)

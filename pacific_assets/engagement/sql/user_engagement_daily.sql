@@ -2,7 +2,8 @@
 -- Sessions (DESIGN §3b): split at UTC midnight (each day stands alone), a new session starts after
 -- more than 30 minutes without an event, and a session lasts last - first event (one event = 0).
 -- Durations are summed in integer microseconds, so hours are exact and order-independent.
--- Reads view clicks_in (stg_clicks of the range) and licensed_users.sql's tables.
+-- Reads view clicks_in (stg_clicks of the range) and table directory_current (licensed_users.sql);
+-- `licensed` is the same rule as licensed_user_days, for the active user on that day.
 CREATE OR REPLACE TEMP TABLE user_days AS
 WITH clicks AS (
     SELECT event_date, user_id, account_id, event_id, event_ts, is_late
@@ -57,12 +58,16 @@ SELECT
     -- directory keeps the account its clicks carry and has no team
     coalesce(u.account_id, a.click_account_id) AS account_id,
     u.team,
-    l.user_id IS NOT NULL AS licensed,
+    coalesce(
+        u.licensed
+        AND u.created_at < CAST(a.date + 1 AS TIMESTAMPTZ)
+        AND (u.deactivated_at IS NULL OR u.deactivated_at > CAST(a.date AS TIMESTAMPTZ)),
+        false
+    ) AS licensed,
     CAST(a.sessions AS BIGINT) AS sessions,
     CAST(a.active_us AS DOUBLE) / 3600e6 AS hours,
     CAST(a.events AS BIGINT) AS events,
     CAST(a.late_events AS BIGINT) AS late_events
 FROM activity AS a
 LEFT JOIN directory_current AS u USING (user_id)
-LEFT JOIN licensed_user_days AS l USING (date, user_id)
 ORDER BY a.date
