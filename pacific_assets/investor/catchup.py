@@ -6,9 +6,10 @@ with the same completeness logic the rollup uses, and requests:
 
 1. the **missing or stale** partitions of each input, as range runs (one run per input and
    contiguous range, never one per day);
-2. once a period's inputs are all OK, the **rollup itself** for that period when its partition is
-   missing or older than its inputs: this is the month-close run that publishes a month, and the
-   re-run of an unpublished period after late data.
+2. once an ended period's inputs are all OK, the **rollup itself** for that period when its
+   partition is missing or older than its inputs: this is the month-close run that publishes a
+   month, and the re-run of an unpublished period after late data. (Dagster's monthly and weekly
+   partitions exist only once the period has ended, so the open period itself is never requested.)
 
 Days flagged incomplete (an outage) are not re-requested: re-running cannot bring lost clicks
 back; the late-data sensor re-materializes them if the clicks arrive after all.
@@ -114,7 +115,9 @@ def plan_catchup(
         if not periods or not asset_graph.has(dg.AssetKey(grain.asset)):
             continue
         live = set(lake.partition_keys(grain.asset))
-        pkeys = [p.isoformat() for p in periods]
+        # Dagster's time partitions exist once their period has ended: no request for the open one.
+        existing = set(grain.partitions_def.get_partition_keys(current_time=now))
+        pkeys = [p.isoformat() for p in periods if p.isoformat() in existing]
         stale, _ = facts.stale(grain.asset, [k for k in pkeys if k in live])
         due = [k for k in pkeys if k not in live or k in stale]
         for first, last in contiguous_ranges(due):
