@@ -117,26 +117,37 @@ def _requested(result) -> dict[str, list[str]]:
     }
 
 
-def _ranges(keys: list[str]) -> list[tuple[str, str]]:
-    """Contiguous runs of daily keys (what a multi-run backfill would launch)."""
-    out: list[list[str]] = []
-    for k in keys:
-        if out and dt.date.fromisoformat(k) - dt.date.fromisoformat(out[-1][-1]) == dt.timedelta(1):
-            out[-1].append(k)
+def _groups(requested: dict[str, list[str]]) -> list[tuple[list[str], str, str]]:
+    """Consecutive days that want the same assets, in date order: (assets, start, end).
+
+    Like a backfill, each group is one range run; date order runs every upstream day (a day's
+    stg_clicks, the earlier weeks of a baseline) before the days that read it.
+    """
+    wanted: dict[str, list[str]] = {}
+    for asset in ORDER:
+        for day in requested.get(asset, []):
+            wanted.setdefault(day, []).append(asset)
+    groups: list[tuple[list[str], str, str]] = []
+    for day in sorted(wanted):
+        prev = groups[-1] if groups else None
+        adjacent = prev and dt.date.fromisoformat(day) - dt.date.fromisoformat(
+            prev[2]
+        ) == dt.timedelta(1)
+        if prev and adjacent and prev[0] == wanted[day]:
+            groups[-1] = (prev[0], prev[1], day)
         else:
-            out.append([k])
-    return [(r[0], r[-1]) for r in out]
+            groups.append((wanted[day], day, day))
+    return groups
 
 
 def _execute(lake: Lake, requested: dict[str, list[str]], instance) -> dict[str, set[str]]:
-    """Run exactly the requested partitions, upstream assets first; returns what materialized."""
+    """Run exactly the requested partitions; returns what materialized, per asset."""
     done: dict[str, set[str]] = {}
-    for asset in ORDER:
-        for start, end in _ranges(requested.get(asset, [])):
-            result = materialize(lake, [asset], start, end, instance=instance)
-            assert result.success
-            for mat in result.get_asset_materialization_events():
-                done.setdefault(asset, set()).add(mat.partition)
+    for assets, start, end in _groups(requested):
+        result = materialize(lake, assets, start, end, instance=instance)
+        assert result.success
+        for mat in result.get_asset_materialization_events():
+            done.setdefault(mat.asset_key.to_user_string(), set()).add(mat.partition)
     return done
 
 
