@@ -17,9 +17,8 @@ pipeline, op and partitions.
 """
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster import DagsterEventType
@@ -80,6 +79,189 @@ def describe_partitions(keys: list[str] | None) -> str:
     return keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]} ({len(keys)})"
 
 
+@dataclass
+class RunEvents:
+    """What one finished run recorded, as far as on-call cares."""
+
+    #: Partitions materialized per asset (None in the set: an unpartitioned materialization).
+    materialized: dict[dg.AssetKey, set[str | None]] = field(default_factory=dict)
+    evaluations: list = field(default_factory=list)  # AssetCheckEvaluation
+    #: Failed step (op name) -> the user's own error message.
+    failed_steps: dict[str, str] = field(default_factory=dict)
+
+
+def read_run_events(instance: dg.DagsterInstance, run_id: str) -> RunEvents:
+    records = instance.get_records_for_run(
+        run_id,
+        of_type={
+            DagsterEventType.ASSET_MATERIALIZATION,
+            DagsterEventType.ASSET_CHECK_EVALUATION,
+            DagsterEventType.STEP_FAILURE,
+        },
+    ).records
+    events = RunEvents()
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            events.materialized.setdefault(event.asset_key, set()).add(event.partition)
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            events.evaluations.append(event.event_specific_data)
+        elif event.event_type == DagsterEventType.STEP_FAILURE and event.step_key:
+            error = event.step_failure_data.error if event.step_failure_data else None
+            events.failed_steps[event.step_key.split("[", 1)[0]] = _root_message(error)
+    return events
+
+
+class _RunRouter:
+    """Routes the events of one run: incidents in the store, alerts for new ones."""
+
+    def __init__(self, *, run, at, directory, lake: LakeResource, ops: OpsResource):
+        self.run, self.at, self.directory, self.ops = run, at, directory, ops
+        self.ops_dir = ops_dir(lake)
+        self.store = IncidentStore(self.ops_dir)
+        self.rotation = ops.rotation()
+        self.by = f"run {run.run_id}"
+        self.alerts: list[dict] = []
+
+    def partitions_of(self, key: dg.AssetKey) -> list[str] | None:
+        info = self.directory.get(key)
+        return run_partition_keys(self.run.tags, info.partitions_def if info else None)
+
+    def resolve(self, asset: str, kind: str, partitions: list[str] | None) -> None:
+        self.store.record_success(
+            asset=asset, kinds={kind}, at=self.at, partitions=partitions, by=self.by
+        )
+
+    def open(
+        self,
+        asset: str,
+        pipeline: str,
+        kind: str,
+        severity: str,
+        summary: str,
+        partitions: list[str] | None,
+    ) -> None:
+        """Open (or count a repeat of) an incident; alert only when it is new."""
+        policy = POLICIES.get(pipeline) or POLICIES["staging"]
+        step = policy.step_for(kind)
+        step_text = f"{step.ref}: {step.action}"
+        routed = route(pipeline, self.at, self.rotation, severity=severity)
+        incident, is_new = self.store.open_or_update(
+            pipeline=pipeline,
+            asset=asset,
+            kind=kind,
+            severity=severity,
+            summary=summary,
+            at=self.at,
+            partitions=partitions,
+            owner=routed.owner,
+            action=routed.action,
+            contacts=routed.contacts,
+            runbook_step=step_text,
+            run_id=self.run.run_id,
+        )
+        if not is_new:
+            return
+        alert = Alert(
+            at=self.at,
+            pipeline=pipeline,
+            asset=asset,
+            partition=describe_partitions(partitions),
+            kind=kind,
+            severity=severity,
+            summary=summary,
+            route=routed,
+            runbook_step=step_text,
+            incident_id=incident.id,
+            run_id=self.run.run_id,
+        )
+        mention = self.rotation.mention(routed.owner)
+        self.alerts.append(deliver(alert, self.ops_dir, self.ops.slack_webhook_url, mention))
+
+    def pipeline_of(self, key: dg.AssetKey) -> str:
+        info = self.directory.get(key)
+        return info.group if info else "operations"
+
+    # -- the three kinds of news in a run ---------------------------------------------------
+    def materializations(self, events: RunEvents, run_succeeded: bool) -> None:
+        """Materialized partitions clear run-failure incidents (a job's, when it succeeded)."""
+        for key, parts in events.materialized.items():
+            keys = None if None in parts else sorted(p for p in parts if p is not None)
+            self.resolve(key.to_user_string(), RUN_FAILURE, keys)
+        if run_succeeded:
+            self.resolve(f"job:{self.run.job_name}", RUN_FAILURE, None)
+
+    def check_evaluations(self, events: RunEvents) -> None:
+        """A failed check opens an incident; a passing one clears it for the run's partitions."""
+        for evaluation in events.evaluations:
+            key = evaluation.asset_key
+            is_sla = evaluation.check_name == SLA_CHECK_NAME
+            kind = f"sla:{SLA_CHECK_NAME}" if is_sla else f"check:{evaluation.check_name}"
+            meta = evaluation.metadata or {}
+            if is_sla:  # about "the newest due partition", whichever run evaluated it
+                expected = getattr(meta.get("expected_partition"), "value", None)
+                partitions = [expected] if expected else None
+            elif evaluation.partition:
+                partitions = [evaluation.partition]
+            else:
+                partitions = self.partitions_of(key)
+            if evaluation.passed:
+                self.resolve(key.to_user_string(), kind, None if is_sla else partitions)
+                continue
+            detail = (
+                evaluation.description
+                or getattr(meta.get("summary"), "value", None)
+                or "see the check metadata in the UI"
+            )
+            self.open(
+                key.to_user_string(),
+                self.pipeline_of(key),
+                kind,
+                evaluation.severity.value,
+                f"Check `{evaluation.check_name}` failed: {detail}",
+                partitions,
+            )
+
+    def failure(self, events: RunEvents) -> None:
+        """The assets whose step failed are the root cause; what they blocked is named."""
+        run = self.run
+        targeted = set(run.asset_selection or ())
+        done = set(events.materialized)
+        roots = {
+            key
+            for key, info in self.directory.items()
+            if info.op in events.failed_steps
+            and (not targeted or key in targeted)
+            and key not in done
+        } or (targeted - done)
+        blocked = sorted(k.to_user_string() for k in targeted - done - roots)
+        for key in sorted(roots, key=lambda k: k.to_user_string()):
+            error = (
+                events.failed_steps.get(self.directory[key].op, "") if key in self.directory else ""
+            )
+            summary = (
+                f"Run {run.run_id[:8]} ({run.job_name}) failed to materialize it"
+                + (f": {error}" if error else "")
+                + (f". Blocked downstream: {', '.join(blocked[:8])}" if blocked else "")
+            )
+            self.open(
+                key.to_user_string(),
+                self.pipeline_of(key),
+                RUN_FAILURE,
+                "ERROR",
+                summary,
+                self.partitions_of(key),
+            )
+        if not roots:  # a run that targets no asset (an op or checks job, a crashed launch)
+            errors = list(events.failed_steps.values())
+            summary = f"Run {run.run_id[:8]} of job {run.job_name} failed" + (
+                f": {errors[0]}" if errors else ""
+            )
+            self.open(f"job:{run.job_name}", "operations", RUN_FAILURE, "ERROR", summary, None)
+
+
 def handle_run(
     *,
     instance: dg.DagsterInstance,
@@ -91,145 +273,13 @@ def handle_run(
     ops: OpsResource,
 ) -> list[dict]:
     """Turn one finished run into incident updates and alerts; returns the alerts delivered."""
-    store_dir = ops_dir(lake)
-    store = IncidentStore(store_dir)
-    rotation = ops.rotation()
-    records = instance.get_records_for_run(
-        run.run_id,
-        of_type={
-            DagsterEventType.ASSET_MATERIALIZATION,
-            DagsterEventType.ASSET_CHECK_EVALUATION,
-            DagsterEventType.STEP_FAILURE,
-        },
-    ).records
-    materialized: dict[dg.AssetKey, set[str | None]] = defaultdict(set)
-    evaluations = []
-    failed_steps: dict[str, str] = {}
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is None:
-            continue
-        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-            materialized[event.asset_key].add(event.partition)
-        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluations.append(event.event_specific_data)
-        elif event.event_type == DagsterEventType.STEP_FAILURE and event.step_key:
-            error = event.step_failure_data.error if event.step_failure_data else None
-            failed_steps[event.step_key.split("[", 1)[0]] = _root_message(error)
-
-    by = f"run {run.run_id}"
-    for key, parts in materialized.items():
-        keys = None if None in parts else sorted(p for p in parts if p is not None)
-        store.record_success(
-            asset=key.to_user_string(), kinds={RUN_FAILURE}, at=at, partitions=keys, by=by
-        )
-    if not failed:  # a job-level failure (no asset) resolves when the job next succeeds
-        store.record_success(
-            asset=f"job:{run.job_name}", kinds={RUN_FAILURE}, at=at, partitions=None, by=by
-        )
-
-    def _open(
-        asset: str,
-        info: AssetInfo | None,
-        kind: str,
-        severity: str,
-        summary: str,
-        partitions: list[str] | None,
-    ) -> dict | None:
-        pipeline = info.group if info else "operations"
-        policy = POLICIES.get(pipeline) or POLICIES["staging"]
-        step = policy.step_for(kind)
-        routed = route(pipeline, at, rotation, severity=severity)
-        incident, is_new = store.open_or_update(
-            pipeline=pipeline,
-            asset=asset,
-            kind=kind,
-            severity=severity,
-            summary=summary,
-            at=at,
-            partitions=partitions,
-            owner=routed.owner,
-            action=routed.action,
-            contacts=routed.contacts,
-            runbook_step=f"{step.ref}: {step.action}",
-            run_id=run.run_id,
-        )
-        if not is_new:
-            return None
-        alert = Alert(
-            at=at,
-            pipeline=pipeline,
-            asset=asset,
-            partition=describe_partitions(partitions),
-            kind=kind,
-            severity=severity,
-            summary=summary,
-            route=routed,
-            runbook_step=f"{step.ref}: {step.action}",
-            incident_id=incident.id,
-            run_id=run.run_id,
-        )
-        return deliver(alert, store_dir, ops.slack_webhook_url, rotation.mention(routed.owner))
-
-    alerts: list[dict] = []
-    for evaluation in evaluations:
-        asset = evaluation.asset_key.to_user_string()
-        info = directory.get(evaluation.asset_key)
-        is_sla = evaluation.check_name == SLA_CHECK_NAME
-        kind = f"sla:{SLA_CHECK_NAME}" if is_sla else f"check:{evaluation.check_name}"
-        meta = evaluation.metadata or {}
-        if is_sla:
-            expected = getattr(meta.get("expected_partition"), "value", None)
-            partitions = [expected] if expected else None
-        elif evaluation.partition:
-            partitions = [evaluation.partition]
-        else:
-            partitions = run_partition_keys(run.tags, info.partitions_def if info else None)
-        if evaluation.passed:
-            store.record_success(
-                asset=asset, kinds={kind}, at=at, partitions=None if is_sla else partitions, by=by
-            )
-            continue
-        summary_value = getattr(meta.get("summary"), "value", None)
-        summary = (
-            f"Check `{evaluation.check_name}` failed: "
-            f"{evaluation.description or summary_value or 'see the check metadata in the UI'}"
-        )
-        alert = _open(asset, info, kind, evaluation.severity.value, summary, partitions)
-        if alert:
-            alerts.append(alert)
-
+    events = read_run_events(instance, run.run_id)
+    router = _RunRouter(run=run, at=at, directory=directory, lake=lake, ops=ops)
+    router.materializations(events, run_succeeded=not failed)
+    router.check_evaluations(events)
     if failed:
-        targeted = set(run.asset_selection or ())
-        got = set(materialized)
-        roots = {
-            key
-            for key, info in directory.items()
-            if info.op in failed_steps and (not targeted or key in targeted) and key not in got
-        }
-        if not roots:
-            roots = targeted - got
-        blocked = sorted(k.to_user_string() for k in targeted - got - roots)
-        for key in sorted(roots, key=lambda k: k.to_user_string()):
-            info = directory.get(key)
-            error = failed_steps.get(info.op, "") if info else ""
-            summary = (
-                f"Run {run.run_id[:8]} ({run.job_name}) failed to materialize it"
-                + (f": {error}" if error else "")
-                + (f". Blocked downstream: {', '.join(blocked[:8])}" if blocked else "")
-            )
-            partitions = run_partition_keys(run.tags, info.partitions_def if info else None)
-            alert = _open(key.to_user_string(), info, RUN_FAILURE, "ERROR", summary, partitions)
-            if alert:
-                alerts.append(alert)
-        if not roots:  # a run that targets no asset (an op job, a crashed launch)
-            summary = f"Run {run.run_id[:8]} of job {run.job_name} failed" + (
-                f": {next(iter(failed_steps.values()))}" if failed_steps else ""
-            )
-            alert = _open(f"job:{run.job_name}", None, RUN_FAILURE, "ERROR", summary, None)
-            if alert:
-                alerts.append(alert)
-    return alerts
+        router.failure(events)
+    return router.alerts
 
 
 def build_oncall_sensors(
