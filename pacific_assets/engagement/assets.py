@@ -520,10 +520,32 @@ def engagement_completeness(
 
 
 # -- engagement_hours and the team breakdown -------------------------------------------------
+def _finish_hours(frame: pl.DataFrame, verdict: dict | None, schema: pl.Schema) -> pl.DataFrame:
+    """Add the day's completeness verdict and the safe ratio to one day's rows."""
+    if verdict is None:  # no completeness verdict for the day = not known to be complete
+        complete, reason = False, "engagement_completeness not materialized for this day"
+    else:
+        complete, reason = verdict["is_complete"], verdict["reason"]
+    frame = frame.with_columns(
+        pl.lit(complete, pl.Boolean).alias("is_complete"),
+        pl.lit(reason, pl.String).alias("incomplete_reason"),
+        pl.when(pl.col("active_users") > 0)
+        .then(pl.col("total_hours") / pl.col("active_users"))
+        .alias("hours_per_active_user"),
+        pl.when(pl.col("active_users") > 0)
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.lit("no_active_users"))
+        .alias("hours_per_active_user_null_reason"),
+    )
+    return conform(frame, schema)
+
+
 def build_hours(
     lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str], by_team: bool
-) -> pl.DataFrame:
-    """Per account (and team) and day; small (accounts x days), so it is finished in polars."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Compute the range in one DuckDB pass, then finish and write one day at a time (accounts
+    x teams x days reaches millions of rows at benchmark scale). Returns (per-day summary,
+    preview of the last day)."""
     start, end = _range(keys)
     prepare(con, lake)
     _licensed_users(con, lake, keys)
@@ -535,44 +557,37 @@ def build_hours(
     def join(alias: str) -> str:
         return " AND ".join(f"k.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in key_cols)
 
-    frame = run_sql(
+    run_sql(
         con,
         "engagement_hours",
         {"start": start, "end": end},
         keys=", ".join(key_cols[1:]),
         join_a=join("a"),
         join_l=join("l"),
-    ).pl()
-    completeness = lake.read("engagement_completeness", keys)
-    if completeness.height:
-        completeness = completeness.select(
-            "date", "is_complete", pl.col("reason").alias("incomplete_reason")
-        )
-    else:
-        completeness = pl.DataFrame(
-            schema={"date": pl.Date, "is_complete": pl.Boolean, "incomplete_reason": pl.String}
-        )
-    frame = (
-        frame.with_columns(pl.col("date").cast(pl.Date))
-        .join(completeness, on="date", how="left")
-        .with_columns(
-            # no completeness verdict for the day = not known to be complete
-            pl.when(pl.col("is_complete").is_null())
-            .then(pl.lit("engagement_completeness not materialized for this day"))
-            .otherwise(pl.col("incomplete_reason"))
-            .alias("incomplete_reason"),
-            pl.col("is_complete").fill_null(False),
-            pl.when(pl.col("active_users") > 0)
-            .then(pl.col("total_hours") / pl.col("active_users"))
-            .alias("hours_per_active_user"),
-            pl.when(pl.col("active_users") > 0)
-            .then(pl.lit(None, pl.String))
-            .otherwise(pl.lit("no_active_users"))
-            .alias("hours_per_active_user_null_reason"),
-        )
     )
+    verdicts = {
+        str(r["date"]): r for r in lake.read("engagement_completeness", keys).iter_rows(named=True)
+    }
+    table = "engagement_hours_by_team" if by_team else "engagement_hours"
     schema = HOURS_BY_TEAM_SCHEMA if by_team else HOURS_SCHEMA
-    return conform(frame, schema).sort(key_cols, nulls_last=True)
+    summary, day = [], schema.to_frame()
+    for key in keys:
+        day = con.execute(
+            "SELECT * FROM hours_range WHERE date = CAST($key AS DATE)", {"key": key}
+        ).pl()
+        day = _finish_hours(day, verdicts.get(key), schema).sort(key_cols, nulls_last=True)
+        lake.write_partition(table, "date", key, day)
+        summary.append(
+            {
+                "date": key,
+                "rows": day.height,
+                "accounts": day["account_id"].n_unique(),
+                "late_events": int(day["late_events"].sum()),
+                "is_complete": bool(day["is_complete"].all()) if day.height else True,
+                "incomplete_reason": day["incomplete_reason"].first() if day.height else None,
+            }
+        )
+    return pl.DataFrame(summary), day.head(_PREVIEW)
 
 
 _HOURS_DEPS = [user_engagement_daily, engagement_completeness, _DIRECTORY_DEP]
@@ -582,20 +597,17 @@ _HOURS_CHECK = (
 )
 
 
-def _hours_result(frame: pl.DataFrame, keys: list[str], check: str) -> dg.MaterializeResult:
-    incomplete = (
-        frame.filter(~pl.col("is_complete"))
-        .select("date", "incomplete_reason")
-        .unique()
-        .sort("date")
-    )
+def _hours_result(
+    summary: pl.DataFrame, preview: pl.DataFrame, keys: list[str], check: str
+) -> dg.MaterializeResult:
+    incomplete = summary.filter(~pl.col("is_complete")).select("date", "incomplete_reason")
     return dg.MaterializeResult(
         metadata={
-            **_range_meta(keys, frame.height),
-            "accounts": frame["account_id"].n_unique() if frame.height else 0,
-            "late_events": int(frame["late_events"].sum()) if frame.height else 0,
-            "incomplete_days": dg.MetadataValue.json([str(d) for d in incomplete["date"]]),
-            "preview": _md(frame),
+            **_range_meta(keys, int(summary["rows"].sum())),
+            "accounts_max_per_day": int(summary["accounts"].max() or 0),
+            "late_events": int(summary["late_events"].sum()),
+            "incomplete_days": dg.MetadataValue.json(incomplete["date"].to_list()),
+            "preview": _md(preview),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -627,9 +639,8 @@ def _hours_result(frame: pl.DataFrame, keys: list[str], check: str) -> dg.Materi
 def engagement_hours(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
-        frame = build_hours(lake.lake, con, keys, by_team=False)
-    lake.lake.write_partitions("engagement_hours", "date", keys, frame)
-    return _hours_result(frame, keys, "days_complete")
+        summary, preview = build_hours(lake.lake, con, keys, by_team=False)
+    return _hours_result(summary, preview, keys, "days_complete")
 
 
 @dg.asset(
@@ -654,9 +665,8 @@ def engagement_hours_by_team(
 ) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
-        frame = build_hours(lake.lake, con, keys, by_team=True)
-    lake.lake.write_partitions("engagement_hours_by_team", "date", keys, frame)
-    return _hours_result(frame, keys, "days_complete")
+        summary, preview = build_hours(lake.lake, con, keys, by_team=True)
+    return _hours_result(summary, preview, keys, "days_complete")
 
 
 DAILY_ASSETS = [

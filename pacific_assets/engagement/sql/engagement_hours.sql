@@ -3,6 +3,7 @@
 -- Placeholder keys is "account_id" or "account_id, team"; join_a/join_l match them null-safely.
 -- Licensed users count even on a day without any activity. Hours are summed as integer
 -- microseconds (hours x 3.6e9 is exact up to rounding), so the result never depends on order.
+CREATE OR REPLACE TEMP TABLE hours_range AS
 WITH activity AS (
     SELECT
         date,
@@ -39,3 +40,4 @@ SELECT
 FROM all_keys AS k
 LEFT JOIN activity AS a ON {join_a}
 LEFT JOIN licensed AS l ON {join_l}
+ORDER BY k.date
