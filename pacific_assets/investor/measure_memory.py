@@ -4,9 +4,12 @@
 its own process: the benchmark calls this module once per scale. What it reports:
 
 - ``jvm_heap_max_mb``: the heap limit the JVM really got (should equal the driver memory);
-- ``jvm_heap_peak_mb``: the highest heap in use, from the JVM's own memory pools (sum of each
-  heap pool's peak: an upper bound) and from sampling ``Runtime`` every 100 ms (the larger of the
-  two is reported) — this is the figure to compare with the driver memory;
+- ``jvm_live_heap_peak_mb``: the highest heap still in use right after a garbage collection
+  (Σ over heap pools of the usage after their last collection, sampled every 100 ms): the live
+  data the rollup holds — the figure to compare with the driver memory;
+- ``jvm_heap_used_peak_mb``: the highest heap occupancy sampled (garbage included: a JVM fills
+  its heap before collecting, so this approaches the limit by design), and GC count and time;
+- ``succeeded``: the rollup finished (an OutOfMemoryError would fail it);
 - ``rss_peak_mb``: peak resident memory of the whole process tree (Python + JVM; includes the
   JVM's non-heap: code cache, metaspace, threads), sampled every 100 ms;
 - timings and the output size.
@@ -43,7 +46,9 @@ class _Sampler(threading.Thread):
         self.interval = interval
         self.rss_peak = 0
         self.heap_peak = 0
+        self.live_peak = 0
         self.heap_probe = None
+        self.live_probe = None
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -57,6 +62,7 @@ class _Sampler(threading.Thread):
             if self.heap_probe is not None:
                 with contextlib.suppress(Exception):  # the gateway may be busy or closing
                     self.heap_peak = max(self.heap_peak, self.heap_probe())
+                    self.live_peak = max(self.live_peak, self.live_probe())
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
@@ -64,14 +70,31 @@ class _Sampler(threading.Thread):
         self.join(timeout=5)
 
 
-def _heap_pool_peaks(spark) -> int:
-    """Σ over heap memory pools of their peak usage (bytes), as the JVM records it."""
+def _jvm_probes(spark):
+    """Callables reading the JVM's heap occupancy, live heap after GC, and GC totals."""
     jvm = spark.sparkContext._jvm
-    total = 0
-    for pool in jvm.java.lang.management.ManagementFactory.getMemoryPoolMXBeans():
-        if str(pool.getType().toString()) == "Heap memory":
-            total += pool.getPeakUsage().getUsed()
-    return total
+    management = jvm.java.lang.management.ManagementFactory
+    runtime = jvm.java.lang.Runtime.getRuntime()
+    heap_pools = [
+        p for p in management.getMemoryPoolMXBeans() if str(p.getType().toString()) == "Heap memory"
+    ]
+
+    def occupancy() -> int:
+        return runtime.totalMemory() - runtime.freeMemory()
+
+    def live_after_gc() -> int:
+        total = 0
+        for pool in heap_pools:
+            usage = pool.getCollectionUsage()
+            if usage is not None:
+                total += usage.getUsed()
+        return total
+
+    def gc_totals() -> tuple[int, int]:
+        beans = management.getGarbageCollectorMXBeans()
+        return sum(b.getCollectionCount() for b in beans), sum(b.getCollectionTime() for b in beans)
+
+    return runtime, occupancy, live_after_gc, gc_totals
 
 
 def measure(
@@ -94,8 +117,9 @@ def measure(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    runtime = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()
-    sampler.heap_probe = lambda: runtime.totalMemory() - runtime.freeMemory()
+    runtime, occupancy, live_after_gc, gc_totals = _jvm_probes(spark)
+    sampler.live_probe = live_after_gc
+    sampler.heap_probe = occupancy
     jvm_started = time.monotonic()
     result = compute_rollup(
         spark,
@@ -105,8 +129,8 @@ def measure(
         as_of=as_of,
     )
     finished = time.monotonic()
-    pool_peak = _heap_pool_peaks(spark)
     heap_max = runtime.maxMemory()
+    gc_count, gc_ms = gc_totals()
     sampler.stop()
     spark.stop()
     mb = 1024 * 1024
@@ -114,11 +138,13 @@ def measure(
         "grain": grain_name,
         "periods": periods,
         "driver_memory": driver_memory,
+        "succeeded": True,
         "jvm_heap_max_mb": round(heap_max / mb, 1),
-        "jvm_heap_peak_mb": round(max(pool_peak, sampler.heap_peak) / mb, 1),
-        "jvm_heap_peak_sampled_mb": round(sampler.heap_peak / mb, 1),
+        "jvm_live_heap_peak_mb": round(sampler.live_peak / mb, 1),
+        "jvm_heap_used_peak_mb": round(sampler.heap_peak / mb, 1),
+        "gc_count": gc_count,
+        "gc_seconds": round(gc_ms / 1000, 2),
         "rss_peak_mb": round(sampler.rss_peak / mb, 1),
-        "within_driver_memory": max(pool_peak, sampler.heap_peak) <= heap_max,
         "jvm_start_seconds": round(jvm_started - started, 2),
         "rollup_seconds": round(finished - jvm_started, 2),
         "output_rows": result.kpis.height,

@@ -161,6 +161,7 @@ class RollupResult:
 
 
 def _sql(name: str) -> str:
+    """The Spark SQL of one step (files in sql/ next to this module)."""
     return resources.files("pacific_assets.investor").joinpath("sql", f"{name}.sql").read_text()
 
 
@@ -192,6 +193,8 @@ def compute_rollup(
     ``as_of`` decides which periods have ended and which days are due (days before ``as_of``'s
     date); ``facts`` adds freshness and check results from Dagster (None outside Dagster).
     """
+    from pyspark import StorageLevel
+
     ensure_utc(spark)
     periods = sorted(set(period_starts))
     today = as_of.date()
@@ -238,11 +241,14 @@ def compute_rollup(
     growth_keys = [p.isoformat() for p in periods]
     view(ACCOUNT_UNIT_ECONOMICS, "account_unit_economics", growth_keys if grain.with_profit else [])
     segments = spark.sql(_sql("segments")).cache()
+    per_user = None
     try:
         segments.createOrReplaceTempView("segments")
+        spark.sql(_sql("active_licensed_users")).createOrReplaceTempView("active_licensed_users")
+        per_user = spark.sql(_sql("active_users_per_user")).persist(StorageLevel.MEMORY_AND_DISK)
+        per_user.createOrReplaceTempView("active_users_per_user")
         for name in (
             "account_periods",
-            "active_licensed_users",
             "mrr_by_segment",
             "engagement_by_segment",
             "active_users_by_segment",
@@ -277,6 +283,8 @@ def compute_rollup(
         )
     finally:
         segments.unpersist()
+        if per_user is not None:
+            per_user.unpersist()
 
     kpi_frame = _finish(
         grain, period_rows, today, aggregates, unit_profit, growth, available, by_period
