@@ -387,6 +387,7 @@ def test_asset_graph_in_chromium_shows_the_five_metrics(server: Server, tmp_path
             f"{CHROMIUM} not installed (CI installs Debian's chromium in .ci/run; locally: "
             "apt-get install -y chromium)"
         )
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     selection = " or ".join(f'key:"{name}"' for name in METRICS)
@@ -412,12 +413,19 @@ def test_asset_graph_in_chromium_shows_the_five_metrics(server: Server, tmp_path
             page.goto(url, wait_until="domcontentloaded", timeout=90_000)
             page.get_by_text("Global asset lineage").wait_for(timeout=90_000)
             page.get_by_text("experiments", exact=True).last.wait_for(timeout=90_000)
-            skip = page.get_by_role("button", name="Skip")  # first-visit community dialog
-            if skip.count():
-                skip.click()
-            # Groups start collapsed; the canvas menu expands them all.
-            page.mouse.click(1300, 160, button="right")
-            page.get_by_role("menuitem", name="Expand all groups").click()
+            # Groups start collapsed; the canvas menu expands them all. The first visit may
+            # also pop a community dialog over the canvas ("Skip").
+            expand = page.get_by_role("menuitem", name="Expand all groups")
+            for _ in range(3):
+                skip = page.get_by_role("button", name="Skip")
+                if skip.count() and skip.first.is_visible():
+                    skip.first.click()
+                page.mouse.click(1300, 160, button="right")
+                try:
+                    expand.click(timeout=10_000)
+                    break
+                except PlaywrightTimeout:
+                    page.keyboard.press("Escape")
             for name in METRICS:
                 # Asset nodes on the canvas (not the selection text in the search box).
                 node = page.locator(
