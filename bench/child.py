@@ -1,0 +1,311 @@
+"""The work the benchmark measures, one task per fresh process: ``python -m bench.child <task>``.
+
+The parent (bench/run.py) sets ``PACIFIC_DATA_ROOT``, ``DAGSTER_HOME`` (a temporary instance with
+SQLite storage, like a launched run's), the DuckDB and Spark memory settings, and ``BENCH_REPORT``:
+the file this process writes its JSON report to. Tasks:
+
+- ``materialize --assets a,b [--start K --end K | --partition K]``: the real Dagster assets of the
+  code location (``pacific_assets.definitions``) in one run, ``job.execute_in_process`` with the
+  range tags — the way a single-run backfill of a range executes;
+- ``waves --target T --start D --end D``: every missing upstream asset of ``T`` over the data's
+  range, in dependency waves (data preparation for the Spark rollup, not measured);
+- ``sql-baseline --start D --end D --out DIR``: the hand-written DuckDB query (sql/) doing the
+  engagement chain's work in one statement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+SQL_DIR = Path(__file__).with_name("sql")
+
+
+def _report(payload: dict) -> None:
+    path = os.environ.get("BENCH_REPORT")
+    text = json.dumps(payload, indent=2, default=str)
+    if path:
+        Path(path).write_text(text)
+    else:
+        print(text)
+
+
+def _range_tags(start: str, end: str) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": start,
+        "dagster/asset_partition_range_end": end,
+    }
+
+
+def _load_definitions():
+    """Import the code location (timed: this is what every launched run pays first)."""
+    warnings.filterwarnings("ignore")
+    started = time.perf_counter()
+    from pacific_assets.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    return defs, job, time.perf_counter() - started
+
+
+def _run_summary(instance, result) -> dict:
+    """Step wall times from the instance (compute inside the asset bodies) and failures."""
+    steps = {}
+    for s in instance.get_run_step_stats(result.run_id):
+        if s.start_time and s.end_time:
+            steps[s.step_key] = round(s.end_time - s.start_time, 3)
+    failures = [
+        f"{e.step_key}: {_root_cause(e.step_failure_data.error)}"
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE" and e.step_failure_data.error
+    ]
+    materialized = sum(
+        1 for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+    )
+    return {"steps": steps, "failures": failures, "materializations": materialized}
+
+
+def _root_cause(error) -> str:
+    """The innermost error message (Dagster wraps the asset's exception in its own)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()[:800]
+
+
+def materialize(args: argparse.Namespace) -> dict:
+    import dagster as dg
+
+    _defs, job, import_seconds = _load_definitions()
+    keys = [dg.AssetKey(a) for a in args.assets.split(",")]
+    tags = {"pacific/source": "bench"}
+    partition_key = None
+    if args.partition:
+        partition_key = args.partition
+    elif args.start:
+        tags.update(_range_tags(args.start, args.end or args.start))
+    with dg.DagsterInstance.get() as instance:
+        started = time.perf_counter()
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=keys,
+            partition_key=partition_key,
+            tags=tags,
+            raise_on_error=False,
+        )
+        run_seconds = time.perf_counter() - started
+        summary = _run_summary(instance, result)
+    return {
+        "ok": result.success,
+        "import_seconds": round(import_seconds, 3),
+        "run_seconds": round(run_seconds, 3),
+        "run_id": result.run_id,
+        **summary,
+    }
+
+
+def _ancestors(graph, key) -> set:
+    seen: set = set()
+    todo = [key]
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def _keys_for(pdef, start: dt.date, end: dt.date) -> list[str]:
+    """Partition keys whose window starts in [start, end] (inclusive days)."""
+    if pdef is None:
+        return []
+    last = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
+    keys = pdef.get_partition_keys(current_time=last + dt.timedelta(days=40))
+    return [k for k in keys if start.isoformat() <= k <= end.isoformat()]
+
+
+def waves(args: argparse.Namespace) -> dict:
+    """Materialize what ``--target`` needs and the lake lacks, wave by wave, range runs only."""
+    import dagster as dg
+
+    from pacific_assets.resources import lake_resource_from_env
+
+    defs, job, _ = _load_definitions()
+    graph = defs.resolve_asset_graph()
+    lake = lake_resource_from_env().lake
+    start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
+    wanted = _ancestors(graph, dg.AssetKey(args.target)) & graph.materializable_asset_keys
+    todo = []
+    for key in wanted:
+        keys = _keys_for(graph.get(key).partitions_def, start, end)
+        present = set(lake.partition_keys(key.to_user_string()))
+        done_already = set(keys) <= present if keys else bool(present)
+        if done_already:
+            continue
+        todo.append(key)
+    runs = []
+    with dg.DagsterInstance.get() as instance:
+        done: set = set()
+        ordered = [k for k in graph.toposorted_asset_keys if k in todo]
+        while ordered:
+            ready = [
+                k for k in ordered if not (set(graph.get(k).parent_keys) & (set(ordered) - done))
+            ]
+            by_grid: dict = {}
+            for k in ready:
+                by_grid.setdefault(graph.get(k).partitions_def, []).append(k)
+            for pdef, keys in by_grid.items():
+                pkeys = _keys_for(pdef, start, end)
+                tags = _range_tags(pkeys[0], pkeys[-1]) if pkeys else {}
+                started = time.perf_counter()
+                result = job.execute_in_process(
+                    instance=instance, asset_selection=keys, tags=tags, raise_on_error=False
+                )
+                runs.append(
+                    {
+                        "assets": [k.to_user_string() for k in keys],
+                        "partitions": f"{pkeys[0]}..{pkeys[-1]}" if pkeys else "unpartitioned",
+                        "ok": result.success,
+                        "seconds": round(time.perf_counter() - started, 1),
+                        **_run_summary(instance, result),
+                    }
+                )
+                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+            done.update(ready)
+            ordered = [k for k in ordered if k not in done]
+    return {"ok": all(r["ok"] for r in runs), "runs": runs}
+
+
+def prepare(args: argparse.Namespace) -> dict:
+    """Simulate a data root, then stage the directory and register the landed click batches."""
+    import dagster as dg
+
+    from pacific_assets.simulate import simulate
+
+    root = Path(os.environ["PACIFIC_DATA_ROOT"])
+    started = time.perf_counter()
+    summary = simulate(root, profile=args.profile, seed=args.seed, **json.loads(args.overrides))
+    simulate_seconds = time.perf_counter() - started
+    directory = sorted(
+        p.name.split("=", 1)[1] for p in (root / "landing" / "directory" / "users").glob("date=*")
+    )
+    _defs, job, _ = _load_definitions()
+    runs = {}
+    with dg.DagsterInstance.get() as instance:
+        for asset, tags in (
+            ("stg_directory_users", _range_tags(directory[0], directory[-1])),
+            ("raw_clicks", {}),
+        ):
+            started = time.perf_counter()
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=[dg.AssetKey(asset)],
+                tags=tags,
+                raise_on_error=False,
+            )
+            runs[asset] = {
+                "ok": result.success,
+                "seconds": round(time.perf_counter() - started, 1),
+                **_run_summary(instance, result),
+            }
+    return {
+        "ok": all(r["ok"] for r in runs.values()),
+        "simulate_seconds": round(simulate_seconds, 1),
+        "simulated": {
+            "start": summary.start,
+            "end_exclusive": summary.end,
+            "sources": summary.sources,
+        },
+        "directory_dates": [directory[0], directory[-1]],
+        "runs": runs,
+    }
+
+
+def sql_baseline(args: argparse.Namespace) -> dict:
+    """One hand-written DuckDB statement over the same landed files and directory table."""
+    from pacific_assets.engagement.landing import ClickLanding
+    from pacific_assets.resources import lake_resource_from_env
+
+    resource = lake_resource_from_env()
+    lake = resource.lake
+    started = time.perf_counter()
+    days = [
+        (dt.date.fromisoformat(args.start) + dt.timedelta(days=i)).isoformat()
+        for i in range(
+            (dt.date.fromisoformat(args.end) - dt.date.fromisoformat(args.start)).days + 1
+        )
+    ]
+    files = [str(f) for f in ClickLanding(lake.landing).files_for_dates(days)]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with resource.duckdb() as con:
+        tmp = lake.root / "tmp" / "duckdb-baseline"
+        tmp.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            (SQL_DIR / "engagement_hours_one_query.sql").read_text(),
+            {
+                "files": files,
+                "start": dt.date.fromisoformat(args.start),
+                "end": dt.date.fromisoformat(args.end),
+                "directory_glob": lake.glob("stg_directory_users"),
+            },
+        )
+        rows = con.execute("SELECT count(*) FROM engagement_hours_baseline").fetchone()[0]
+        con.execute(
+            f"COPY engagement_hours_baseline TO '{out.as_posix()}' "
+            "(FORMAT parquet, PARTITION_BY (date), OVERWRITE_OR_IGNORE true)"
+        )
+    return {
+        "ok": True,
+        "run_seconds": round(time.perf_counter() - started, 3),
+        "rows": rows,
+        "files_read": len(files),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.child")
+    sub = parser.add_subparsers(dest="task", required=True)
+    m = sub.add_parser("materialize")
+    m.add_argument("--assets", required=True, help="comma-separated asset keys")
+    m.add_argument("--start")
+    m.add_argument("--end")
+    m.add_argument("--partition")
+    w = sub.add_parser("waves")
+    w.add_argument("--target", required=True)
+    w.add_argument("--start", required=True)
+    w.add_argument("--end", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--overrides", default="{}", help="simulator overrides as JSON")
+    s = sub.add_parser("sql-baseline")
+    s.add_argument("--start", required=True)
+    s.add_argument("--end", required=True)
+    s.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    task = {
+        "materialize": materialize,
+        "waves": waves,
+        "prepare": prepare,
+        "sql-baseline": sql_baseline,
+    }[args.task]
+    try:
+        report = task(args)
+    except Exception as exc:
+        traceback.print_exc()
+        report = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+    _report(report)
+    return 0 if report.get("ok") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

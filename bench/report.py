@@ -1,0 +1,208 @@
+"""The Markdown table of a benchmark run (bench/results/bench.md) and the console summary."""
+
+from __future__ import annotations
+
+
+def _s(x: float | None, unit: str = " s") -> str:
+    return "—" if x is None else f"{x:,.1f}{unit}"
+
+
+def _n(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def _mb(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.0f} MB"
+
+
+def _bytes(n: int | None) -> str:
+    if not n:
+        return "—"
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
+def all_ok(results: dict) -> bool:
+    """Every measured run succeeded (a section's own error counts as a failure)."""
+    for section in results["sections"].values():
+        if "error" in section:
+            return False
+        for value in _walk(section):
+            if isinstance(value, dict) and value.get("all_ok") is False:
+                return False
+    return True
+
+
+def _walk(obj):
+    yield obj
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _walk(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _walk(v)
+
+
+def headline_rows(results: dict) -> list[tuple[str, str, str]]:
+    """(measure, value, note) rows: the table quoted in the closing note."""
+    sec = results["sections"]
+    rows: list[tuple[str, str, str]] = []
+    e = sec.get("engagement")
+    if e and "error" not in e:
+        d, q = e["dagster_range_run"], e["hand_written_query"]
+        same = e.get("results_identical") or {}
+        rows += [
+            (
+                f"Engagement chain, one Dagster range run ({e['days']} days, {_n(e['events'])} events)",
+                _s(d["median_run_seconds"]),
+                f"{_n(e['events_per_second']['dagster'])} events/s; process wall {_s(d['median_wall_seconds'])}",
+            ),
+            (
+                "Same work, one hand-written DuckDB query",
+                _s(q["median_run_seconds"]),
+                f"{_n(e['events_per_second']['hand_written_query'])} events/s; output identical: {same.get('identical')}",
+            ),
+            (
+                "Overhead ratio Dagster / query (goal ≤ 1.25×)",
+                "—" if e["ratio_run"] is None else f"{e['ratio_run']:.2f}×",
+                f"per repeat {e['ratio_per_repeat']}; {'meets' if e['meets_goal'] else 'misses'} the goal",
+            ),
+        ]
+    b = sec.get("backfill")
+    if b and "error" not in b:
+        one = b["one_run_per_partition"]
+        rows += [
+            (
+                f"Backfill {b['days']} days: one range run",
+                _s(b["range_run"]["median_wall_seconds"]),
+                "1 run launched (process wall, incl. code location import)",
+            ),
+            (
+                f"Backfill {b['days']} days: one run per day",
+                _s(one["median_total_wall_seconds"]),
+                f"{one['runs_launched']} runs launched; {b['ratio_wall']}× the range run"
+                + (f"; {b['slice_note']}" if b.get("slice_note") else ""),
+            ),
+        ]
+    m = sec.get("memory")
+    if m and "error" not in m:
+        for name in ("x1", "x10"):
+            r = m[f"engagement_{name}"]
+            rows.append(
+                (
+                    f"Peak RSS, engagement chain, clicks {name} ({m['range']}, {_n(r['events_in_range'])} events)",
+                    _mb(r["median_peak_rss_mb"]),
+                    f"DuckDB memory_limit {m['duckdb_memory_limit']}; {_s(r['median_run_seconds'])}",
+                )
+            )
+    sp = sec.get("spark")
+    if sp and "error" not in sp:
+        for name in ("x1", "x10"):
+            r = sp[name]
+            ued = r["inputs"].get("user_engagement_daily")
+            probe = r.get("probe") or {}
+            rows.append(
+                (
+                    f"Peak RSS, Spark investor_rollup asset, clicks {name} (fresh process incl. JVM)",
+                    _mb(r["median_peak_rss_mb"]),
+                    f"JVM RSS {_mb(r['median_peak_jvm_rss_mb'])}; driver memory "
+                    f"{sp['spark_driver_memory']}; JVM live heap peak "
+                    f"{_mb(probe.get('median_jvm_live_heap_peak_mb'))} of "
+                    f"{_mb(probe.get('median_jvm_heap_max_mb'))} (probe); "
+                    f"{_s(r['median_wall_seconds'])}; user_engagement_daily rows {_n(ued)}",
+                )
+            )
+    ld = sec.get("load")
+    if ld and "error" not in ld:
+        rows += [
+            (
+                "Code location load (`dagster definitions validate`)",
+                _s(ld["definitions_validate"]["median_wall_seconds"]),
+                f"plain import {_s(ld['import_definitions']['median_wall_seconds'])}",
+            )
+        ]
+    dm = sec.get("demo")
+    if dm and "error" not in dm:
+        rows.append(
+            (
+                "`make demo` wall time (fresh instance and data)",
+                _s(dm["median_wall_seconds"]),
+                f"peak RSS {_mb(dm['median_peak_rss_mb'])}; all runs ok: {dm['all_ok']}",
+            )
+        )
+    for name, section in sec.items():
+        if "error" in section:
+            rows.append((f"{name}", "ERROR", section["error"][:200]))
+    return rows
+
+
+def summary_lines(results: dict) -> str:
+    width = max((len(r[0]) for r in headline_rows(results)), default=10)
+    lines = [f"Benchmark summary ({results['mode']}, medians of {results['settings']['repeats']})"]
+    for measure, value, note in headline_rows(results):
+        lines.append(f"  {measure:<{width}}  {value:>10}  {note}")
+    return "\n".join(lines)
+
+
+def markdown(results: dict) -> str:
+    m, st = results["machine"], results["settings"]
+    out = [
+        f"# Benchmark results ({results['mode']})",
+        "",
+        f"Generated {results['generated_at']} by `{results['command'].strip()}` at commit "
+        f"`{m.get('git_commit')}`. Medians of {st['repeats']} runs (backfill: "
+        f"{st['backfill_repeats']}); every run is a fresh process. How to read these numbers: "
+        "docs/benchmarks.md.",
+        "",
+        "| measure | median | notes |",
+        "|---|---:|---|",
+    ]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in headline_rows(results)]
+    out += [
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu_model']}, {m['logical_cores']} logical cores "
+        f"({m['physical_cores']} physical); memory {m['memory_gb']} GB; "
+        f"load average at start {m['load_average_at_start']} (shared machine)",
+        f"- {m['os']}; Python {m['python']}, dagster {m['dagster']}, duckdb {m['duckdb']}, "
+        f"polars {m['polars']}, pyspark {m['pyspark']}",
+        f"- DuckDB memory_limit {st['duckdb_memory_limit']}, {st['duckdb_threads']} threads; "
+        f"Spark {st['spark_master']}, driver memory {st['spark_driver_memory']}",
+        "",
+        "## Data",
+        "",
+        "| data set | what | days | landed clicks | landed size |",
+        "|---|---|---|---:|---:|",
+    ]
+    for name, d in results["datasets"].items():
+        size = d.get("landed_click_bytes")
+        out.append(
+            f"| {name} | {d['about']} (profile `{d['profile']}`, seed {d['seed']}, "
+            f"overrides {d['overrides'] or '{}'}) | {d['days']} | {_n(d.get('landed_click_rows'))} | "
+            f"{_bytes(size)} |"
+        )
+    e = results["sections"].get("engagement")
+    if e and "error" not in e:
+        out += ["", "## Engagement run, time per step (median)", ""]
+        out += ["| step | seconds |", "|---|---:|"]
+        out += [f"| {k} | {v:.1f} |" for k, v in e["median_step_seconds"].items()]
+        out += [
+            f"| run total (execute_in_process) | {e['dagster_range_run']['median_run_seconds']:.1f} |",
+            f"| of which outside the steps (orchestration) | {_s(e['orchestration_seconds'], '')} |",
+            "",
+            f"Output check (asset engagement_hours vs the query): {e.get('results_identical')}",
+        ]
+    sp = results["sections"].get("spark")
+    if sp and "error" not in sp:
+        tables = sorted({t for n in ("x1", "x10") for t in sp[n]["inputs"]})
+        out += ["", f"## Spark rollup inputs (rows in month {sp['partition']})", ""]
+        out += ["| input table | x1 | x10 |", "|---|---:|---:|"]
+        out += [
+            f"| {t} | {_n(sp['x1']['inputs'].get(t))} | {_n(sp['x10']['inputs'].get(t))} |"
+            for t in tables
+        ]
+    skipped = results.get("skipped_sections") or []
+    if skipped:
+        out += ["", f"Sections not run this time: {', '.join(skipped)}."]
+    out += ["", "Raw numbers, every run: `bench.json` next to this file.", ""]
+    return "\n".join(out)

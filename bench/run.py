@@ -1,0 +1,698 @@
+"""`make bench`: measured speed and memory of the pipelines, written to bench/results/.
+
+    python -m bench.run            # full scale (data generated once under bench/data/, reused)
+    python -m bench.run --quick    # tiny data, one repeat: a smoke run of the whole harness
+
+What it measures (every measurement is a fresh child process, see bench/measure.py; medians of
+``--repeats`` runs; ratios against baselines measured in the same run):
+
+1. engagement overhead — the real engagement assets (stg_clicks -> user_engagement_daily ->
+   engagement_hours) materialized for the whole range in ONE Dagster run, against ONE
+   hand-written DuckDB query doing the same work over the same landed files (bench/sql/);
+   the ratio is what the framework and the asset design cost (goal <= 1.25x); events/second;
+2. backfill — the same days as one range run versus one run per day (wall time, runs launched);
+3. memory — peak RSS of the engagement chain at clicks x1 and x10 (same days, DuckDB
+   memory_limit set), and of the Spark investor rollup in a fresh process (JVM included),
+   against the fixed driver memory;
+4. code location load time (`dagster definitions validate`) and `make demo` wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import data as bench_data
+from bench import report
+from bench.measure import REPO, Measured, child, machine, median, run_measured
+
+CHAIN = ("stg_clicks", "user_engagement_daily", "engagement_hours")
+SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo")
+GOAL_RATIO = 1.25
+#: --quick leaves out what needs minutes even on tiny data (a JVM, a whole demo); ask with --only.
+QUICK_SKIPS = ("spark", "demo")
+ROLLUP_MONTH = "2025-09-01"
+#: The probe acts as of the day after the month (the asset run uses "now").
+ROLLUP_AS_OF = "2025-10-02T00:00:00Z"
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.quick = args.quick
+        self.datasets = bench_data.QUICK if args.quick else bench_data.FULL
+        self.data_dir = Path(args.data_dir).resolve()
+        self.out = Path(args.out).resolve()
+        self.work = Path(tempfile.mkdtemp(prefix="pacific-bench-"))
+        self.dagster_home = self.work / "dagster_home"
+        self.dagster_home.mkdir()
+        (self.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        self.env_common = {
+            "PACIFIC_DUCKDB_MEMORY_LIMIT": args.memory_limit,
+            "PACIFIC_DUCKDB_THREADS": str(args.threads),
+            "PACIFIC_SPARK_DRIVER_MEMORY": args.spark_driver_memory,
+            "PACIFIC_SPARK_MASTER": f"local[{args.threads}]",
+            "SPARK_LOCAL_IP": "127.0.0.1",
+            "PYTHONHASHSEED": "0",
+        }
+        self.prepared: dict[str, bench_data.Prepared] = {}
+        self.results: dict = {
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "mode": "quick" if args.quick else "full",
+            "command": "python -m bench.run " + " ".join(sys.argv[1:]),
+            "machine": machine(),
+            "settings": {
+                "repeats": args.repeats,
+                "backfill_repeats": args.backfill_repeats,
+                "backfill_days": args.backfill_days,
+                "duckdb_memory_limit": args.memory_limit,
+                "duckdb_threads": args.threads,
+                "spark_driver_memory": args.spark_driver_memory,
+                "spark_master": f"local[{args.threads}]",
+                "chain": list(CHAIN),
+            },
+            "datasets": {},
+            "sections": {},
+        }
+
+    # -- helpers -----------------------------------------------------------------------------
+    def env(self, p: bench_data.Prepared, **extra: str) -> dict[str, str]:
+        return bench_data.child_env(p.root, self.dagster_home, {**self.env_common, **extra})
+
+    def data(self, name: str) -> bench_data.Prepared:
+        if name not in self.prepared:
+            p = bench_data.prepare(self.datasets[name], self.data_dir, self.dagster_home, _log)
+            self.prepared[name] = p
+            self.results["datasets"][name] = bench_data.describe(p)
+        return self.prepared[name]
+
+    def chain_run(self, p: bench_data.Prepared, start: str, end: str) -> Measured:
+        args = ["--assets", ",".join(CHAIN)]
+        args += ["--partition", start] if start == end else ["--start", start, "--end", end]
+        return self._checked(
+            run_measured(child("materialize", *args), env=self.env(p), timeout=self.args.timeout),
+            f"engagement chain {start}..{end}",
+        )
+
+    def _checked(self, m: Measured, what: str) -> Measured:
+        status = "ok" if m.ok else "FAILED"
+        _log(f"    {what}: {status} in {m.seconds:.1f} s, peak RSS {m.peak_rss_mb:.0f} MB")
+        if not m.ok:
+            detail = m.report.get("error") or m.report.get("failures") or m.stderr_tail[-800:]
+            _log(f"      {detail}")
+        return m
+
+    @staticmethod
+    def _runs(ms: list[Measured]) -> dict:
+        return {
+            "runs": [
+                {
+                    "ok": m.ok,
+                    "wall_seconds": round(m.seconds, 2),
+                    "run_seconds": m.report.get("run_seconds"),
+                    "import_seconds": m.report.get("import_seconds"),
+                    "peak_rss_mb": m.peak_rss_mb,
+                    "peak_jvm_rss_mb": m.peak_jvm_rss_mb,
+                    "load_at_start": m.load_at_start,
+                    "steps": m.report.get("steps"),
+                    "failures": m.report.get("failures") or m.report.get("error"),
+                }
+                for m in ms
+            ],
+            "all_ok": all(m.ok for m in ms),
+            "median_wall_seconds": median([m.seconds for m in ms]),
+            "median_run_seconds": median([m.report.get("run_seconds") for m in ms]),
+            "median_peak_rss_mb": median([m.peak_rss_mb for m in ms]),
+        }
+
+    # -- 1. engagement overhead --------------------------------------------------------------
+    def engagement(self) -> dict:
+        p = self.data("x1")
+        start, end = p.start, p.end
+        baseline_out = self.work / "baseline_engagement_hours"
+        _log(
+            f"[engagement] {start}..{end}: Dagster range run vs one DuckDB query, x{self.args.repeats}"
+        )
+        dagster_runs, sql_runs = [], []
+        for i in range(self.args.repeats):
+            _log(f"  repeat {i + 1}/{self.args.repeats}")
+            dagster_runs.append(self.chain_run(p, start, end))
+            sql_runs.append(
+                self._checked(
+                    run_measured(
+                        child(
+                            "sql-baseline",
+                            "--start",
+                            start,
+                            "--end",
+                            end,
+                            "--out",
+                            str(baseline_out),
+                        ),
+                        env=self.env(p),
+                        timeout=self.args.timeout,
+                    ),
+                    "hand-written DuckDB query",
+                )
+            )
+        d, s = self._runs(dagster_runs), self._runs(sql_runs)
+        pairs = [
+            round(a.report["run_seconds"] / b.report["run_seconds"], 3)
+            for a, b in zip(dagster_runs, sql_runs, strict=True)
+            if a.ok and b.ok
+        ]
+        ratio = (
+            round(d["median_run_seconds"] / s["median_run_seconds"], 3)
+            if d["all_ok"] and s["all_ok"]
+            else None
+        )
+        ratio_wall = (
+            round(d["median_wall_seconds"] / s["median_wall_seconds"], 3)
+            if d["all_ok"] and s["all_ok"]
+            else None
+        )
+        volume = _events_in(p.root, start, end)
+        events = volume["events"]
+        steps = _median_steps(dagster_runs)
+        compute = sum(steps.values()) if steps else None
+        section = {
+            "range": f"{start}..{end}",
+            "days": len(p.days),
+            "dataset": "x1",
+            **volume,
+            "dagster_range_run": d,
+            "hand_written_query": s,
+            "ratio_run": ratio,
+            "ratio_process_wall": ratio_wall,
+            "ratio_per_repeat": pairs,
+            "goal_ratio": GOAL_RATIO,
+            "meets_goal": ratio is not None and ratio <= GOAL_RATIO,
+            "events_per_second": {
+                "dagster": _rate(events, d["median_run_seconds"]),
+                "hand_written_query": _rate(events, s["median_run_seconds"]),
+            },
+            "median_step_seconds": steps,
+            "orchestration_seconds": (
+                round(d["median_run_seconds"] - compute, 3) if compute is not None else None
+            ),
+            "results_identical": (
+                _compare_hours(p.root, baseline_out, start, end)
+                if d["all_ok"] and s["all_ok"]
+                else None
+            ),
+        }
+        self.results["sections"]["engagement"] = section
+        self._range_runs = {(start, end): dagster_runs}  # reused by the backfill section
+        return section
+
+    # -- 2. backfill -------------------------------------------------------------------------
+    def backfill(self) -> dict:
+        p = self.data("x1")
+        days = p.days[: self.args.backfill_days]
+        start, end = days[0], days[-1]
+        _log(
+            f"[backfill] {start}..{end}: one range run vs {len(days)} one-partition runs, "
+            f"x{self.args.backfill_repeats}"
+        )
+        reused = getattr(self, "_range_runs", {}).get((start, end), [])
+        if reused:
+            _log("  range run: the engagement section's runs of the same range (reused)")
+        range_runs, totals = list(reused), []
+        for i in range(self.args.backfill_repeats):
+            _log(f"  repeat {i + 1}/{self.args.backfill_repeats}")
+            if not reused:
+                range_runs.append(self.chain_run(p, start, end))
+            singles = [
+                run_measured(
+                    child("materialize", "--assets", ",".join(CHAIN), "--partition", day),
+                    env=self.env(p),
+                    timeout=self.args.timeout,
+                )
+                for day in days
+            ]
+            ok = all(m.ok for m in singles)
+            wall = sum(m.seconds for m in singles)
+            run = sum(m.report.get("run_seconds") or 0 for m in singles)
+            _log(
+                f"    {len(days)} one-partition runs: {'ok' if ok else 'FAILED'} in {wall:.1f} s "
+                f"(per run median {median([m.seconds for m in singles]):.1f} s)"
+            )
+            if not ok:
+                bad = next(m for m in singles if not m.ok)
+                _log(
+                    f"      {bad.report.get('error') or bad.report.get('failures') or bad.stderr_tail[-800:]}"
+                )
+            totals.append(
+                {
+                    "ok": ok,
+                    "runs_launched": len(singles),
+                    "total_wall_seconds": round(wall, 2),
+                    "total_run_seconds": round(run, 2),
+                    "median_wall_seconds_per_run": median([m.seconds for m in singles]),
+                    "median_import_seconds_per_run": median(
+                        [m.report.get("import_seconds") for m in singles]
+                    ),
+                    "max_peak_rss_mb": max(m.peak_rss_mb for m in singles),
+                }
+            )
+        r = self._runs(range_runs)
+        single_wall = median([t["total_wall_seconds"] for t in totals])
+        from pacific_assets.partitions import daily_backfill
+
+        per_run = daily_backfill.max_partitions_per_run or len(days)
+        section = {
+            "range": f"{start}..{end}",
+            "days": len(days),
+            "dataset": "x1",
+            "slice_note": (
+                ""
+                if len(days) == len(p.days)
+                else f"first {len(days)} of {len(p.days)} days (--backfill-days)"
+            ),
+            "range_run": {**r, "runs_launched": 1, "reused_from_engagement": bool(reused)},
+            "one_run_per_partition": {
+                "repeats": totals,
+                "runs_launched": len(days),
+                "median_total_wall_seconds": single_wall,
+            },
+            "ratio_wall": (
+                round(single_wall / r["median_wall_seconds"], 2)
+                if r["all_ok"] and all(t["ok"] for t in totals)
+                else None
+            ),
+            "runs_a_dagster_backfill_launches": math.ceil(len(days) / per_run),
+            "backfill_policy": f"multi_run(max_partitions_per_run={per_run})",
+        }
+        self.results["sections"]["backfill"] = section
+        return section
+
+    # -- 3. memory ---------------------------------------------------------------------------
+    def memory(self) -> dict:
+        x1, x10 = self.data("x1"), self.data("x10")
+        days = x10.days
+        start, end = days[0], days[-1]
+        _log(
+            f"[memory] engagement chain {start}..{end} at clicks x1 and x10 "
+            f"(DuckDB memory_limit {self.args.memory_limit}), x{self.args.repeats}"
+        )
+        reused = getattr(self, "_range_runs", {}).get((start, end), [])
+        runs: dict[str, list[Measured]] = {"x1": list(reused), "x10": []}
+        if reused:
+            _log("  x1: the engagement section's runs of the same range (reused)")
+        for i in range(self.args.repeats):
+            _log(f"  repeat {i + 1}/{self.args.repeats}")
+            for name, p in (("x1", x1), ("x10", x10)):
+                if not (name == "x1" and reused):
+                    runs[name].append(self.chain_run(p, start, end))
+        section: dict = {"range": f"{start}..{end}", "duckdb_memory_limit": self.args.memory_limit}
+        for name, p in (("x1", x1), ("x10", x10)):
+            volume = _events_in(p.root, start, end)
+            summary = self._runs(runs[name])
+            section[f"engagement_{name}"] = {
+                **summary,
+                "events_in_range": volume["events"],
+                "landed_lines_read": volume["landed_lines_read"],
+                "max_peak_rss_mb": max(m.peak_rss_mb for m in runs[name]),
+                "events_per_second": _rate(volume["events"], summary["median_run_seconds"]),
+            }
+        a, b = section["engagement_x1"], section["engagement_x10"]
+        section["rss_ratio_x10_over_x1"] = (
+            round(b["median_peak_rss_mb"] / a["median_peak_rss_mb"], 2)
+            if a["median_peak_rss_mb"]
+            else None
+        )
+        section["events_ratio_x10_over_x1"] = (
+            round(b["events_in_range"] / a["events_in_range"], 2) if a["events_in_range"] else None
+        )
+        self.results["sections"]["memory"] = section
+        return section
+
+    # -- 3b. Spark rollup --------------------------------------------------------------------
+    def spark(self) -> dict:
+        section: dict = {
+            "asset": "investor_rollup",
+            "partition": ROLLUP_MONTH,
+            "spark_driver_memory": self.args.spark_driver_memory,
+            "spark_master": f"local[{self.args.threads}]",
+        }
+        _log(
+            f"[spark] investor_rollup {ROLLUP_MONTH} in a fresh process "
+            f"(driver memory {self.args.spark_driver_memory}), x{self.args.repeats}"
+        )
+        for name in ("x1", "x10"):
+            p = self.data(name)
+            prep = bench_data.prepare_rollup_inputs(p, self.dagster_home, _log)
+            runs, probes = [], []
+            for i in range(self.args.repeats):
+                runs.append(
+                    self._checked(
+                        run_measured(
+                            child(
+                                "materialize",
+                                "--assets",
+                                "investor_rollup",
+                                "--partition",
+                                ROLLUP_MONTH,
+                            ),
+                            env=self.env(p),
+                            timeout=self.args.timeout,
+                        ),
+                        f"{name} investor_rollup asset {i + 1}/{self.args.repeats}",
+                    )
+                )
+                probes.append(self._probe(p, f"{name} rollup memory probe {i + 1}"))
+            summary = self._runs(runs)
+            probe_ok = [r for r in probes if r.get("succeeded")]
+            section[name] = {
+                **summary,
+                "median_peak_jvm_rss_mb": median([m.peak_jvm_rss_mb for m in runs]),
+                "probe": {
+                    "what": "pacific_assets.investor.measure_memory: compute_rollup alone in a "
+                    "fresh process, JVM heap read through JMX",
+                    "runs": probes,
+                    "median_jvm_live_heap_peak_mb": median(
+                        [r.get("jvm_live_heap_peak_mb") for r in probe_ok]
+                    ),
+                    "median_jvm_heap_max_mb": median([r.get("jvm_heap_max_mb") for r in probe_ok]),
+                    "median_rss_peak_mb": median([r.get("rss_peak_mb") for r in probe_ok]),
+                    "median_rollup_seconds": median([r.get("rollup_seconds") for r in probe_ok]),
+                },
+                "inputs": _rollup_inputs(p.root, ROLLUP_MONTH),
+                "upstream_preparation": {
+                    "ok": prep.get("ok"),
+                    "seconds": prep.get("seconds"),
+                    "failed_runs": [r for r in prep.get("runs", []) if not r["ok"]],
+                },
+            }
+        a, b = section["x1"], section["x10"]
+        section["rss_ratio_x10_over_x1"] = (
+            round(b["median_peak_rss_mb"] / a["median_peak_rss_mb"], 2)
+            if a["median_peak_rss_mb"]
+            else None
+        )
+        self.results["sections"]["spark"] = section
+        return section
+
+    def _probe(self, p: bench_data.Prepared, what: str) -> dict:
+        """The investor pipeline's own memory probe, if this checkout has it."""
+        out = self.work / "probe.json"
+        out.unlink(missing_ok=True)
+        m = run_measured(
+            [
+                sys.executable,
+                "-m",
+                "pacific_assets.investor.measure_memory",
+                "--data-root",
+                str(p.root),
+                "--grain",
+                "monthly",
+                "--periods",
+                ROLLUP_MONTH,
+                "--as-of",
+                ROLLUP_AS_OF,
+                "--driver-memory",
+                self.args.spark_driver_memory,
+                "--out",
+                str(out),
+            ],
+            env=self.env(p),
+            timeout=self.args.timeout,
+        )
+        try:
+            report = json.loads(out.read_text())
+        except (OSError, json.JSONDecodeError):
+            report = {"succeeded": False, "error": m.stderr_tail[-600:]}
+        report["tree_peak_rss_mb_by_bench"] = m.peak_rss_mb
+        status = "ok" if report.get("succeeded") else "FAILED"
+        _log(
+            f"    {what}: {status} in {m.seconds:.1f} s, JVM live heap peak "
+            f"{report.get('jvm_live_heap_peak_mb')} MB of {report.get('jvm_heap_max_mb')} MB"
+        )
+        return report
+
+    # -- 4. load time and demo ---------------------------------------------------------------
+    def load(self) -> dict:
+        _log(f"[load] dagster definitions validate, x{self.args.repeats}")
+        empty = self.work / "no-data"
+        env = {
+            **self.env_common,
+            "PACIFIC_DATA_ROOT": str(empty),
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+        dagster = str(Path(sys.executable).parent / "dagster")
+        validate = [
+            self._checked(
+                run_measured(
+                    [dagster, "definitions", "validate", "-m", "pacific_assets.definitions"],
+                    env=env,
+                    timeout=600,
+                ),
+                "definitions validate",
+            )
+            for _ in range(self.args.repeats)
+        ]
+        imports = [
+            self._checked(
+                run_measured(
+                    [sys.executable, "-c", "import pacific_assets.definitions"],
+                    env=env,
+                    timeout=600,
+                ),
+                "import pacific_assets.definitions",
+            )
+            for _ in range(self.args.repeats)
+        ]
+        section = {
+            "definitions_validate": self._runs(validate),
+            "import_definitions": self._runs(imports),
+        }
+        self.results["sections"]["load"] = section
+        return section
+
+    def demo(self) -> dict:
+        repeats = self.args.demo_repeats
+        _log(f"[demo] make demo in a fresh DAGSTER_HOME and data root, x{repeats}")
+        runs = []
+        for i in range(repeats):
+            home, root = self.work / f"demo{i}" / "home", self.work / f"demo{i}" / "data"
+            home.mkdir(parents=True)
+            cmd = ["make", "-s", "demo", f"DAGSTER_HOME={home}", f"PACIFIC_DATA_ROOT={root}"]
+            m = run_measured(cmd, env={**self.env_common}, timeout=self.args.timeout)
+            # make demo exits 1 when a run failed; the injected faults only fail checks
+            self._checked(m, f"make demo {i + 1}/{repeats}")
+            runs.append(m)
+            shutil.rmtree(self.work / f"demo{i}", ignore_errors=True)
+        section = {
+            "command": "make demo (fresh .dagster_home and data root each time)",
+            **self._runs(runs),
+        }
+        self.results["sections"]["demo"] = section
+        return section
+
+    # -- run ---------------------------------------------------------------------------------
+    def run(self, sections: list[str]) -> int:
+        started = time.monotonic()
+        _log(f"bench ({self.results['mode']}): data in {self.data_dir}, results to {self.out}")
+        _log("preparing data ...")
+        for name in self.datasets:
+            if name == "x1" or {"memory", "spark"} & set(sections):
+                self.data(name)
+        if self.args.prepare_only:
+            return 0
+        steps: dict[str, Callable[[], dict]] = {
+            "engagement": self.engagement,
+            "backfill": self.backfill,
+            "memory": self.memory,
+            "spark": self.spark,
+            "load": self.load,
+            "demo": self.demo,
+        }
+        failed = []
+        for name in sections:
+            try:
+                steps[name]()
+            except Exception as exc:  # one broken section must not lose the others' numbers
+                _log(f"[{name}] ERROR: {type(exc).__name__}: {exc}")
+                self.results["sections"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+                failed.append(name)
+            self._write()  # after every section, so a long run leaves partial results
+        self.results["total_seconds"] = round(time.monotonic() - started, 1)
+        self.results["skipped_sections"] = [s for s in SECTIONS if s not in sections]
+        paths = self._write()
+        _log("")
+        _log(report.summary_lines(self.results))
+        _log(f"results: {paths[0]} and {paths[1]} ({self.results['total_seconds']:.0f} s)")
+        shutil.rmtree(self.work, ignore_errors=True)
+        return 1 if failed or not report.all_ok(self.results) else 0
+
+    def _write(self) -> tuple[Path, Path]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        js, md = self.out / "bench.json", self.out / "bench.md"
+        js.write_text(json.dumps(self.results, indent=2, default=str) + "\n")
+        md.write_text(report.markdown(self.results))
+        return js, md
+
+
+def _median_steps(runs: list[Measured]) -> dict[str, float]:
+    keys = sorted({k for m in runs for k in (m.report.get("steps") or {})})
+    return {k: median([(m.report.get("steps") or {}).get(k) for m in runs]) for k in keys}
+
+
+def _rate(events: int | None, seconds: float | None) -> int | None:
+    return round(events / seconds) if events and seconds else None
+
+
+def _compare_hours(root: Path, baseline: Path, start: str, end: str) -> dict:
+    """The hand-written query must produce exactly the asset's engagement_hours measures."""
+    from pacific_assets.storage.catalog import connect
+    from pacific_assets.storage.lake import Lake
+
+    lake = Lake(root)
+    with connect() as con:
+        diff = con.execute(
+            f"""
+            WITH a AS (
+                SELECT * FROM read_parquet('{lake.glob("engagement_hours")}', hive_partitioning = false)
+                WHERE date BETWEEN DATE '{start}' AND DATE '{end}'
+            ),
+            b AS (SELECT * FROM read_parquet('{baseline}/*/*.parquet', hive_partitioning = true))
+            SELECT
+                (SELECT count(*) FROM a) AS asset_rows,
+                (SELECT count(*) FROM b) AS query_rows,
+                count(*) FILTER (WHERE a.account_id IS NULL OR b.account_id IS NULL) AS unmatched,
+                count(*) FILTER (
+                    WHERE a.licensed_users IS DISTINCT FROM b.licensed_users
+                       OR a.active_users IS DISTINCT FROM b.active_users
+                       OR a.active_licensed_users IS DISTINCT FROM b.active_licensed_users
+                       OR a.sessions IS DISTINCT FROM b.sessions
+                       OR a.events IS DISTINCT FROM b.events
+                       OR a.late_events IS DISTINCT FROM b.late_events
+                       OR abs(a.total_hours - b.total_hours) > 1e-6
+                ) AS differing
+            FROM a FULL JOIN b ON a.date = CAST(b.date AS DATE) AND a.account_id = b.account_id
+            """
+        ).fetchone()
+    asset_rows, query_rows, unmatched, differing = diff
+    return {
+        "identical": unmatched == 0 and differing == 0 and asset_rows == query_rows,
+        "asset_rows": asset_rows,
+        "query_rows": query_rows,
+        "unmatched_rows": unmatched,
+        "differing_rows": differing,
+    }
+
+
+def _events_in(root: Path, start: str, end: str) -> dict[str, int]:
+    """De-duplicated events the chain processed in [start, end] (stg_clicks rows), and the landed
+    lines of the batch files it had to read for those days (duplicates and other days included)."""
+    from pacific_assets.engagement.landing import ClickLanding
+    from pacific_assets.storage.catalog import connect
+    from pacific_assets.storage.lake import Lake
+
+    lake = Lake(root)
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    days = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    files = lake.partition_files("stg_clicks", days)
+    events = 0
+    if files:
+        with connect() as con:
+            events = con.execute(
+                f"SELECT count(*) FROM read_parquet({files!r}, hive_partitioning = false)"
+            ).fetchone()[0]
+    lines = sum(
+        e.rows for e in ClickLanding(lake.landing).manifest() if set(e.event_dates) & set(days)
+    )
+    return {"events": events, "landed_lines_read": lines}
+
+
+def _rollup_inputs(root: Path, month: str) -> dict[str, int]:
+    """Rows of each rollup input in the month (what the Spark job joins)."""
+    from pacific_assets.investor.inputs import MONTHLY
+    from pacific_assets.storage.catalog import connect
+    from pacific_assets.storage.lake import Lake
+
+    lake = Lake(root)
+    first = dt.date.fromisoformat(month)
+    last = MONTHLY.period_end(first)
+    out = {}
+    with connect() as con:
+        for table in MONTHLY.inputs:
+            files = lake.partition_files(table.table)
+            if not files:
+                out[table.table] = 0
+                continue
+            col = table.partition_col
+            where = (
+                ""
+                if table.grain == "dimension"
+                else f"WHERE {col} >= DATE '{first}' AND {col} < DATE '{last}'"
+            )
+            out[table.table] = con.execute(
+                f"SELECT count(*) FROM read_parquet({files!r}, hive_partitioning = false, "
+                f"union_by_name = true) {where}"
+            ).fetchone()[0]
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny data, 1 repeat, no Spark/demo")
+    parser.add_argument("--repeats", type=int, help="runs per measurement (default 3; quick 1)")
+    parser.add_argument("--backfill-repeats", type=int, help="default 1 (each is N runs)")
+    parser.add_argument("--backfill-days", type=int, default=30, help="days in the backfill test")
+    parser.add_argument("--demo-repeats", type=int, help="default: --repeats")
+    parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    parser.add_argument("--skip", help="comma-separated sections to leave out")
+    parser.add_argument("--data-dir", help="where data sets live (default bench/data[/quick])")
+    parser.add_argument(
+        "--out", help="results folder (default bench/results, quick: bench/results/tmp)"
+    )
+    parser.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit (default 1GB)")
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads / Spark cores")
+    parser.add_argument("--spark-driver-memory", default="1g")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per child process")
+    parser.add_argument("--prepare-only", action="store_true", help="generate/prepare data, exit")
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (1 if args.quick else 3)
+    # one backfill repeat is already 30 runs (a sum of 30 samples); more on request
+    args.backfill_repeats = args.backfill_repeats or 1
+    args.demo_repeats = args.demo_repeats or args.repeats
+    args.data_dir = args.data_dir or str(REPO / "bench" / "data" / ("quick" if args.quick else ""))
+    args.out = args.out or str(REPO / "bench" / "results" / ("tmp" if args.quick else ""))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore")  # Dagster's beta/preview notes, printed on import
+    args = parse_args(argv)
+    sections = (
+        args.only.split(",")
+        if args.only
+        else [s for s in SECTIONS if not (args.quick and s in QUICK_SKIPS)]
+    )
+    if args.skip:
+        sections = [s for s in sections if s not in args.skip.split(",")]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        print(
+            f"error: unknown section(s) {sorted(unknown)}; choose from {SECTIONS}", file=sys.stderr
+        )
+        return 2
+    return Bench(args).run(sections)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
