@@ -25,7 +25,12 @@ defs = with_operations(
         experiments.defs,
         operations.defs,
         dg.Definitions(
-            sensors=[duckdb_catalog_refresh], resources={"lake": lake_resource_from_env()}
+            sensors=[duckdb_catalog_refresh],
+            resources={"lake": lake_resource_from_env()},
+            # Steps of a run share one process: on a 2-core laptop a subprocess per step costs
+            # a ~5 s re-import of the location (and a Spark JVM per step); parallelism comes
+            # from concurrent runs instead (dagster.yaml allows two).
+            executor=dg.in_process_executor,
         ),
     ).map_asset_specs(func=apply_policies)
 )

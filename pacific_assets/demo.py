@@ -24,6 +24,10 @@ from pacific_assets.storage.catalog import connect, refresh_catalog
 log = logging.getLogger("pacific_assets.demo")
 
 
+#: The console shows warnings only; every event is still in the instance for the UI.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def _range_tags(pdef: dg.PartitionsDefinition | None) -> dict[str, str]:
     if pdef is None:
         return {}
@@ -64,6 +68,7 @@ def materialize_all(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[
             names = ", ".join(k.to_user_string() for k in keys)
             print(f"  materializing {names} ({_describe(pdef)}) ...", flush=True)
             result = job.execute_in_process(
+                run_config=_QUIET,
                 instance=instance,
                 asset_selection=keys,
                 tags={**_range_tags(pdef), "pacific/source": "make-demo"},

@@ -299,9 +299,6 @@ def test_engagement_backfill_through_graphql_lands_in_the_lake(server: Server) -
                     {"assetKey": {"path": [name]}, "partitions": days} for name in ENGAGEMENT
                 ],
                 "title": "e2e: engagement over three days",
-                # One process per run instead of one per step: on 2 cores every step process
-                # re-imports the code location (~5 s).
-                "runConfigData": {"execution": {"config": {"in_process": {}}}},
             }
         },
     )["launchPartitionBackfill"]
