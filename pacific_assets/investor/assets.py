@@ -89,7 +89,6 @@ def _incomplete_days(result: RollupResult, period: dt.date) -> list[str]:
 
 def _render(
     grain: Grain,
-    lake: Lake,
     result: RollupResult,
     kpis: pl.DataFrame,
     history: pl.DataFrame,
@@ -243,7 +242,7 @@ def investor_rollup(
                 pl.lit(status).alias("publication_status"),
                 pl.lit(version, pl.Int64).alias("published_version"),
             )
-        html, line = _render(MONTHLY, data, result, rows, history, month, now)
+        html, line = _render(MONTHLY, result, rows, history, month, now)
         if to_publish:
             publish.publish(
                 data,
@@ -327,7 +326,7 @@ def executive_weekly(
     history = _history(data, WEEKLY, result.kpis)
     previews, paths = {}, {}
     for week in sorted(result.periods):
-        html, line = _render(WEEKLY, data, result, result.kpis, history, week, now)
+        html, line = _render(WEEKLY, result, result.kpis, history, week, now)
         paths[week] = str(report.write_report(report.report_path(data, WEEKLY, week), html))
         previews[week] = report.markdown_preview(
             WEEKLY, week, result.kpis, line, report.report_path(data, WEEKLY, week)

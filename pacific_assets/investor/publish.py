@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import shutil
 import stat
@@ -277,10 +276,3 @@ def publish(
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return Snapshot(month, version, target, kpis, full)
-
-
-def json_safe(value: object) -> object:
-    """Manifest values: floats stay finite (json would write NaN otherwise)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

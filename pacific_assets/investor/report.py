@@ -302,7 +302,7 @@ def render_html(
     else:
         unit = line_chart("MRR trend", labels, {"MRR": trend["mrr_usd"].to_list()}, kind="usd")
 
-    segs = [r for r in rows]
+    segs = rows
     cols = _kpi_rows(grain, kpis)
     table = [
         "<table><tr><th>KPI</th>"

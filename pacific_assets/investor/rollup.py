@@ -104,19 +104,6 @@ STATUS_COLUMNS: dict[str, pl.DataType] = {
     "published_version": I64,
 }
 
-#: Ratios of each grain, for the no-NaN check and the docs.
-RATIO_COLUMNS = (
-    "nrr",
-    "grr",
-    "logo_churn_rate",
-    "arpa_usd",
-    "hours_per_active_user_per_day",
-    "avg_daily_active_users",
-    "profit_per_subscriber_usd",
-    "profit_per_seat_usd",
-    "contribution_margin_per_account_usd",
-)
-
 
 def engagement_columns(grain: Grain) -> dict[str, pl.DataType]:
     return {
@@ -193,88 +180,119 @@ def compute_rollup(
     ``as_of`` decides which periods have ended and which days are due (days before ``as_of``'s
     date); ``facts`` adds freshness and check results from Dagster (None outside Dagster).
     """
-    from pyspark import StorageLevel
-
     ensure_utc(spark)
     periods = sorted(set(period_starts))
     today = as_of.date()
     verdicts = assess(lake, grain, periods, as_of, facts)
     by_period = period_verdicts(verdicts)
-
-    # What exists, per input and period: an input with no partition at all gives null KPIs.
-    live = {t.table: set(lake.partition_keys(t.table)) for t in grain.inputs}
-    available: dict[tuple[dt.date, str], bool] = {}
-    for p in periods:
-        for t in grain.inputs:
-            keys = required_keys(t, grain, p, today)[0]
-            available[(p, t.table)] = t.grain == "dimension" or bool(set(keys) & live[t.table])
-
+    # (start, exclusive end, days observed so far) per period
     period_rows = [
         (p, grain.period_end(p), max(0, (min(grain.period_end(p), today) - p).days))
         for p in periods
     ]
+    _register_inputs(spark, lake, grain, period_rows, today)
+    aggregates, daily, growth, unit_profit = _aggregate(spark, lake, grain, periods)
+    kpi_frame = _finish(
+        grain,
+        period_rows,
+        today,
+        aggregates,
+        unit_profit,
+        growth,
+        _available(lake, grain, periods, today),
+        by_period,
+    )
+    return RollupResult(
+        grain=grain,
+        kpis=kpi_frame,
+        input_status=status_frame(verdicts, as_of),
+        verdicts=verdicts,
+        periods=by_period,
+        engagement_daily=daily.sort("period_start", "date") if daily.height else daily,
+        growth_movements=growth.select(
+            ["period_start", *[c for c in GROWTH_MRR_COLUMNS if c in growth.columns]]
+        ),
+    )
+
+
+def _available(
+    lake: Lake, grain: Grain, periods: Sequence[dt.date], today: dt.date
+) -> dict[tuple[dt.date, str], bool]:
+    """Whether each input has any partition for each period (none at all -> null KPIs)."""
+    live = {t.table: set(lake.partition_keys(t.table)) for t in grain.inputs}
+    return {
+        (p, t.table): t.grain == "dimension"
+        or bool(set(required_keys(t, grain, p, today)[0]) & live[t.table])
+        for p in periods
+        for t in grain.inputs
+    }
+
+
+def _register_inputs(
+    spark: SparkSession,
+    lake: Lake,
+    grain: Grain,
+    period_rows: list[tuple[dt.date, dt.date, int]],
+    today: dt.date,
+) -> None:
+    """Temp views the SQL reads: the periods, and the lake files of exactly the needed keys."""
     spark.createDataFrame(
         [(p, end, n, p + dt.timedelta(days=n - 1)) for p, end, n in period_rows],
         "period_start DATE, period_end DATE, days_observed INT, last_day DATE",
     ).createOrReplaceTempView("periods")
-
-    def view(table: InputTable, name: str, keys: Sequence[str] | None) -> None:
+    periods = [p for p, _, _ in period_rows]
+    period_keys = [p.isoformat() for p in periods]
+    views: list[tuple[InputTable, str, Sequence[str] | None]] = [
+        (STG_ACCOUNTS, "stg_accounts", None),  # a change feed: every export up to now
+        (ACCOUNT_STATUS_DAILY, "status_daily", None),
+        (ENGAGEMENT_HOURS, "engagement_hours", None),
+        (USER_ENGAGEMENT_DAILY, "user_daily", None),
+        (
+            ACCOUNT_UNIT_ECONOMICS,
+            "account_unit_economics",
+            period_keys if grain.with_profit else [],
+        ),
+    ]
+    for table, name, keys in views:
+        if keys is None and table.grain == "daily":
+            keys = _candidate_keys(table, grain, periods, today)
         read_input(spark, lake, table, keys).createOrReplaceTempView(name)
 
-    view(STG_ACCOUNTS, "stg_accounts", None)
-    view(
-        ACCOUNT_STATUS_DAILY,
-        "status_daily",
-        _candidate_keys(ACCOUNT_STATUS_DAILY, grain, periods, today),
-    )
-    view(
-        ENGAGEMENT_HOURS,
-        "engagement_hours",
-        _candidate_keys(ENGAGEMENT_HOURS, grain, periods, today),
-    )
-    view(
-        USER_ENGAGEMENT_DAILY,
-        "user_daily",
-        _candidate_keys(USER_ENGAGEMENT_DAILY, grain, periods, today),
-    )
 
-    growth_keys = [p.isoformat() for p in periods]
-    view(ACCOUNT_UNIT_ECONOMICS, "account_unit_economics", growth_keys if grain.with_profit else [])
-    segments = spark.sql(_sql("segments")).cache()
+def _aggregate(
+    spark: SparkSession, lake: Lake, grain: Grain, periods: Sequence[dt.date]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Run the SQL steps; collect the per-(period, segment) aggregates, the daily series, and
+    the period rows of the growth table and (monthly) unit_profit."""
+    from pyspark import StorageLevel
+
+    period_keys = [p.isoformat() for p in periods]
+    segments = spark.sql(_sql("segments")).cache()  # small, read by four queries
     per_user = None
     try:
         segments.createOrReplaceTempView("segments")
         spark.sql(_sql("active_licensed_users")).createOrReplaceTempView("active_licensed_users")
         per_user = spark.sql(_sql("active_users_per_user")).persist(StorageLevel.MEMORY_AND_DISK)
         per_user.createOrReplaceTempView("active_users_per_user")
-        for name in (
-            "account_periods",
-            "mrr_by_segment",
-            "engagement_by_segment",
-            "active_users_by_segment",
-            "profit_by_segment",
-        ):
-            spark.sql(_sql(name)).createOrReplaceTempView(name)
-        aggregates = _join_aggregates(
-            [
-                _collect(spark.table(name))
-                for name in (
-                    "mrr_by_segment",
-                    "engagement_by_segment",
-                    "active_users_by_segment",
-                    "profit_by_segment",
-                )
-            ]
-        )
+        spark.sql(_sql("account_periods")).createOrReplaceTempView("account_periods")
+        by_segment = [
+            _collect(spark.sql(_sql(name)))
+            for name in (
+                "mrr_by_segment",
+                "engagement_by_segment",
+                "active_users_by_segment",
+                "profit_by_segment",
+            )
+        ]
         daily = _collect(spark.sql(_sql("engagement_daily")))
         growth = _collect(
-            read_input(spark, lake, grain.growth, growth_keys).withColumnRenamed(
+            read_input(spark, lake, grain.growth, period_keys).withColumnRenamed(
                 grain.period_col, "period_start"
             )
         )
         unit_profit = (
             _collect(
-                read_input(spark, lake, UNIT_PROFIT, growth_keys).withColumnRenamed(
+                read_input(spark, lake, UNIT_PROFIT, period_keys).withColumnRenamed(
                     "month_start", "period_start"
                 )
             )
@@ -285,22 +303,7 @@ def compute_rollup(
         segments.unpersist()
         if per_user is not None:
             per_user.unpersist()
-
-    kpi_frame = _finish(
-        grain, period_rows, today, aggregates, unit_profit, growth, available, by_period
-    )
-    daily = daily.sort("period_start", "date") if daily.height else daily
-    return RollupResult(
-        grain=grain,
-        kpis=kpi_frame,
-        input_status=status_frame(verdicts, as_of),
-        verdicts=verdicts,
-        periods=by_period,
-        engagement_daily=daily,
-        growth_movements=growth.select(
-            ["period_start", *[c for c in GROWTH_MRR_COLUMNS if c in growth.columns]]
-        ),
-    )
+    return _join_aggregates(by_segment), daily, growth, unit_profit
 
 
 def _join_aggregates(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -345,7 +348,6 @@ def _finish(
                 _engagement_kpis(
                     grain,
                     agg,
-                    agg,
                     days_observed,
                     available[(period, ENGAGEMENT_HOURS.table)],
                     available[(period, USER_ENGAGEMENT_DAILY.table)],
@@ -380,10 +382,10 @@ def _finish(
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _put(row: dict[str, Any], name: str, kpi: kpis.Kpi, with_reason: bool = True) -> None:
+def _put(row: dict[str, Any], name: str, kpi: kpis.Kpi) -> None:
+    """A ratio and its reason column."""
     row[name] = kpi.value
-    if with_reason:
-        row[f"{name}_null_reason"] = kpi.null_reason
+    row[f"{name}_null_reason"] = kpi.null_reason
 
 
 def _mrr_kpis(agg: dict[str, Any] | None, available: bool) -> dict[str, Any]:
@@ -430,16 +432,16 @@ def _mrr_kpis(agg: dict[str, Any] | None, available: bool) -> dict[str, Any]:
 
 def _engagement_kpis(
     grain: Grain,
-    hours: dict[str, Any] | None,
-    users: dict[str, Any] | None,
+    agg: dict[str, Any] | None,
     days_observed: int,
     hours_available: bool,
     users_available: bool,
 ) -> dict[str, Any]:
+    """Active users and stickiness (user-level input), hours per active user per day."""
     out: dict[str, Any] = {}
     sticky = grain.stickiness_col
+    users = hours = agg or {}
     if users_available:
-        users = users or {}
         out["active_users"] = int(users.get("active_users") or 0)
         user_days = int(users.get("licensed_active_user_days") or 0)
         avg_dau = kpis.safe_ratio(user_days, days_observed, zero_reason="no_days_observed")
@@ -454,7 +456,6 @@ def _engagement_kpis(
         _put(out, "avg_daily_active_users", miss)
         _put(out, sticky, miss)
     if hours_available:
-        hours = hours or {}
         out["total_hours"] = float(hours.get("total_hours") or 0.0)
         for c in ("active_user_days", "sessions", "events", "late_events"):
             out[c] = int(hours.get(c) or 0)
