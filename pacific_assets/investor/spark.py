@@ -51,8 +51,6 @@ def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
         "spark.sql.autoBroadcastJoinThreshold": "10m",
         "spark.ui.enabled": env.get("PACIFIC_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
-        # Arrow makes collecting the small results (toArrow) cheap and keeps types exact.
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
     if master.startswith("local"):  # on a laptop, stay on loopback (DESIGN §6)
         config["spark.driver.bindAddress"] = env.get("SPARK_LOCAL_IP", "127.0.0.1")
