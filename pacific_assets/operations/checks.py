@@ -10,11 +10,16 @@ and (where the pipeline records completeness, e.g. ``engagement_completeness``) 
 - cron policy (Profit, Growth, Investor): a partition is due at the first deadline tick at or
   after the end of its reporting period (October, ending 1 Nov, with ``0 9 3 * *`` → due 3 Nov
   09:00 UTC); a finer asset of the pipeline (a daily table of Profit) is due with its month, not
-  at the next tick after its own day. Missing after that is an ERROR.
+  at the next tick after its own day. Missing after that is an ERROR. Where the SLA has a
+  ``warn_after_period_end`` (Profit: 1 d 6 h, after the month close on the 2nd), the closed
+  period is already expected from then: missing before the deadline is a WARN.
 - time-window policy (Engagement 48 h / warn 36 h, A/B 31 d / warn 7 d): a partition is due
   ``warn_window`` after its window ends (WARN when missing) and overdue ``fail_window`` after
   (ERROR when missing).
-- present but flagged incomplete: WARN (the data is honest about the gap; a person should look).
+- present but incomplete (a completeness flag is false, or the completeness table lacks some of
+  the window's days — Growth's ``account_status_daily``): WARN — the data is honest about the
+  gap; a person should look. Where the source says ``error_when_overdue`` (Profit, Growth) it is
+  an ERROR once the partition is past its deadline.
 
 One ``multi_asset_check`` holds every check (one step, not one process per asset); it can be
 subset, so a run materializing one asset evaluates only that asset's check. A schedule runs all
@@ -27,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dagster as dg
+import polars as pl
 from dagster._utils.schedules import get_next_cron_tick  # Dagster's own cron arithmetic
 
 from pacific_assets.operations.policies import (
@@ -46,27 +52,36 @@ SLA_CHECKS_OP = "sla_newest_partition_checks"
 
 @dataclass(frozen=True)
 class Expected:
-    """The newest partition due at ``now`` (and, for time-window SLAs, the newest overdue)."""
+    """The newest partition due at ``now`` (WARN while missing) and the newest overdue (ERROR)."""
 
     key: str
     due_at: dt.datetime
-    #: Newest partition past the fail window (time-window SLAs); None when none is yet.
+    #: Newest partition past its deadline / fail window; None when none is yet.
     overdue_key: str | None
     overdue_at: dt.datetime | None
+    #: When ``key`` itself is overdue (equal to ``due_at`` when the SLA has no WARN phase).
+    fail_at: dt.datetime
+
+    @property
+    def key_overdue(self) -> bool:
+        return self.overdue_key == self.key
 
 
 def due_times(
     policy: dg.FreshnessPolicy,
     window_end: dt.datetime,
     period: dg.TimeWindowPartitionsDefinition | None = None,
+    warn_after_period_end: dt.timedelta | None = None,
 ) -> tuple[dt.datetime, dt.datetime]:
     """(due, overdue) for a partition whose window ends at ``window_end``."""
     if isinstance(policy, CronFreshnessPolicy):
         if period is not None:  # the end of the reporting period the partition belongs to
             key = period.get_partition_key_for_timestamp(window_end.timestamp(), end_closed=True)
             window_end = period.time_window_for_partition_key(key).end
-        due = get_next_cron_tick(policy.deadline_cron, window_end, policy.timezone)
-        return due, due
+        deadline = get_next_cron_tick(policy.deadline_cron, window_end, policy.timezone)
+        if warn_after_period_end is None:
+            return deadline, deadline
+        return min(window_end + warn_after_period_end, deadline), deadline
     if isinstance(policy, TimeWindowFreshnessPolicy):
         fail = policy.fail_window.to_timedelta()
         warn = policy.warn_window.to_timedelta() if policy.warn_window else fail
@@ -79,21 +94,22 @@ def expected_partition(
     policy: dg.FreshnessPolicy,
     now: dt.datetime,
     period: dg.TimeWindowPartitionsDefinition | None = None,
+    warn_after_period_end: dt.timedelta | None = None,
 ) -> Expected | None:
     """The newest partition of ``partitions_def`` that ``policy`` says must exist at ``now``."""
     keys = partitions_def.get_partition_keys(current_time=now)
-    due_key = due_at = overdue_key = overdue_at = None
+    due_key = due_at = fail_at = overdue_key = overdue_at = None
     for key in reversed(keys):
         end = partitions_def.time_window_for_partition_key(key).end
-        due, overdue = due_times(policy, end, period)
+        due, overdue = due_times(policy, end, period, warn_after_period_end)
         if due_key is None and due <= now:
-            due_key, due_at = key, due
+            due_key, due_at, fail_at = key, due, overdue
         if overdue <= now:
             overdue_key, overdue_at = key, overdue
             break
     if due_key is None:
         return None
-    return Expected(due_key, due_at, overdue_key, overdue_at)
+    return Expected(due_key, due_at, overdue_key, overdue_at, fail_at)
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ class SlaTarget:
     partitions_def: dg.TimeWindowPartitionsDefinition
     freshness: dg.FreshnessPolicy
     period: dg.TimeWindowPartitionsDefinition | None = None
+    warn_after_period_end: dt.timedelta | None = None
     #: The completeness record that must be true for the window, with its partitions.
     completeness_table: str | None = None
     completeness_partitions: dg.TimeWindowPartitionsDefinition | None = None
@@ -120,7 +137,7 @@ def sla_targets(asset_graph) -> list[SlaTarget]:
     targets = []
     for key in sorted(asset_graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
         node = nodes[key]
-        sla = sla_for(key.to_user_string(), node.group_name)
+        sla = sla_for(key.to_user_string(), node.group_name, node.partitions_def)
         if sla is None or not isinstance(node.partitions_def, dg.TimeWindowPartitionsDefinition):
             continue
         source = COMPLETENESS.get(node.group_name or "")
@@ -134,6 +151,7 @@ def sla_targets(asset_graph) -> list[SlaTarget]:
                 partitions_def=node.partitions_def,
                 freshness=sla.freshness,
                 period=sla.period,
+                warn_after_period_end=sla.warn_after_period_end,
                 completeness_table=comp_key.path[-1] if comp_node is not None else None,
                 completeness_partitions=comp_pdef
                 if isinstance(comp_pdef, dg.TimeWindowPartitionsDefinition)
@@ -154,40 +172,70 @@ def evaluate(
         "now": now.isoformat(timespec="seconds"),
         "sla": describe_freshness(target.freshness),
     }
-    expected = expected_partition(target.partitions_def, target.freshness, now, target.period)
+    expected = expected_partition(
+        target.partitions_def,
+        target.freshness,
+        now,
+        target.period,
+        target.warn_after_period_end,
+    )
     if expected is None:
         return _result(target, True, None, "no partition is due yet", meta)
-    meta.update(expected_partition=expected.key, due_at=expected.due_at.isoformat())
+    meta.update(
+        expected_partition=expected.key,
+        due_at=expected.due_at.isoformat(),
+        error_from=expected.fail_at.isoformat(),
+    )
     present, source = _present_partitions(target, lake, materialized_partitions)
     meta["presence_source"] = source
     newest = max(present) if present else None
     meta["newest_present_partition"] = newest or "none"
 
     if expected.key not in present:
-        overdue = expected.overdue_key is not None and expected.overdue_key not in present
-        severity = dg.AssetCheckSeverity.ERROR if overdue else dg.AssetCheckSeverity.WARN
-        if isinstance(target.freshness, CronFreshnessPolicy):
-            severity = dg.AssetCheckSeverity.ERROR
-        return _result(
-            target,
-            False,
-            severity,
-            f"partition {expected.key} was due at {expected.due_at:%Y-%m-%d %H:%M} UTC and is "
-            f"missing (newest present: {newest or 'none'})",
-            meta,
-        )
+        return _missing(target, lake, expected, present, newest, meta)
     complete, reason = _completeness(target, lake, expected.key)
     meta["complete"] = complete
     if not complete:
         meta["incomplete_reason"] = reason
+        source_says_error = COMPLETENESS[target.group].error_when_overdue
+        overdue = source_says_error and expected.key_overdue
+        severity = dg.AssetCheckSeverity.ERROR if overdue else dg.AssetCheckSeverity.WARN
         return _result(
             target,
             False,
-            dg.AssetCheckSeverity.WARN,
-            f"partition {expected.key} is present but incomplete: {reason}",
+            severity,
+            f"partition {expected.key} is present but incomplete"
+            + (" past its deadline" if overdue else "")
+            + f": {reason}",
             meta,
         )
     return _result(target, True, None, f"partition {expected.key} is present and complete", meta)
+
+
+def _missing(target, lake, expected: Expected, present, newest, meta) -> dg.AssetCheckResult:
+    """The expected partition is missing: ERROR once overdue, a WARN before."""
+    overdue_missing = expected.overdue_key is not None and expected.overdue_key not in present
+    severity = dg.AssetCheckSeverity.ERROR if overdue_missing else dg.AssetCheckSeverity.WARN
+    if expected.key_overdue:
+        message = f"partition {expected.key} was due at {expected.fail_at:%Y-%m-%d %H:%M} UTC"
+    else:
+        message = (
+            f"partition {expected.key} is expected since {expected.due_at:%Y-%m-%d %H:%M} UTC "
+            f"(ERROR from {expected.fail_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    message += f" and is missing (newest present: {newest or 'none'})"
+    if overdue_missing and not expected.key_overdue:
+        message += (
+            f"; {expected.overdue_key}, due at {expected.overdue_at:%Y-%m-%d %H:%M} UTC, "
+            "is missing too"
+        )
+    if target.completeness_table not in (None, target.table):
+        # Name the upstream gap too (Growth: which days of account facts to build first).
+        complete, reason = _completeness(target, lake, expected.key)
+        if not complete:
+            meta["incomplete_reason"] = reason
+            message += f"; {reason}"
+    return _result(target, False, severity, message, meta)
 
 
 def _result(target, passed, severity, message, meta) -> dg.AssetCheckResult:
@@ -214,7 +262,12 @@ def _present_partitions(
     return set(materialized or ()), "dagster materializations (no lake table of that name)"
 
 
+#: How many missing partitions a message names before "and N more".
+_NAMED = 7
+
+
 def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
+    """Whether the completeness record covers every partition of ``key``'s window and says so."""
     if target.completeness_table is None or target.completeness_partitions is None:
         return True, ""
     window = target.partitions_def.time_window_for_partition_key(key)
@@ -223,11 +276,19 @@ def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
     present = set(lake.partition_keys(table)) if lake.table_dir(table).exists() else set()
     missing = [d for d in days if d not in present]
     if missing:
-        return False, f"no completeness record in {table} for {', '.join(missing[:5])}"
+        more = f" and {len(missing) - _NAMED} more" if len(missing) > _NAMED else ""
+        return False, f"{table} has no partition for {', '.join(missing[:_NAMED])}{more}"
     source = COMPLETENESS[target.group]
-    rows = lake.read(table, days)
-    if rows.is_empty() or source.flag_col not in rows.columns:
+    schema = lake.schema(table)
+    if source.flag_col is None or schema is None or source.flag_col not in schema:
+        return True, ""  # presence is the record (or this table carries no flag)
+    columns = [source.flag_col]
+    if source.reason_col and source.reason_col in schema:
+        columns.append(source.reason_col)
+    files = lake.partition_files(table, days)
+    if not files:
         return True, ""
+    rows = pl.read_parquet(files, columns=columns, hive_partitioning=False)
     bad = rows.filter(~rows[source.flag_col].fill_null(False))
     if bad.is_empty():
         return True, ""
@@ -245,9 +306,20 @@ def _completeness_clause(target: SlaTarget) -> str:
     if target.completeness_table is None:
         return ""
     flag = COMPLETENESS[target.group].flag_col
+    if flag is None:
+        return f" and `{target.completeness_table}` has a partition for each of its days"
     if target.completeness_table == target.table:
         return f" and its rows' `{flag}` flag (where present) says complete"
     return f" and `{target.completeness_table}.{flag}` says complete for its days"
+
+
+def _warn_clause(target: SlaTarget) -> str:
+    if target.warn_after_period_end is None:
+        return ""
+    return (
+        f" (a WARN from {target.warn_after_period_end} after its period ends, an ERROR from "
+        "the deadline)"
+    )
 
 
 def build_sla_partition_checks(asset_graph) -> dg.AssetChecksDefinition | None:
@@ -263,6 +335,7 @@ def build_sla_partition_checks(asset_graph) -> dg.AssetChecksDefinition | None:
             description=(
                 f"The newest partition due under the SLA ({describe_freshness(t.freshness)}) "
                 "is present in the lake"
+                + _warn_clause(t)
                 + _completeness_clause(t)
                 + ". Freshness alone looks only at the latest materialization of any partition."
             ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,7 +23,7 @@ import dagster as dg
 # The two concrete policy types (dagster exports only the FreshnessPolicy factory).
 from dagster._core.definitions.freshness import CronFreshnessPolicy, TimeWindowFreshnessPolicy
 
-from pacific_assets.partitions import monthly, weekly
+from pacific_assets.partitions import daily, monthly, weekly
 
 #: How a failure reaches a person. "page": the rotation's person of the week is paged now.
 #: "queue": it waits for working hours with the owning team. "page_last_week_of_month": page in
@@ -30,6 +31,42 @@ from pacific_assets.partitions import monthly, weekly
 OnCallMode = Literal["page", "queue", "page_last_week_of_month"]
 #: When an open incident must be fixed (runbook "Issues will be fixed within ...").
 FixSla = Literal["within_1_week", "by_end_of_month"]
+#: The shared partition grids (partitions.py) a per-grain SLA rule can name.
+Grain = Literal["daily", "weekly", "monthly"]
+_GRIDS: dict[Grain, dg.TimeWindowPartitionsDefinition] = {
+    "daily": daily,
+    "weekly": weekly,
+    "monthly": monthly,
+}
+
+
+def grain_of(partitions_def: dg.PartitionsDefinition | None) -> Grain | None:
+    """Which shared grid a partitions definition is (same cron and timezone), else None."""
+    if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        return None
+    for name, grid in _GRIDS.items():
+        if (partitions_def.cron_schedule, partitions_def.timezone) == (
+            grid.cron_schedule,
+            grid.timezone,
+        ):
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class AssetSla:
+    """The SLA one asset is held to, as the partition check and the freshness policy read it.
+
+    ``period``: for a cron SLA, the reporting period a partition closes (a daily table of a
+    monthly pipeline is due with its month). ``warn_after_period_end``: for a cron SLA, how long
+    after its period ends a closed period is already expected — missing from then until the
+    deadline is a WARN (a heads-up while there is still time), an ERROR after. None: only the
+    deadline counts.
+    """
+
+    freshness: dg.FreshnessPolicy
+    period: dg.TimeWindowPartitionsDefinition | None = None
+    warn_after_period_end: dt.timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +107,18 @@ class PipelinePolicy:
     #: at the first deadline after the end of its period, so a daily asset of a monthly pipeline
     #: is due with its month, not at the next tick after its day.
     sla_period: dg.TimeWindowPartitionsDefinition | None = None
+    #: For a cron SLA: see ``AssetSla.warn_after_period_end``.
+    warn_after_period_end: dt.timedelta | None = None
+    #: SLA per partition grain where it differs from the pipeline's: a monthly table of a weekly
+    #: pipeline closes with its month, not every Monday.
+    grain_slas: Mapping[Grain, AssetSla] = field(default_factory=dict)
+
+    @property
+    def default_sla(self) -> AssetSla | None:
+        """The pipeline's SLA for assets of any grain without a rule of their own."""
+        if self.freshness is None:
+            return None
+        return AssetSla(self.freshness, self.sla_period, self.warn_after_period_end)
 
     def step_for(self, kind: str) -> RunbookStep:
         """The runbook step for a failure kind (the last step is the catch-all)."""
@@ -90,8 +139,12 @@ class PipelinePolicy:
         }[self.fix_sla]
         return (
             f"**Runbook — {self.title}.** Owners: {', '.join(self.owners)}.\n\n"
-            f"**SLA:** {self.sla} Freshness policy: {describe_freshness(self.freshness)}; "
-            f"paired with the check `{SLA_CHECK_NAME}` (the newest due partition exists and is "
+            f"**SLA:** {self.sla} Freshness policy: {describe_freshness(self.freshness)}"
+            + "".join(
+                f"; {grain} tables: {describe_freshness(rule.freshness)}"
+                for grain, rule in self.grain_slas.items()
+            )
+            + f"; paired with the check `{SLA_CHECK_NAME}` (the newest due partition exists and is "
             f"complete). Incidents: {fix}.\n\n"
             f"**Common issues:**\n{issues}\n\n"
             f"**On-call:** {self.oncall_text}\n\n"
@@ -170,6 +223,9 @@ POLICIES: dict[str, PipelinePolicy] = {
             "numbers silently.",
         ),
         sla_period=monthly,
+        # The month close runs on the 2nd at 04:00 UTC: from 06:00 a closed month that is still
+        # missing is a WARN (time to re-run before the review), from the deadline an ERROR.
+        warn_after_period_end=dt.timedelta(days=1, hours=6),
         oncall_mode="page",
         oncall_roles=("profit_bi",),
         queue="team:finance",
@@ -205,13 +261,23 @@ POLICIES: dict[str, PipelinePolicy] = {
             deadline_cron="0 9 * * 1", lower_bound_delta=dt.timedelta(days=7)
         ),
         sla="Data contains the latest account statuses by the end of the week (closed Monday "
-        "week ready by Monday 09:00 UTC).",
+        "week ready by Monday 09:00 UTC; the monthly table's closed month by the 2nd, 09:00 UTC).",
         common_issues=(
             "An AE forgot a CRM step (e.g. `renewed` without `renewal_opened`): the missing step "
             "is imputed with `imputed=true` and the accounts are listed in a WARN check for the "
             "Accounts team to fix in the CRM.",
         ),
         sla_period=weekly,
+        # Monthly tables close with their month (by the 2nd, 09:00 UTC), not every Monday: under
+        # the weekly cron they would look stale three weeks of every month.
+        grain_slas={
+            "monthly": AssetSla(
+                dg.FreshnessPolicy.cron(
+                    deadline_cron="0 9 2 * *", lower_bound_delta=dt.timedelta(days=28)
+                ),
+                monthly,
+            )
+        },
         oncall_mode="queue",
         oncall_roles=(),
         queue="team:accounts",
@@ -385,14 +451,6 @@ POLICIES: dict[str, PipelinePolicy] = {
 }
 
 
-@dataclass(frozen=True)
-class AssetSla:
-    """The SLA one asset is held to: its freshness policy and (cron SLAs) the period it closes."""
-
-    freshness: dg.FreshnessPolicy
-    period: dg.TimeWindowPartitionsDefinition | None = None
-
-
 #: Assets whose SLA is not their pipeline's.
 ASSET_SLAS: dict[str, AssetSla] = {
     # The Monday executive pack: last week's pack by Monday 12:00 UTC.
@@ -408,18 +466,29 @@ class CompletenessSource:
     """Where a pipeline records, per partition, whether its inputs were complete.
 
     ``table`` None means the asset's own partition (rows carrying the flag column); an asset
-    whose table has no such column is judged on presence alone.
+    whose table has no such column is judged on presence alone. ``flag_col`` None: the record
+    is the table having a partition for every day (or week...) of the expected window.
+    ``error_when_overdue``: incomplete past the deadline is an ERROR (the output cannot be used
+    as it is), not the default WARN (the data is honest about a gap nobody can fill).
     """
 
     table: str | None
-    flag_col: str = "is_complete"
+    flag_col: str | None = "is_complete"
     reason_col: str | None = "reason"
+    error_when_overdue: bool = False
 
 
 #: The partition check of a group also requires these flags to be true for the expected window.
 COMPLETENESS: dict[str, CompletenessSource] = {
     # Kafka outages: the day is flagged incomplete (engagement runbook 3b).
     "engagement": CompletenessSource("engagement_completeness", "is_complete", "reason"),
+    # unit_profit's own verdict (ops/HR exports, account statuses of the month); it must be
+    # complete for the monthly review, so incomplete past the deadline is an ERROR.
+    "profit": CompletenessSource(None, "is_complete", "incomplete_reason", error_when_overdue=True),
+    # A week (month) of growth is only as good as its days of account facts: all of them in.
+    "growth": CompletenessSource(
+        "account_status_daily", flag_col=None, reason_col=None, error_when_overdue=True
+    ),
     # The rollup's own verdict on its inputs (present, fresh, complete, checked) per period.
     "investor": CompletenessSource(None, "is_complete", "incomplete_reason"),
 }
@@ -429,19 +498,31 @@ def policy_for_group(group: str | None) -> PipelinePolicy | None:
     return POLICIES.get(group or "")
 
 
-def sla_for(asset_name: str, group: str | None) -> AssetSla | None:
-    """The SLA of one asset: its own override, else its pipeline's (None: no SLA)."""
+def sla_for(
+    asset_name: str,
+    group: str | None,
+    partitions_def: dg.PartitionsDefinition | None = None,
+) -> AssetSla | None:
+    """The SLA of one asset: its own override, else its pipeline's rule for its partition grain,
+    else its pipeline's (None: no SLA)."""
     if asset_name in ASSET_SLAS:
         return ASSET_SLAS[asset_name]
     policy = policy_for_group(group)
     if policy is None or policy.freshness is None:
         return None
-    return AssetSla(policy.freshness, policy.sla_period)
+    grain = grain_of(partitions_def)
+    if grain is not None and grain in policy.grain_slas:
+        return policy.grain_slas[grain]
+    return policy.default_sla
 
 
-def freshness_for(asset_name: str, group: str | None) -> dg.FreshnessPolicy | None:
-    """The SLA freshness policy for one asset: its own override, else its pipeline's."""
-    sla = sla_for(asset_name, group)
+def freshness_for(
+    asset_name: str,
+    group: str | None,
+    partitions_def: dg.PartitionsDefinition | None = None,
+) -> dg.FreshnessPolicy | None:
+    """The SLA freshness policy for one asset (see ``sla_for``)."""
+    sla = sla_for(asset_name, group, partitions_def)
     return sla.freshness if sla else None
 
 
@@ -453,7 +534,7 @@ def apply_policies(spec: dg.AssetSpec) -> dg.AssetSpec:
     description = spec.description or ""
     if policy.runbook not in description:
         description = f"{description.strip()}\n\n{policy.runbook}".strip()
-    freshness = freshness_for(spec.key.to_user_string(), spec.group_name)
+    freshness = freshness_for(spec.key.to_user_string(), spec.group_name, spec.partitions_def)
     return spec.replace_attributes(
         owners=list(policy.owners),
         kinds=set(spec.kinds) if spec.kinds else set(policy.kinds),

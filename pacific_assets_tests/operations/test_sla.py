@@ -99,7 +99,7 @@ def test_every_sla_asset_of_the_code_location_carries_policy_and_check() -> None
         if not node.is_materializable:
             continue
         name = node.key.to_user_string()
-        intended = freshness_for(name, node.group_name)
+        intended = freshness_for(name, node.group_name, node.partitions_def)
         assert node.freshness_policy == intended, f"{name}: freshness is not its SLA's"
         has_check = any(k.name == SLA_CHECK_NAME for k in node.check_keys)
         timed = isinstance(node.partitions_def, dg.TimeWindowPartitionsDefinition)
@@ -193,3 +193,55 @@ def test_investor_partition_check_reads_the_rollups_own_completeness_verdict(
     assert (rollup.passed, rollup.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert "unit_profit: stale" in rollup.description
     assert rollup.metadata["expected_partition"].value == "2025-10-01"
+
+
+def test_growth_monthly_table_is_held_to_a_monthly_deadline_not_the_weekly_one() -> None:
+    """account_growth_monthly closes with its month: under Growth's Monday cron it would look
+    stale three weeks of every month. The rule is per grain (growth's monthly tables), and the
+    freshness policy, the check's period and the check agree."""
+    from pacific_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    nodes = {n.key.to_user_string(): n for n in graph.asset_nodes}
+    targets = {t.table: t for t in sla_targets(graph)}
+    monthly_cron = ("0 9 2 * *", dt.timedelta(days=28), "UTC")
+    weekly_cron = ("0 9 * * 1", dt.timedelta(days=7), "UTC")
+
+    def cron(policy) -> tuple:
+        assert isinstance(policy, CronFreshnessPolicy)
+        return policy.deadline_cron, policy.lower_bound_delta, policy.timezone
+
+    # Each growth SLA maps to the intended policy and period, by grain.
+    for name, policy, period in [
+        ("account_growth_monthly", monthly_cron, monthly),
+        ("account_growth", weekly_cron, weekly),
+        ("account_status_daily", weekly_cron, weekly),
+    ]:
+        assert nodes[name].group_name == "growth"
+        assert cron(nodes[name].freshness_policy) == policy, name
+        assert cron(targets[name].freshness) == policy, name
+        assert targets[name].period == period, name
+        assert sla_for(name, "growth", nodes[name].partitions_def).period == period, name
+    # A rule by grain, not by name: any monthly growth table gets it.
+    assert cron(freshness_for("some_new_monthly_table", "growth", monthly)) == monthly_cron
+    assert cron(freshness_for("some_new_weekly_table", "growth", weekly)) == weekly_cron
+    # Other pipelines' monthly tables keep their own SLA.
+    assert cron(freshness_for("unit_profit", "profit", monthly))[0] == "0 9 3 * *"
+
+    # The generated check uses the matching period: October is due 2 Nov 09:00 and stays the
+    # newest expected month through November (no Monday turns it stale).
+    target = targets["account_growth_monthly"]
+    for now, key in [
+        ("2025-11-02 08:59", "2025-09-01"),
+        ("2025-11-02 09:00", "2025-10-01"),
+        ("2025-11-10 09:00", "2025-10-01"),
+        ("2025-12-01 23:00", "2025-10-01"),
+        ("2025-12-02 09:00", "2025-11-01"),
+    ]:
+        expected = expected_partition(
+            target.partitions_def, target.freshness, at(now), target.period
+        )
+        assert (expected.key, expected.overdue_key) == (key, key), now
+    check = nodes["account_growth_monthly"].check_keys
+    assert dg.AssetCheckKey(dg.AssetKey("account_growth_monthly"), SLA_CHECK_NAME) in check
+    assert "monthly tables: cron deadline `0 9 2 * *`" in POLICIES["growth"].runbook
