@@ -34,7 +34,6 @@ WEEKLY = "account_growth"
 MONTHLY = "account_growth_monthly"
 IMPUTED_CHECK = "imputed_status_steps"
 UNIQUE_DAY_CHECK = "one_row_per_account_and_day"
-NEWEST_WEEK_CHECK = "newest_closed_week_present"
 _PREVIEW_ROWS = 10
 _SQL = Path(__file__).parent / "sql"
 

@@ -7,8 +7,10 @@
   closed — the runbook's "latest account statuses by end of week"; the SLA deadline is Monday
   09:00 UTC (freshness policy in operations.policies), which leaves a re-run in the morning.
 - ``growth_monthly_schedule`` (the 1st, 05:00 UTC): ``account_growth_monthly`` for the month
-  that just closed.
-- ``growth_week_check_schedule`` (Monday 09:05 UTC): the newest-closed-week check on its own.
+  that just closed; its SLA deadline is the 2nd, 09:00 UTC (growth's monthly-grain rule).
+
+Whether the closed week (month) is in by its deadline, with all its days of account facts, is
+checked hourly by the central ``newest_expected_partition`` check (operations), not here.
 
 Why three schedules and not one: a run holds one partition grid (Dagster cannot put daily,
 weekly and monthly partitions in one run) and a schedule cannot launch a multi-grain backfill.
@@ -19,13 +21,7 @@ is picked up by the ``growth_late_crm_events`` sensor, which rebuilds every affe
 
 import dagster as dg
 
-from pacific_assets.growth.assets import (
-    DAILY,
-    HISTORY,
-    MONTHLY,
-    NEWEST_WEEK_CHECK,
-    WEEKLY,
-)
+from pacific_assets.growth.assets import DAILY, HISTORY, MONTHLY, WEEKLY
 
 growth_status_job = dg.define_asset_job(
     "growth_status_job",
@@ -42,11 +38,6 @@ growth_monthly_job = dg.define_asset_job(
     "growth_monthly_job",
     selection=dg.AssetSelection.assets(MONTHLY),
     description="account_growth_monthly for the selected months, from the daily account facts.",
-)
-growth_week_check_job = dg.define_asset_job(
-    "growth_week_check_job",
-    selection=dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey(WEEKLY), NEWEST_WEEK_CHECK)),
-    description=f"Evaluates {NEWEST_WEEK_CHECK} on its own (no materialization).",
 )
 
 growth_daily_status_schedule = dg.build_schedule_from_partitioned_job(
@@ -73,20 +64,6 @@ growth_monthly_schedule = dg.build_schedule_from_partitioned_job(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="The 1st, 05:00 UTC: account_growth_monthly for the month that just closed.",
 )
-growth_week_check_schedule = dg.ScheduleDefinition(
-    name="growth_week_check_schedule",
-    job=growth_week_check_job,
-    cron_schedule="5 9 * * 1",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=f"Monday 09:05 UTC, just after the SLA deadline: {NEWEST_WEEK_CHECK} (a week "
-    "that never ran has no materialization to trigger the check).",
-)
 
-GROWTH_JOBS = [growth_status_job, growth_weekly_job, growth_monthly_job, growth_week_check_job]
-GROWTH_SCHEDULES = [
-    growth_daily_status_schedule,
-    growth_weekly_schedule,
-    growth_monthly_schedule,
-    growth_week_check_schedule,
-]
+GROWTH_JOBS = [growth_status_job, growth_weekly_job, growth_monthly_job]
+GROWTH_SCHEDULES = [growth_daily_status_schedule, growth_weekly_schedule, growth_monthly_schedule]

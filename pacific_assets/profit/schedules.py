@@ -14,15 +14,14 @@ The monthly assets refuse to run on stale daily facts (``month_inputs.require_fr
 if the nightly run failed or billing landed after it, the month close fails with what to re-run
 instead of publishing numbers from an old snapshot of the books.
 
-``profit_sla_check_schedule`` checks daily from the deadline on that the closed month exists and
-is complete.
+Whether the closed month is in and complete by the deadline is checked by the central
+``newest_expected_partition`` check (operations), hourly, not by a profit schedule.
 """
 
 import datetime as dt
 
 import dagster as dg
 
-from pacific_assets.profit.checks import newest_closed_month_present
 from pacific_assets.profit.expenses import profit_expenses
 from pacific_assets.profit.lakeio import add_months
 from pacific_assets.profit.reconciliation import profit_reconciliation
@@ -50,22 +49,9 @@ profit_monthly_job = dg.define_asset_job(
     "profit_monthly_job",
     selection=dg.AssetSelection.assets(
         profit_expenses, unit_profit, account_unit_economics, profit_reconciliation
-    ).without_checks()
-    | (
-        dg.AssetSelection.checks_for_assets(
-            profit_expenses, unit_profit, account_unit_economics, profit_reconciliation
-        )
-        - dg.AssetSelection.checks(newest_closed_month_present)
     ),
     description="Expense lines, unit profit, per-account unit economics and the reconciliation "
     "with the filings for the selected months (reads the daily facts of those months).",
-)
-
-profit_sla_check_job = dg.define_asset_job(
-    "profit_sla_check_job",
-    selection=dg.AssetSelection.checks(newest_closed_month_present),
-    description="Only the check that the newest closed month of unit_profit exists and is "
-    "complete.",
 )
 
 
@@ -100,14 +86,4 @@ profit_month_close_schedule = dg.build_schedule_from_partitioned_job(
     day_of_month=2,
     hour_of_day=4,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-
-profit_sla_check_schedule = dg.ScheduleDefinition(
-    name="profit_sla_check_schedule",
-    cron_schedule="30 9 3-31 * *",
-    execution_timezone="UTC",
-    job=profit_sla_check_job,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="From the review deadline (3rd, 09:00 UTC) to month end, daily: is the closed "
-    "month of unit_profit there and complete?",
 )

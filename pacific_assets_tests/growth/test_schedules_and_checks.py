@@ -1,4 +1,8 @@
-"""The end-of-week cadence: which partitions each schedule runs, and the newest-closed-week check."""
+"""The end-of-week cadence: which partitions each schedule runs.
+
+The newest-closed-week SLA check is the central one: pacific_assets_tests/operations/
+test_pipeline_sla_checks.py.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,7 @@ import dagster as dg
 import pytest
 
 from pacific_assets.growth import defs as growth_defs
-from pacific_assets.growth.assets import DAILY, GROWTH_ASSETS, WEEKLY
-from pacific_assets.growth.checks import newest_closed_week, newest_week_result
+from pacific_assets.growth.assets import DAILY, GROWTH_ASSETS
 from pacific_assets.growth.schedules import GROWTH_JOBS, GROWTH_SCHEDULES
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
@@ -64,27 +67,6 @@ def test_growth_definitions_hold_the_sensor_and_the_cadence() -> None:
     (sensor,) = growth_defs.sensors
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert {s.name for s in growth_defs.schedules} == {s.name for s in GROWTH_SCHEDULES}
-
-
-def test_newest_closed_week_is_the_monday_week_that_has_ended() -> None:
-    assert newest_closed_week(utc("2025-10-12T23:59")) == "2025-09-29"
-    assert newest_closed_week(utc("2025-10-13T00:00")) == "2025-10-06"
-
-
-def test_newest_closed_week_check_names_what_is_missing(tmp_path: Path) -> None:
-    root = tmp_path / "data"
-    lake = Lake(root)
-    stage_events(lake, [event("A1", "A", "account_created", "2025-09-01")])
-    materialize_growth(LakeResource(data_root=str(root)), "2025-09-01", "2025-09-14")
-    # Monday 09-15: the week of 09-08 is in
-    ok = newest_week_result(lake, utc("2025-09-15T09:05"))
-    assert ok.passed, ok.description
-    # a week later nothing ran: the week of 09-15 and its days are missing
-    late = newest_week_result(lake, utc("2025-09-22T09:05"))
-    assert not late.passed
-    assert late.severity == dg.AssetCheckSeverity.ERROR
-    assert f"{WEEKLY} has no partition for the week of 2025-09-15" in late.description
-    assert "2025-09-15, 2025-09-16" in late.description and "2025-09-21" in late.description
 
 
 def test_weekly_growth_refuses_a_week_with_missing_daily_facts(tmp_path: Path) -> None:
