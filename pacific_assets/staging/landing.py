@@ -112,6 +112,16 @@ def _clip(raw: str) -> str:
     return raw if len(raw) <= _RAW_LIMIT else raw[:_RAW_LIMIT]
 
 
+#: Fields up to 16 MiB parse (the csv module's default is 128 kB); a bigger one is refused with
+#: the file and row named, never silently truncated.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
+csv.field_size_limit(CSV_FIELD_LIMIT)
+
+
+class LandingReadError(ValueError):
+    """A landed file that cannot be read at all past some record (names file and row)."""
+
+
 def iter_csv_records(path: Path) -> Iterator[tuple[int, list[str], str]]:
     """Yield (row_number, fields, raw text) for each data record; row 0 is the header.
 
@@ -127,7 +137,14 @@ def iter_csv_records(path: Path) -> Iterator[tuple[int, list[str], str]]:
                 yield line
 
     number = -1
-    for fields in csv.reader(lines(), strict=False):
+    reader = csv.reader(lines(), strict=False)
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field beyond the limit: name the file and the record
+            raise LandingReadError(f"{path}: data row {number + 1}: {exc}") from exc
         raw = "".join(consumed).rstrip("\r\n")
         consumed.clear()
         if not fields:  # blank line
