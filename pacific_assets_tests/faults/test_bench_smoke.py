@@ -1,0 +1,71 @@
+"""`python -m bench.run --quick` end to end on tiny data, so the benchmark harness cannot rot.
+
+The quick run simulates the tiny "test" company (3 days, and the x10 variant), runs every
+section but the slow ones (Spark rollup, make demo) once, and writes bench.json + bench.md. The
+hand-written DuckDB query must agree with the engagement assets row for row — the check that the
+benchmark compares equal work. The Spark section has its own (chaos) smoke test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pacific_assets_tests.faults.conftest import REPO
+
+
+def _bench(tmp_path, *extra: str) -> dict:
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--quick",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (out / "bench.md").read_text().startswith("# Benchmark results (quick)")
+    return json.loads((out / "bench.json").read_text())
+
+
+def test_quick_bench_runs_end_to_end(tmp_path) -> None:
+    results = _bench(tmp_path)
+    sections = results["sections"]
+    assert set(sections) == {"engagement", "backfill", "memory", "load"}
+    assert results["skipped_sections"] == ["spark", "demo"]
+    engagement = sections["engagement"]
+    assert engagement["results_identical"]["identical"], engagement["results_identical"]
+    assert engagement["events"] > 0 and engagement["ratio_run"] > 0
+    backfill = sections["backfill"]
+    assert backfill["one_run_per_partition"]["runs_launched"] == backfill["days"] == 3
+    assert backfill["range_run"]["runs_launched"] == 1
+    memory = sections["memory"]
+    assert (
+        memory["engagement_x10"]["events_in_range"] > 5 * memory["engagement_x1"]["events_in_range"]
+    )
+    assert all(m["peak_rss_mb"] > 0 for m in memory["engagement_x10"]["runs"])
+    assert sections["load"]["definitions_validate"]["all_ok"]
+    machine = results["machine"]
+    assert machine["logical_cores"] >= 1 and machine["memory_gb"] > 0
+
+
+@pytest.mark.chaos
+@pytest.mark.spark
+def test_quick_bench_spark_section(tmp_path) -> None:
+    spark = _bench(tmp_path, "--only", "spark")["sections"]["spark"]
+    for name in ("x1", "x10"):
+        assert spark[name]["all_ok"], spark[name]
+        assert spark[name]["median_peak_jvm_rss_mb"] > 0, "the JVM was not sampled"

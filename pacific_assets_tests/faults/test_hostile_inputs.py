@@ -1,0 +1,448 @@
+"""Malformed and hostile input is quarantined or refused with a clear message — never a crash,
+never a silently lost or half-counted row.
+
+Property-based (hypothesis, derandomized: the same examples every run) over the two parsers that
+read what sources land: the click parser of engagement ingestion (``parse_click``) and the staging
+path (``parse_jsonl`` / ``parse_csv`` -> ``validate``). Inputs mix valid values with bad JSON,
+wrong types, huge strings, control characters, path separators and timestamps far in the past or
+future. Partition keys with path separators are refused by the lake and by Dagster; clicks dated
+in the future never enter a partition that exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pacific_assets import partitions
+from pacific_assets.contracts import CLICKS, SOURCES, LandingSource
+from pacific_assets.engagement.landing import CLICK_FIELDS, parse_click, parse_ts
+from pacific_assets.engagement.sensors import plan_late_data
+from pacific_assets.staging.landing import SchemaDriftError, parse_csv, parse_jsonl
+from pacific_assets.staging.validation import validate
+from pacific_assets.storage.lake import Lake, LakeError, check_partition_key
+from pacific_assets.storage.quarantine import write_quarantine
+
+FUZZ = settings(
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+#: Longer than the quarantine keeps of a raw row (4 kB); HUGE: longer than csv's field limit.
+BIG = "x" * 5_000
+HUGE = "x" * 200_000
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "",
+        " ",
+        "../../etc/passwd",
+        "a/b\\c",
+        "null",
+        "NaN",
+        "-inf",
+        "1e309",
+        "\x00\x01\x1f",
+        "ünïcødé ✓",
+        "\ufffd",
+        "'; DROP TABLE x; --",
+        '{"nested": [1, 2]}',
+        BIG,
+    ]
+)
+TEXT = st.one_of(st.text(max_size=30), HOSTILE_TEXT)
+
+
+def _iso(ts: dt.datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+
+
+TIMESTAMPS = st.one_of(
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)).map(_iso),
+    st.sampled_from(
+        [
+            "2025-09-01T10:00:00Z",
+            "2099-12-31T23:59:59Z",  # far future
+            "1970-01-01T00:00:00Z",
+            "2025-09-01T10:00:00+05:30",  # offset: tolerated, converted to UTC
+            "2025-09-01T10:00:00",  # no zone
+            "2025-02-30T10:00:00Z",  # no such day
+            "2025-09-01 10:00:00Z",
+            "yesterday",
+        ]
+    ),
+    TEXT,
+)
+
+
+# -- engagement: the click parser -------------------------------------------------------------
+def _json_values() -> st.SearchStrategy:
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        TEXT,
+        TIMESTAMPS,
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+
+
+CLICK_OBJECTS = st.fixed_dictionaries(
+    {},
+    optional={name: _json_values() for name in (*CLICK_FIELDS, "landed_at", "extra_key")},
+)
+VALID_CLICKS = st.fixed_dictionaries(
+    {
+        "event_id": st.text(min_size=1, max_size=10).filter(str.strip),
+        "user_id": st.text(min_size=1, max_size=10).filter(str.strip),
+        "account_id": st.text(min_size=1, max_size=10).filter(str.strip),
+        "event_ts": TIMESTAMPS,
+        "sent_at": st.one_of(st.none(), TIMESTAMPS),
+        "page": st.one_of(st.none(), TEXT, st.integers()),
+        "action": st.one_of(st.none(), TEXT),
+    }
+)
+
+
+def _json_or_repr(obj: object) -> str:
+    try:
+        return json.dumps(obj, allow_nan=True)
+    except (TypeError, ValueError):
+        return repr(obj)
+
+
+def _assert_click_outcome(raw, record, column, reason) -> None:
+    if record is None:
+        assert isinstance(reason, str) and reason.strip(), f"no reason for {raw!r:.200}"
+        assert column is None or column in CLICK_FIELDS
+        return
+    assert column is None and reason is None
+    for name in ("event_id", "user_id", "account_id"):
+        assert isinstance(record[name], str) and record[name].strip()
+    assert record["event_ts"].endswith("Z")
+    parse_ts(record["event_ts"])  # normalized text parses back
+    assert record["sent_at"] is None or record["sent_at"].endswith("Z")
+    assert all(record[n] is None or isinstance(record[n], str) for n in ("page", "action"))
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200), st.none()))
+def test_parse_click_never_raises_on_arbitrary_bytes(raw) -> None:
+    _assert_click_outcome(raw, *parse_click(raw))
+
+
+@FUZZ
+@given(st.one_of(CLICK_OBJECTS, VALID_CLICKS, st.lists(st.integers(), max_size=3)))
+def test_parse_click_names_the_column_it_refuses(obj) -> None:
+    raw = _json_or_repr(obj)
+    record, column, reason = parse_click(raw)
+    _assert_click_outcome(raw, record, column, reason)
+    if not isinstance(obj, dict) or not raw.startswith("{"):
+        assert record is None
+        return
+    bad_id = next(
+        (n for n in ("event_id", "user_id", "account_id") if not _is_text(obj.get(n))), None
+    )
+    if bad_id:
+        assert record is None and column == bad_id and bad_id in reason
+    elif record is None:
+        assert column in ("event_ts", "sent_at") and column in reason
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def test_huge_click_is_kept_verbatim_and_broken_huge_line_is_refused() -> None:
+    record, _, _ = parse_click(
+        json.dumps(
+            {
+                "event_id": "e",
+                "user_id": "u",
+                "account_id": "a",
+                "event_ts": "2025-09-01T00:00:00Z",
+                "page": HUGE,
+            }
+        )
+    )
+    assert record is not None and record["page"] == HUGE  # free text is data, not an error
+    record, column, reason = parse_click('{"event_id": "' + HUGE)
+    assert record is None and column is None and reason.startswith("not valid JSON")
+
+
+# -- staging: files -> strings -> validate ----------------------------------------------------
+def _value_for(dtype: pl.DataType, allowed: tuple[str, ...] | None) -> st.SearchStrategy:
+    if allowed:
+        return st.one_of(st.none(), st.sampled_from(allowed), TEXT)
+    if dtype == pl.Int64:
+        return st.one_of(
+            st.none(),
+            st.integers(-(10**20), 10**20).map(str),
+            st.sampled_from(["1.5", "1e3", " 7 ", "-0", "NaN", "0x10"]),
+            TEXT,
+        )
+    if dtype == pl.Float64:
+        return st.one_of(
+            st.none(),
+            st.floats(allow_nan=True, allow_infinity=True).map(str),
+            st.sampled_from(["1,000", "$5", " 3.25 ", "-0.0", "1e-400", "inf"]),
+            TEXT,
+        )
+    if dtype == pl.Boolean:
+        return st.one_of(
+            st.none(), st.sampled_from(["true", "false", "TRUE", "False", "yes", "1"]), TEXT
+        )
+    if dtype == pl.Date:
+        return st.one_of(
+            st.none(),
+            st.dates(min_value=dt.date(1, 1, 1)).map(dt.date.isoformat),
+            st.sampled_from(["2025-02-30", "2025-13-01", "9999-12-31", "2025-9-1"]),
+            TEXT,
+        )
+    if isinstance(dtype, pl.Datetime):
+        return st.one_of(st.none(), TIMESTAMPS)
+    return st.one_of(st.none(), TEXT)
+
+
+def _rows(source: LandingSource) -> st.SearchStrategy:
+    columns = {
+        col: _value_for(dtype, source.allowed.get(col)) for col, dtype in source.columns.items()
+    }
+    return st.lists(st.fixed_dictionaries(columns), min_size=1, max_size=12)
+
+
+def _strings(source: LandingSource, rows: list[dict]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema={c: pl.String for c in source.columns})
+    return frame.with_columns(
+        pl.lit("fuzz/file.csv").alias("_source_file"),
+        pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("_row_number"),
+    )
+
+
+def _assert_validated(source: LandingSource, n: int, out) -> None:
+    valid, problems = out.valid, out.problems
+    assert valid.height + problems.height == n, "every row is either valid or quarantined, once"
+    assert problems["row_number"].n_unique() == problems.height
+    assert set(valid["_row_number"]).isdisjoint(set(problems["row_number"]))
+    assert problems["reason"].null_count() == 0
+    assert all(r.strip() for r in problems["reason"])
+    assert set(problems["column"].drop_nulls()) <= set(source.columns)
+    for col in source.required:
+        assert valid[col].null_count() == 0, f"{col}: null in a valid row"
+    for col, values in source.allowed.items():
+        assert set(valid[col].drop_nulls()) <= set(values)
+    for col, dtype in source.columns.items():
+        assert valid.schema[col] == dtype
+        if dtype == pl.Float64:
+            assert valid[col].drop_nulls().is_finite().all(), f"{col}: NaN/inf in a valid row"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SOURCES if n != "clicks"))
+def test_validate_puts_every_row_somewhere_with_a_reason(name: str) -> None:
+    source = SOURCES[name]
+
+    @settings(FUZZ, max_examples=15)
+    @given(_rows(source))
+    def check(rows: list[dict]) -> None:
+        strings = _strings(source, rows)
+        out = validate(strings, source)
+        _assert_validated(source, len(rows), out)
+        again = validate(strings, source)  # deterministic: same input, same split
+        assert again.valid.equals(out.valid) and again.problems.equals(out.problems)
+
+    check()
+
+
+LINES = st.one_of(
+    st.text(max_size=60).filter(lambda s: "\n" not in s and "\r" not in s),
+    st.sampled_from(
+        [
+            "{",
+            "[1, 2]",
+            "null",
+            '"just a string"',
+            '{"event_id": {"nested": 1}}',
+            '{"event_id": "x", "unknown_column": 1}',
+            "{" + '"event_id": "' + BIG + '"}',
+            '{"event_id": "\\ud800"}',
+        ]
+    ),
+)
+
+
+@FUZZ
+@given(st.lists(st.one_of(LINES, st.just(None)), min_size=1, max_size=15), st.data())
+def test_jsonl_reader_rejects_or_refuses_with_file_and_row(lines, data) -> None:
+    source = SOURCES["account_events"]
+    # None -> a well-formed row (drawn per position), the rest are hostile lines
+    text_lines = [
+        json.dumps(data.draw(st.fixed_dictionaries({"event_id": TEXT, "event_type": TEXT})))
+        if line is None
+        else line
+        for line in lines
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.jsonl"
+        path.write_bytes("\n".join(text_lines).encode("utf-8", "surrogatepass") + b"\n\xff\xfe\n")
+        try:
+            parsed = parse_jsonl(path, "crm/account_events/date=2025-09-01/events.jsonl", source)
+        except SchemaDriftError as exc:
+            assert str(exc).startswith("crm/account_events/date=2025-09-01/events.jsonl: ")
+            assert "unexpected column(s)" in str(exc) or "missing column(s)" in str(exc)
+            return
+    assert parsed.frame.height + len(parsed.rejects) == parsed.rows_seen
+    for reject in parsed.rejects:
+        assert reject["file"] == "crm/account_events/date=2025-09-01/events.jsonl"
+        assert 1 <= reject["row_number"] <= parsed.rows_seen
+        assert reject["reason"].strip()
+        assert len(reject["raw"]) <= 4096
+    _assert_validated(source, parsed.frame.height, validate(parsed.frame, source))
+
+
+@FUZZ
+@given(st.lists(st.lists(TEXT, min_size=1, max_size=8), min_size=1, max_size=10))
+def test_csv_reader_rejects_wrong_field_counts_and_keeps_the_rest(records) -> None:
+    source = SOURCES["directory_users"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(list(source.columns))
+    writer.writerows(records)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "users.csv"
+        path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogatepass")
+        parsed = parse_csv(path, "directory/users/date=2025-09-01/users.csv", source)
+    width = len(source.columns)
+    assert parsed.frame.height + len(parsed.rejects) == parsed.rows_seen
+    assert all(
+        r["reason"].startswith("expected 6 fields") or r["reason"] == "not valid UTF-8"
+        for r in parsed.rejects
+    )
+    assert parsed.frame.height <= sum(1 for r in records if len(r) == width)
+    _assert_validated(source, parsed.frame.height, validate(parsed.frame, source))
+
+
+# -- partition keys ---------------------------------------------------------------------------
+@FUZZ
+@given(st.one_of(st.text(max_size=40), HOSTILE_TEXT, st.sampled_from(["..", ".", "a/..", "/x"])))
+def test_lake_refuses_keys_that_could_leave_the_table(key: str) -> None:
+    lake = Lake("/nonexistent-root-for-keys")
+    try:
+        check_partition_key(key)
+    except LakeError as exc:
+        assert "is not allowed" in str(exc) and "no path separators" in str(exc)
+        return
+    assert "/" not in key and "\\" not in key and ".." not in key
+    link = lake.partition_link("stg_clicks", "event_date", key)
+    assert link.parent == lake.table_dir("stg_clicks")
+
+
+@pytest.mark.parametrize("key", ["../../etc", "2025-09-01/../x", "a\\b", "..", "x/y"])
+def test_hostile_keys_refused_by_quarantine_and_dagster(lake, key: str) -> None:
+    rows = pl.DataFrame(
+        {"file": ["f"], "row_number": [1], "column": [None], "reason": ["r"], "raw": ["x"]},
+        schema={
+            "file": pl.String,
+            "row_number": pl.Int64,
+            "column": pl.String,
+            "reason": pl.String,
+            "raw": pl.String,
+        },
+    )
+    with pytest.raises(LakeError, match="is not allowed"):
+        write_quarantine(lake, "clicks", key, rows)
+    assert not lake.lake.exists() or not any(lake.lake.rglob("*.parquet"))
+    assert not partitions.daily.has_partition_key(key)
+
+    @dg.asset(partitions_def=partitions.daily)
+    def probe() -> None:  # never runs: the key is refused first
+        raise AssertionError("ran with a hostile key")
+
+    with pytest.raises(dg.DagsterUnknownPartitionError, match=re.escape(f"`{key}`")):
+        dg.materialize([probe], partition_key=key, instance=dg.DagsterInstance.ephemeral())
+
+
+# -- timestamps in the future (or before the grid) -------------------------------------------
+@FUZZ
+@given(
+    st.sets(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2200, 1, 1)), max_size=12),
+    st.sets(st.dates(min_value=dt.date(2025, 9, 1), max_value=dt.date(2200, 1, 1)), max_size=4),
+)
+def test_late_data_plan_never_requests_a_partition_that_does_not_exist(new, pending) -> None:
+    first, last = "2025-09-01", "2026-11-26"
+    plan = plan_late_data(
+        {d.isoformat() for d in new}, {d.isoformat() for d in pending}, first, last, last
+    )
+    for day in (*plan.same_day, *plan.with_baseline):
+        assert first <= day <= last
+    future = {d.isoformat() for d in new | pending if d.isoformat() > last}
+    assert set(plan.pending) == future, "future event dates wait; they are not dropped"
+
+
+def test_future_and_ancient_clicks_never_enter_an_existing_partition(lake) -> None:
+    from pacific_assets_tests.engagement.helpers import (
+        click,
+        land_simulator_batch,
+        materialize,
+        write_directory,
+    )
+
+    write_directory(
+        lake,
+        [
+            {
+                "user_id": "u1",
+                "account_id": "A",
+                "team": "sales",
+                "licensed": True,
+                "created_at": "2025-09-01T00:00:00Z",
+                "export_date": "2025-09-01",
+            }
+        ],
+    )
+    land_simulator_batch(
+        lake,
+        1,
+        "2025-09-02T06:00:00Z",
+        [
+            click("ok", "u1", "A", "2025-09-01T10:00:00Z"),
+            click("future", "u1", "A", "2099-01-01T10:00:00Z"),
+            click("ancient", "u1", "A", "1999-01-01T10:00:00Z"),
+        ],
+    )
+    assert materialize(lake, ["raw_clicks"]).success
+    assert materialize(lake, ["stg_clicks"], "2025-09-01", "2025-09-03").success
+    ids = lake.read("stg_clicks")["event_id"].to_list()
+    assert ids == ["ok"]
+    assert all(
+        k <= partitions.daily.get_last_partition_key() for k in lake.partition_keys("stg_clicks")
+    )
+    assert CLICKS.columns["event_ts"] == pl.Datetime("us", "UTC")
+
+
+def test_csv_field_beyond_the_csv_module_limit_is_quarantined(tmp_path) -> None:
+    source = SOURCES["directory_users"]
+    path = tmp_path / "users.csv"
+    path.write_text(
+        "user_id,account_id,team,licensed,created_at,deactivated_at\n"
+        "U1,A1,sales,true,2025-09-01T00:00:00Z,\n"
+        f"U2,A1,{HUGE},true,2025-09-01T00:00:00Z,\n"
+    )
+    try:
+        parsed = parse_csv(path, "directory/users/date=2025-09-01/users.csv", source)
+    except Exception as exc:  # acceptable only when it names the file and the row
+        assert "users.csv" in str(exc) and "2" in str(exc), f"unclear: {exc}"
+        return
+    assert parsed.frame.height + len(parsed.rejects) == parsed.rows_seen == 2
