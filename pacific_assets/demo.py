@@ -46,7 +46,10 @@ def _waves(graph) -> list[list[dg.AssetKey]]:
         ready = [
             k
             for k in todo
-            if all(p in done or p not in graph.materializable_asset_keys for p in graph.get(k).parent_keys)
+            if all(
+                p in done or p not in graph.materializable_asset_keys
+                for p in graph.get(k).parent_keys
+            )
         ]
         waves.append(ready)
         done.update(ready)
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nSummary")
     print(f"  data root : {lake.root}")
     print(f"  catalog   : {lake.catalog_path} ({len(views)} views)")
-    print(f"  try       : duckdb -readonly {lake.catalog_path} \"select * from unit_profit\"")
+    print(f'  try       : duckdb -readonly {lake.catalog_path} "select * from unit_profit"')
     print(f"  {'table':32} {'partitions':>10} {'rows':>12} {'MB':>8}")
     for table, parts, n, mb in _table_summary(lake):
         print(f"  {table:32} {parts:>10} {n:>12,} {mb:>8.1f}")

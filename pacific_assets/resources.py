@@ -35,7 +35,11 @@ class LakeResource(dg.ConfigurableResource):
     @contextmanager
     def duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A fresh in-memory DuckDB (UTC, bounded memory) that reads the lake's Parquet."""
-        con = connect(memory_limit=self.duckdb_memory_limit, threads=self.duckdb_threads)
+        con = connect(
+            memory_limit=self.duckdb_memory_limit,
+            threads=self.duckdb_threads,
+            spill_parent=self.lake.root / "tmp" / "duckdb",  # spill next to the data, not /tmp
+        )
         try:
             yield con
         finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pacific_assets.storage.catalog import spill_directory
 from pacific_assets.storage.lake import Lake, PartitionWrite
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -51,9 +52,11 @@ def _strip_comments(statement: str) -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
-    """Spill to the data root (not the working directory) when a range exceeds memory_limit."""
-    tmp = lake.root / "tmp" / "duckdb"
-    tmp.mkdir(parents=True, exist_ok=True)
+    """Spill to the data root (not the working directory) when a range exceeds memory_limit.
+
+    The folder is this connection's own: processes sharing one spill folder crash.
+    """
+    tmp = spill_directory(lake.root / "tmp" / "duckdb")
     con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
     con.execute("SET enable_progress_bar = false")
 

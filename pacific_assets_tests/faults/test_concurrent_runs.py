@@ -101,14 +101,6 @@ print(row[0], row[1])
 
 
 @pytest.mark.chaos
-@pytest.mark.xfail(
-    strict=True,
-    reason="engagement/sqlrun.prepare points every connection at the same "
-    "<data_root>/tmp/duckdb; DuckDB names its spill files duckdb_temp_storage_*-0.tmp, so two "
-    "processes spilling at once crash (SIGSEGV). Owner: engagement (one folder per connection, "
-    "e.g. tmp/duckdb/<pid>-<uuid>); the default '.tmp' of storage.catalog.connect has the same "
-    "problem for every other pipeline (shared file).",
-)
 def test_two_runs_spilling_at_the_same_time_both_finish(tmp_path):
     """Two processes configured like the engagement assets spill to disk at the same moment."""
     root, barrier = tmp_path / "data", tmp_path / "barrier"
