@@ -52,13 +52,22 @@ FULL = {
         overrides={"clicks_multiplier": 10, "days": 3},
         about="same company, x10 clicks per user and day, 3 days (~30M clicks)",
     ),
+    # the memory comparisons' control: x10's company and days at x1 (only the clicks differ)
+    "x1_3d": Dataset(
+        "x1_3d",
+        "bench",
+        overrides={"days": 3},
+        about="same company, x1 clicks, the same 3 days as x10 (~3M clicks)",
+    ),
 }
 #: --quick: the tiny "test" company, so the whole harness runs in well under a minute.
+_QUICK_X1 = Dataset("x1", "test", overrides={"days": 3}, about="test profile, 3 days")
 QUICK = {
-    "x1": Dataset("x1", "test", overrides={"days": 3}, about="test profile, 3 days"),
+    "x1": _QUICK_X1,
     "x10": Dataset(
         "x10", "test", overrides={"clicks_multiplier": 10, "days": 3}, about="x10 clicks, 3 days"
     ),
+    "x1_3d": _QUICK_X1,  # the quick x1 already covers x10's 3 days
 }
 
 

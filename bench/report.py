@@ -42,6 +42,10 @@ def _walk(obj):
             yield from _walk(v)
 
 
+def _spark_sets(sp: dict) -> list[str]:
+    return [n for n in ("x1", "x1_3d", "x10") if n in sp]
+
+
 def headline_rows(results: dict) -> list[tuple[str, str, str]]:
     """(measure, value, note) rows: the table quoted in the closing note."""
     sec = results["sections"]
@@ -87,22 +91,23 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
     if m and "error" not in m:
         for name in ("x1", "x10"):
             r = m[f"engagement_{name}"]
+            label = (m.get("datasets") or {}).get(name, name)
             rows.append(
                 (
-                    f"Peak RSS, engagement chain, clicks {name} ({m['range']}, {_n(r['events_in_range'])} events)",
+                    f"Peak RSS, engagement chain, data set {label} ({m['range']}, {_n(r['events_in_range'])} events)",
                     _mb(r["median_peak_rss_mb"]),
                     f"DuckDB memory_limit {m['duckdb_memory_limit']}; {_s(r['median_run_seconds'])}",
                 )
             )
     sp = sec.get("spark")
     if sp and "error" not in sp:
-        for name in ("x1", "x10"):
+        for name in _spark_sets(sp):
             r = sp[name]
             ued = r["inputs"].get("user_engagement_daily")
             probe = r.get("probe") or {}
             rows.append(
                 (
-                    f"Peak RSS, Spark investor_rollup asset, clicks {name} (fresh process incl. JVM)",
+                    f"Peak RSS, Spark investor_rollup asset, data set {name} (fresh process incl. JVM)",
                     _mb(r["median_peak_rss_mb"]),
                     f"JVM RSS {_mb(r['median_peak_jvm_rss_mb'])}; driver memory "
                     f"{sp['spark_driver_memory']}; JVM live heap peak "
@@ -194,12 +199,21 @@ def markdown(results: dict) -> str:
         ]
     sp = results["sections"].get("spark")
     if sp and "error" not in sp:
-        tables = sorted({t for n in ("x1", "x10") for t in sp[n]["inputs"]})
+        names = _spark_sets(sp)
+        tables = sorted({t for n in names for t in sp[n]["inputs"]})
         out += ["", f"## Spark rollup inputs (rows in month {sp['partition']})", ""]
-        out += ["| input table | x1 | x10 |", "|---|---:|---:|"]
+        out += ["| input table | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
         out += [
-            f"| {t} | {_n(sp['x1']['inputs'].get(t))} | {_n(sp['x10']['inputs'].get(t))} |"
+            f"| {t} | " + " | ".join(_n(sp[n]["inputs"].get(t)) for n in names) + " |"
             for t in tables
+        ]
+    measured = [(n, sec["measured"]) for n, sec in results["sections"].items() if "measured" in sec]
+    if measured:
+        out += ["", "## When each section was measured", ""]
+        out += ["| section | started (UTC) | commit | load average at start |", "|---|---|---|---|"]
+        out += [
+            f"| {n} | {m['started_at']} | `{m['git_commit']}` | {m['load_average_at_start']} |"
+            for n, m in measured
         ]
     skipped = results.get("skipped_sections") or []
     if skipped:

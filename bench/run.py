@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import shutil
 import sys
 import tempfile
@@ -94,6 +95,10 @@ class Bench:
 
     def data(self, name: str) -> bench_data.Prepared:
         if name not in self.prepared:
+            same = [p for p in self.prepared.values() if p.dataset is self.datasets[name]]
+            if same:  # --quick: one data set under two names
+                self.prepared[name] = same[0]
+                return same[0]
             p = bench_data.prepare(self.datasets[name], self.data_dir, self.dagster_home, _log)
             self.prepared[name] = p
             self.results["datasets"][name] = bench_data.describe(p)
@@ -215,7 +220,8 @@ class Bench:
             ),
         }
         self.results["sections"]["engagement"] = section
-        self._range_runs = {(start, end): dagster_runs}  # reused by the backfill section
+        # reused by the backfill (and, on tiny data, the memory) section
+        self._range_runs = {(str(p.root), start, end): dagster_runs}
         return section
 
     # -- 2. backfill -------------------------------------------------------------------------
@@ -227,7 +233,7 @@ class Bench:
             f"[backfill] {start}..{end}: one range run vs {len(days)} one-partition runs, "
             f"x{self.args.backfill_repeats}"
         )
-        reused = getattr(self, "_range_runs", {}).get((start, end), [])
+        reused = getattr(self, "_range_runs", {}).get((str(p.root), start, end), [])
         if reused:
             _log("  range run: the engagement section's runs of the same range (reused)")
         range_runs, totals = list(reused), []
@@ -301,23 +307,27 @@ class Bench:
 
     # -- 3. memory ---------------------------------------------------------------------------
     def memory(self) -> dict:
-        x1, x10 = self.data("x1"), self.data("x10")
-        days = x10.days
-        start, end = days[0], days[-1]
+        """x10 against its control x1_3d: the same company and days, only the clicks differ."""
+        x1, x10 = self.data("x1_3d"), self.data("x10")
+        start, end = x10.days[0], x10.days[-1]
         _log(
             f"[memory] engagement chain {start}..{end} at clicks x1 and x10 "
             f"(DuckDB memory_limit {self.args.memory_limit}), x{self.args.repeats}"
         )
-        reused = getattr(self, "_range_runs", {}).get((start, end), [])
+        reused = getattr(self, "_range_runs", {}).get((str(x1.root), start, end), [])
         runs: dict[str, list[Measured]] = {"x1": list(reused), "x10": []}
         if reused:
-            _log("  x1: the engagement section's runs of the same range (reused)")
+            _log("  x1: the engagement section's runs of the same data and range (reused)")
         for i in range(self.args.repeats):
             _log(f"  repeat {i + 1}/{self.args.repeats}")
             for name, p in (("x1", x1), ("x10", x10)):
                 if not (name == "x1" and reused):
                     runs[name].append(self.chain_run(p, start, end))
-        section: dict = {"range": f"{start}..{end}", "duckdb_memory_limit": self.args.memory_limit}
+        section: dict = {
+            "range": f"{start}..{end}",
+            "datasets": {"x1": x1.dataset.name, "x10": x10.dataset.name},
+            "duckdb_memory_limit": self.args.memory_limit,
+        }
         for name, p in (("x1", x1), ("x10", x10)):
             volume = _events_in(p.root, start, end)
             summary = self._runs(runs[name])
@@ -327,6 +337,7 @@ class Bench:
                 "landed_lines_read": volume["landed_lines_read"],
                 "max_peak_rss_mb": max(m.peak_rss_mb for m in runs[name]),
                 "events_per_second": _rate(volume["events"], summary["median_run_seconds"]),
+                "median_step_seconds": _median_steps(runs[name]),
             }
         a, b = section["engagement_x1"], section["engagement_x10"]
         section["rss_ratio_x10_over_x1"] = (
@@ -352,7 +363,10 @@ class Bench:
             f"[spark] investor_rollup {ROLLUP_MONTH} in a fresh process "
             f"(driver memory {self.args.spark_driver_memory}), x{self.args.repeats}"
         )
-        for name in ("x1", "x10"):
+        names = ["x1", "x1_3d", "x10"]
+        if self.datasets["x1_3d"] is self.datasets["x1"]:
+            names.remove("x1_3d")  # --quick: the same data set
+        for name in names:
             p = self.data(name)
             prep = bench_data.prepare_rollup_inputs(p, self.dagster_home, _log)
             runs, probes = [], []
@@ -397,10 +411,11 @@ class Bench:
                     "failed_runs": [r for r in prep.get("runs", []) if not r["ok"]],
                 },
             }
-        a, b = section["x1"], section["x10"]
-        section["rss_ratio_x10_over_x1"] = (
-            round(b["median_peak_rss_mb"] / a["median_peak_rss_mb"], 2)
-            if a["median_peak_rss_mb"]
+        control = section.get("x1_3d", section["x1"])
+        section["control_for_x10"] = "x1_3d" if "x1_3d" in section else "x1"
+        section["rss_ratio_x10_over_control"] = (
+            round(section["x10"]["median_peak_rss_mb"] / control["median_peak_rss_mb"], 2)
+            if control["median_peak_rss_mb"]
             else None
         )
         self.results["sections"]["spark"] = section
@@ -507,8 +522,13 @@ class Bench:
         started = time.monotonic()
         _log(f"bench ({self.results['mode']}): data in {self.data_dir}, results to {self.out}")
         _log("preparing data ...")
+        wanted = {"x1"} if {"engagement", "backfill"} & set(sections) else set()
+        if "memory" in sections:
+            wanted |= {"x1_3d", "x10"}
+        if "spark" in sections:
+            wanted |= {"x1", "x1_3d", "x10"}
         for name in self.datasets:
-            if name == "x1" or {"memory", "spark"} & set(sections):
+            if name in wanted:
                 self.data(name)
         if self.args.prepare_only:
             return 0
@@ -522,21 +542,41 @@ class Bench:
         }
         failed = []
         for name in sections:
+            measured = {
+                "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "git_commit": self.results["machine"]["git_commit"],
+                "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            }
             try:
                 steps[name]()
             except Exception as exc:  # one broken section must not lose the others' numbers
                 _log(f"[{name}] ERROR: {type(exc).__name__}: {exc}")
                 self.results["sections"][name] = {"error": f"{type(exc).__name__}: {exc}"}
                 failed.append(name)
+            self.results["sections"][name]["measured"] = measured
             self._write()  # after every section, so a long run leaves partial results
         self.results["total_seconds"] = round(time.monotonic() - started, 1)
-        self.results["skipped_sections"] = [s for s in SECTIONS if s not in sections]
+        self.results["skipped_sections"] = [
+            s for s in SECTIONS if s not in self.results["sections"]
+        ]
         paths = self._write()
         _log("")
         _log(report.summary_lines(self.results))
         _log(f"results: {paths[0]} and {paths[1]} ({self.results['total_seconds']:.0f} s)")
         shutil.rmtree(self.work, ignore_errors=True)
         return 1 if failed or not report.all_ok(self.results) else 0
+
+    def merge_previous(self) -> None:
+        """--merge: keep the other sections (and data sets) of the previous results file."""
+        previous = self.out / "bench.json"
+        if not previous.exists():
+            return
+        old = json.loads(previous.read_text())
+        if old.get("mode") != self.results["mode"]:
+            return
+        self.results["sections"] = dict(old.get("sections", {}))
+        self.results["datasets"] = {**old.get("datasets", {}), **self.results["datasets"]}
+        self.results["merged_with"] = old.get("generated_at")
 
     def _write(self) -> tuple[Path, Path]:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -665,6 +705,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--spark-driver-memory", default="1g")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per child process")
     parser.add_argument("--prepare-only", action="store_true", help="generate/prepare data, exit")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="re-measure only the selected sections, keep the others from the results file",
+    )
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (1 if args.quick else 3)
     # one backfill repeat is already 30 runs (a sum of 30 samples); more on request
@@ -691,7 +736,10 @@ def main(argv: list[str] | None = None) -> int:
             f"error: unknown section(s) {sorted(unknown)}; choose from {SECTIONS}", file=sys.stderr
         )
         return 2
-    return Bench(args).run(sections)
+    bench = Bench(args)
+    if args.merge:
+        bench.merge_previous()
+    return bench.run(sections)
 
 
 if __name__ == "__main__":
