@@ -44,6 +44,12 @@ def _range_tags(start: str, end: str) -> dict[str, str]:
     }
 
 
+def _rss_mb() -> float:
+    import psutil
+
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
 def _load_definitions():
     """Import the code location (timed: this is what every launched run pays first)."""
     warnings.filterwarnings("ignore")
@@ -90,6 +96,7 @@ def materialize(args: argparse.Namespace) -> dict:
     elif args.start:
         tags.update(_range_tags(args.start, args.end or args.start))
     with dg.DagsterInstance.get() as instance:
+        rss_before_run = _rss_mb()  # the code location and instance loaded, no data read yet
         started = time.perf_counter()
         result = job.execute_in_process(
             instance=instance,
@@ -104,6 +111,7 @@ def materialize(args: argparse.Namespace) -> dict:
         "ok": result.success,
         "import_seconds": round(import_seconds, 3),
         "run_seconds": round(run_seconds, 3),
+        "rss_before_run_mb": rss_before_run,
         "run_id": result.run_id,
         **summary,
     }

@@ -96,7 +96,23 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
                 (
                     f"Peak RSS, engagement chain, data set {label} ({m['range']}, {_n(r['events_in_range'])} events)",
                     _mb(r["median_peak_rss_mb"]),
-                    f"DuckDB memory_limit {m['duckdb_memory_limit']}; {_s(r['median_run_seconds'])}",
+                    f"DuckDB memory_limit {m['duckdb_memory_limit']}; "
+                    + (
+                        f"{_mb(r['max_rss_above_loaded_mb'])} above the loaded code location "
+                        f"({_mb(r['median_rss_before_run_mb'])}); "
+                        if r.get("max_rss_above_loaded_mb") is not None
+                        else ""
+                    )
+                    + _s(r["median_run_seconds"]),
+                )
+            )
+        if m.get("goal"):
+            rows.append(
+                (
+                    "Peak RSS ratio x10 / x1 (engagement chain)",
+                    f"{m['rss_ratio_x10_over_x1']:.2f}×",
+                    f"for {m['events_ratio_x10_over_x1']}× the events; goal: {m['goal']}; "
+                    f"{'meets' if m['meets_goal'] else 'misses'} the goal",
                 )
             )
     sp = sec.get("spark")

@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -42,6 +43,11 @@ GOAL_RATIO = 1.25
 #: --quick leaves out what needs minutes even on tiny data (a JVM, a whole demo); ask with --only.
 QUICK_SKIPS = ("spark", "demo")
 ROLLUP_MONTH = "2025-09-01"
+#: Memory goal (issue #6): the engagement chain's memory does not grow with click volume.
+MEMORY_GOAL_CLICKS = 10
+MEMORY_GOAL_GROWTH = 0.25
+MEMORY_GOAL_SLACK = 0.25
+_UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
 #: The probe acts as of the day after the month (the asset run uses "now").
 ROLLUP_AS_OF = "2025-10-02T00:00:00Z"
 
@@ -336,6 +342,13 @@ class Bench:
                 "events_in_range": volume["events"],
                 "landed_lines_read": volume["landed_lines_read"],
                 "max_peak_rss_mb": max(m.peak_rss_mb for m in runs[name]),
+                # what the run itself added on top of the loaded code location and instance
+                "median_rss_before_run_mb": median(
+                    [m.report.get("rss_before_run_mb") for m in runs[name]]
+                ),
+                "max_rss_above_loaded_mb": max(
+                    m.peak_rss_mb - (m.report.get("rss_before_run_mb") or 0) for m in runs[name]
+                ),
                 "events_per_second": _rate(volume["events"], summary["median_run_seconds"]),
                 "median_step_seconds": _median_steps(runs[name]),
             }
@@ -347,6 +360,19 @@ class Bench:
         )
         section["events_ratio_x10_over_x1"] = (
             round(b["events_in_range"] / a["events_in_range"], 2) if a["events_in_range"] else None
+        )
+        limit_mb = _size_mb(self.args.memory_limit)
+        section["goal"] = (
+            f"bounded: with x{MEMORY_GOAL_CLICKS} the clicks, peak RSS grows at most "
+            f"{MEMORY_GOAL_GROWTH:.0%}, and what a run adds above the loaded code location stays "
+            f"within DuckDB's memory_limit (+{MEMORY_GOAL_SLACK:.0%} for allocations outside "
+            "DuckDB's buffer manager)"
+        )
+        section["meets_goal"] = bool(
+            section["rss_ratio_x10_over_x1"] is not None
+            and section["rss_ratio_x10_over_x1"] <= 1 + MEMORY_GOAL_GROWTH
+            and max(a["max_rss_above_loaded_mb"], b["max_rss_above_loaded_mb"])
+            <= limit_mb * (1 + MEMORY_GOAL_SLACK)
         )
         self.results["sections"]["memory"] = section
         return section
@@ -685,6 +711,15 @@ def _rollup_inputs(root: Path, month: str) -> dict[str, int]:
                 f"union_by_name = true) {where}"
             ).fetchone()[0]
     return out
+
+
+def _size_mb(text: str) -> float:
+    """A DuckDB size setting in MiB (DuckDB reads "1GB" as 10^9 bytes and "1GiB" as 2^30)."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text)
+    if not match:
+        raise ValueError(f"not a DuckDB size: {text!r}")
+    number, unit = match.groups()
+    return float(number) * _UNITS.get(unit.upper(), 1) / 2**20
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -26,7 +26,8 @@ import shutil
 import signal
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ FAULT_ENV = "PACIFIC_FAULT_INJECT"
 _KEY_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,63}$")
 _TABLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 UNPARTITIONED_KEY = "current"
+PART_FILE = "part-0.parquet"
 #: Old versions younger than this are kept for readers still scanning them.
 GC_GRACE_SECONDS = 600.0
 
@@ -169,20 +171,44 @@ class Lake:
         self, table: str, partition_col: str, key: str, df: pl.DataFrame, *, _checked: bool = False
     ) -> PartitionWrite:
         """Replace one partition atomically; an empty frame writes an empty (schema-only) file."""
-        link = self.partition_link(table, partition_col, key)
         df = to_lake_dtypes(df)
         if not _checked:
-            self._check_schema(table, df)
+            self._check_schema(table, df.schema)
+        with self.partition_writer(table, partition_col, key, check_schema=False) as tmp:
+            df.write_parquet(tmp, compression="zstd", statistics=True)
+        return PartitionWrite(table, key, df.height, tmp.with_name(PART_FILE))
+
+    @contextmanager
+    def partition_writer(
+        self, table: str, partition_col: str, key: str, *, check_schema: bool = True
+    ) -> Iterator[Path]:
+        """Yield a temporary path for one partition's Parquet file; on a clean exit it becomes
+        ``<version>/part-0.parquet`` and the partition's link is swapped to it.
+
+        For writers that stream (DuckDB ``COPY ... TO``) instead of handing over a frame: the
+        rows never pass through Python, so a day of any size costs no process memory beyond the
+        engine's own limit. The file's schema is checked like a frame's; on an error the version
+        folder is removed and the previous partition stays live.
+        """
+        link = self.partition_link(table, partition_col, key)
         versions = link.parent / "_versions"
         versions.mkdir(parents=True, exist_ok=True)
         version = f"{link.name}.{time.time_ns():d}-{uuid.uuid4().hex[:8]}"
         vdir = versions / version
         vdir.mkdir()
-        target = vdir / "part-0.parquet"
-        tmp = vdir / ".part-0.parquet.tmp"
-        df.write_parquet(tmp, compression="zstd", statistics=True)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        target = vdir / PART_FILE
+        tmp = vdir / f".{PART_FILE}.tmp"
+        try:
+            yield tmp
+            if not tmp.exists():
+                raise LakeError(f"{table}: partition {key!r}: the writer produced no file")
+            if check_schema:
+                self._check_schema(table, pl.read_parquet_schema(tmp))
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        except BaseException:
+            shutil.rmtree(vdir, ignore_errors=True)
+            raise
         os.replace(tmp, target)
         if os.environ.get(FAULT_ENV) == "after_tmp_write":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -192,7 +218,6 @@ class Lake:
         os.replace(new_link, link)
         _fsync_dir(link.parent)
         self._gc_versions(link)
-        return PartitionWrite(table, key, df.height, target)
 
     def write_partitions(
         self,
@@ -221,7 +246,7 @@ class Lake:
             str(k[0]): part for k, part in df.partition_by(partition_col, as_dict=True).items()
         }
         empty = to_lake_dtypes(df.clear())
-        self._check_schema(table, empty)  # once per range, not once per partition
+        self._check_schema(table, empty.schema)  # once per range, not once per partition
         return [
             self.write_partition(table, partition_col, k, by_key.get(k, empty), _checked=True)
             for k in keys
@@ -241,12 +266,11 @@ class Lake:
                 return pl.read_parquet_schema(f)
         return None
 
-    def _check_schema(self, table: str, df: pl.DataFrame) -> None:
+    def _check_schema(self, table: str, new: pl.Schema) -> None:
         """Partitions of one table must share a schema, or Spark and DuckDB disagree on reads."""
         existing = self.schema(table)
         if existing is None:
             return
-        new = df.schema
         for name in sorted(set(existing) | set(new)):
             old_t, new_t = existing.get(name), new.get(name)
             if old_t != new_t and not (new_t == pl.Null or old_t == pl.Null):

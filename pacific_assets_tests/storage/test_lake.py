@@ -79,6 +79,37 @@ def test_schema_change_is_refused_naming_the_column(lake: Lake) -> None:
         lake.write_partition("t", "date", "2025-09-02", bad)
 
 
+def test_streamed_partition_is_checked_and_a_failed_write_keeps_the_old_one(lake: Lake) -> None:
+    """partition_writer (DuckDB COPY straight to the file): same schema rule, same atomicity."""
+    lake.write_partition("t", "date", "2025-09-01", _frame(D1, [1]))
+    con = duckdb.connect()
+    with lake.partition_writer("t", "date", "2025-09-02") as tmp:
+        con.execute(
+            "COPY (SELECT DATE '2025-09-02' AS date, 7::BIGINT AS v, "
+            f"TIMESTAMPTZ '2025-09-02 12:00:00+00' AS ts) TO '{tmp}' (FORMAT parquet)"
+        )
+    assert lake.read("t", ["2025-09-02"])["v"].to_list() == [7]
+
+    refused = pytest.raises(LakeError, match="'v' would change from Int64 to String")
+    with refused, lake.partition_writer("t", "date", "2025-09-01") as tmp:
+        con.execute(
+            "COPY (SELECT DATE '2025-09-01' AS date, 'x' AS v, "
+            f"TIMESTAMPTZ '2025-09-01 12:00:00+00' AS ts) TO '{tmp}' (FORMAT parquet)"
+        )
+    died = pytest.raises(RuntimeError, match="engine died")
+    with died, lake.partition_writer("t", "date", "2025-09-01") as tmp:
+        tmp.write_bytes(b"half a file")
+        raise RuntimeError("engine died")
+    with (
+        pytest.raises(LakeError, match="produced no file"),
+        lake.partition_writer("t", "date", "2025-09-01"),
+    ):
+        pass
+    assert lake.read("t", ["2025-09-01"])["v"].to_list() == [1]
+    versions = list((lake.table_dir("t") / "_versions").iterdir())
+    assert len(versions) == 2, f"failed writes must leave no version folder behind: {versions}"
+
+
 @pytest.mark.parametrize("key", ["../etc", "a/b", "", ".hidden", "x" * 80, "2025-09-01/.."])
 def test_hostile_partition_keys_are_refused(lake: Lake, key: str) -> None:
     with pytest.raises(LakeError, match="partition key"):
