@@ -24,99 +24,48 @@ import pytest
 
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
-from pacific_assets_tests.growth.fixtures import event, materialize_growth, stage_events
+from pacific_assets_tests.growth.fixtures import event, materialize_growth, stage_events, terms
 
-G = dict(plan="growth")
 EVENTS = [
     # N
     event("N1", "N", "account_created", "2025-09-01"),
-    event(
-        "N2", "N", "subscribed", "2025-09-02", **G, seats=10, contract_end="2026-09-02", mrr=500.0
-    ),
+    event("N2", "N", "subscribed", "2025-09-02", **terms("growth", 10, "2026-09-02", 500.0)),
     event("N3", "N", "seats_changed", "2025-09-09", seats=12, mrr=600.0),
     event("N4", "N", "addon_removed", "2025-09-16", mrr=550.0),
     event("N5", "N", "seats_changed", "2025-09-30", seats=9, mrr=400.0),
     event("N6", "N", "seats_changed", "2025-10-02", seats=11, mrr=500.0),
     # S
     event("S1", "S", "account_created", "2025-09-15"),
-    event(
-        "S2",
-        "S",
-        "subscribed",
-        "2025-09-16",
-        plan="starter",
-        seats=3,
-        contract_end="2026-09-16",
-        mrr=75.0,
-    ),
+    event("S2", "S", "subscribed", "2025-09-16", **terms("starter", 3, "2026-09-16", 75.0)),
     event("S3", "S", "churned", "2025-09-19", seats=0, mrr=0.0),
     # D
     event("D1", "D", "account_created", "2025-09-22"),
-    event(
-        "D2",
-        "D",
-        "subscribed",
-        "2025-09-23T09:00",
-        plan="starter",
-        seats=2,
-        contract_end="2026-09-23",
-        mrr=40.0,
-    ),
+    event("D2", "D", "subscribed", "2025-09-23T09:00", **terms("starter", 2, "2026-09-23", 40.0)),
     event("D3", "D", "churned", "2025-09-23T17:00", seats=0, mrr=0.0),
     # R
     event("R1", "R", "account_created", "2024-05-01"),
-    event(
-        "R2", "R", "subscribed", "2024-05-10", **G, seats=4, contract_end="2025-05-10", mrr=200.0
-    ),
-    event(
-        "R3",
-        "R",
-        "renewal_opened",
-        "2025-02-09",
-        **G,
-        seats=4,
-        contract_end="2025-05-10",
-        mrr=200.0,
-    ),
+    event("R2", "R", "subscribed", "2024-05-10", **terms("growth", 4, "2025-05-10", 200.0)),
+    event("R3", "R", "renewal_opened", "2025-02-09", **terms("growth", 4, "2025-05-10", 200.0)),
     event("R4", "R", "churned", "2025-05-10", seats=0, mrr=0.0),
-    event(
-        "R5", "R", "reactivated", "2025-09-10", **G, seats=3, contract_end="2026-09-10", mrr=150.0
-    ),
+    event("R5", "R", "reactivated", "2025-09-10", **terms("growth", 3, "2026-09-10", 150.0)),
     # W
     event("W1", "W", "account_created", "2024-10-01"),
-    event(
-        "W2", "W", "subscribed", "2024-10-15", **G, seats=6, contract_end="2025-10-15", mrr=300.0
-    ),
-    event(
-        "W3",
-        "W",
-        "renewal_opened",
-        "2025-07-17",
-        **G,
-        seats=6,
-        contract_end="2025-10-15",
-        mrr=300.0,
-    ),
-    event(
-        "W4", "W", "seats_changed", "2025-09-03", **G, seats=8, contract_end="2025-10-15", mrr=400.0
-    ),
-    event("W5", "W", "renewed", "2025-10-15", **G, seats=8, contract_end="2026-10-15", mrr=420.0),
+    event("W2", "W", "subscribed", "2024-10-15", **terms("growth", 6, "2025-10-15", 300.0)),
+    event("W3", "W", "renewal_opened", "2025-07-17", **terms("growth", 6, "2025-10-15", 300.0)),
+    event("W4", "W", "seats_changed", "2025-09-03", **terms("growth", 8, "2025-10-15", 400.0)),
+    event("W5", "W", "renewed", "2025-10-15", **terms("growth", 8, "2026-10-15", 420.0)),
     # M
     event("M1", "M", "account_created", "2024-09-01"),
-    event(
-        "M2", "M", "subscribed", "2024-09-20", **G, seats=2, contract_end="2025-09-20", mrr=100.0
-    ),
-    event("M3", "M", "renewed", "2025-09-20", **G, seats=3, contract_end="2026-09-20", mrr=120.0),
+    event("M2", "M", "subscribed", "2024-09-20", **terms("growth", 2, "2025-09-20", 100.0)),
+    event("M3", "M", "renewed", "2025-09-20", **terms("growth", 3, "2026-09-20", 120.0)),
     # T
     event("T1", "T", "account_created", "2025-09-24T08:00"),
     event("T2", "T", "trial_started", "2025-09-24T10:00", plan="starter", seats=2, mrr=0.0),
     event("T3", "T", "churned", "2025-10-08", seats=0, mrr=0.0),
     # Q
     event("Q1", "Q", "account_created", "2025-10-01T08:00"),
-    event("Q2", "Q", "trial_started", "2025-10-01T10:00", **G, seats=2, mrr=0.0),
-    event(
-        "Q3", "Q", "seats_changed", "2025-10-07", **G, seats=5, contract_end="2026-10-07", mrr=250.0
-    ),
+    event("Q2", "Q", "trial_started", "2025-10-01T10:00", plan="growth", seats=2, mrr=0.0),
+    event("Q3", "Q", "seats_changed", "2025-10-07", **terms("growth", 5, "2026-10-07", 250.0)),
 ]
 
 COLUMNS = [

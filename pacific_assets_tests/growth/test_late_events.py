@@ -27,22 +27,25 @@ from pacific_assets.growth.sensors import growth_late_crm_events
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import STAGING_ASSETS
 from pacific_assets.storage.lake import Lake
-from pacific_assets_tests.growth.fixtures import event, land_events, materialize, materialize_growth
+from pacific_assets_tests.growth.fixtures import (
+    event,
+    land_events,
+    materialize,
+    materialize_growth,
+    terms,
+)
 
 STG = next(a for a in STAGING_ASSETS if a.key == dg.AssetKey("stg_account_events"))
 ON_TIME = [
     event("A1", "A", "account_created", "2025-09-01"),
-    event("A2", "A", "subscribed", "2025-09-02", plan="growth", seats=10,
-          contract_end="2026-09-02", mrr=500.0),
+    event("A2", "A", "subscribed", "2025-09-02", **terms("growth", 10, "2026-09-02", 500.0)),
     event("B1", "B", "account_created", "2025-09-03"),
-    event("B2", "B", "subscribed", "2025-09-04", plan="starter", seats=4,
-          contract_end="2026-09-04", mrr=100.0),
-    event("B3", "B", "seats_changed", "2025-10-08", plan="starter", seats=6,
-          contract_end="2026-09-04", mrr=150.0),
-]  # fmt: skip
+    event("B2", "B", "subscribed", "2025-09-04", **terms("starter", 4, "2026-09-04", 100.0)),
+    event("B3", "B", "seats_changed", "2025-10-08", **terms("starter", 6, "2026-09-04", 150.0)),
+]
+LATE_TERMS = terms("growth", 14, "2026-09-02", 700.0)
 #: Effective Wednesday 2025-09-24, recorded two weeks later: lands in the 2025-10-08 export.
-LATE = event("A3", "A", "seats_changed", "2025-09-24", recorded="2025-10-08T10:00", plan="growth",
-             seats=14, contract_end="2026-09-02", mrr=700.0)  # fmt: skip
+LATE = event("A3", "A", "seats_changed", "2025-09-24", recorded="2025-10-08T10:00", **LATE_TERMS)
 
 
 @pytest.fixture

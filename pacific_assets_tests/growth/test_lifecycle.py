@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pacific_assets.growth.lifecycle import TRANSITIONS, build_history, missing_steps
-from pacific_assets_tests.growth.fixtures import event, events_frame, ts
+from pacific_assets_tests.growth.fixtures import event, events_frame, terms, ts
 
 
 def history(*events: dict) -> pl.DataFrame:
@@ -23,7 +23,14 @@ def imputed(h: pl.DataFrame) -> pl.DataFrame:
     return h.filter(pl.col("imputed"))
 
 
-SUB = dict(plan="growth", seats=10, contract_end="2026-09-10", mrr=500.0)
+#: The clean lifecycle's first term: growth, 10 seats, $500/month, ending 2026-09-10.
+SUB = terms("growth", 10, "2026-09-10", 500.0)
+#: Account A's first annual term, where most gap stories start: created 2025-01-01, on the growth
+#: plan from 2025-01-10 with 10 seats at $500/month, the term ending 2026-01-10.
+CREATED = event("e1", "A", "account_created", "2025-01-01")
+SUBSCRIBED = event(
+    "e2", "A", "subscribed", "2025-01-10", **terms("growth", 10, "2026-01-10", 500.0)
+)
 
 
 def test_a_clean_lifecycle_needs_no_imputation() -> None:
@@ -34,66 +41,18 @@ def test_a_clean_lifecycle_needs_no_imputation() -> None:
         event("e02", "A", "trial_started", "2025-09-02", plan="growth", seats=3, mrr=0.0),
         event("e03", "A", "subscribed", "2025-09-10", **SUB),
         event(
-            "e04",
-            "A",
-            "seats_changed",
-            "2025-10-01",
-            plan="growth",
-            seats=12,
-            contract_end="2026-09-10",
-            mrr=600.0,
+            "e04", "A", "seats_changed", "2025-10-01", **terms("growth", 12, "2026-09-10", 600.0)
         ),
         event(
-            "e05",
-            "A",
-            "renewal_opened",
-            "2026-06-12",
-            plan="growth",
-            seats=12,
-            contract_end="2026-09-10",
-            mrr=600.0,
+            "e05", "A", "renewal_opened", "2026-06-12", **terms("growth", 12, "2026-09-10", 600.0)
         ),
+        event("e06", "A", "renewed", "2026-09-10", **terms("growth", 14, "2027-09-10", 700.0)),
         event(
-            "e06",
-            "A",
-            "renewed",
-            "2026-09-10",
-            plan="growth",
-            seats=14,
-            contract_end="2027-09-10",
-            mrr=700.0,
-        ),
-        event(
-            "e07",
-            "A",
-            "renewal_opened",
-            "2027-06-12",
-            plan="growth",
-            seats=14,
-            contract_end="2027-09-10",
-            mrr=700.0,
+            "e07", "A", "renewal_opened", "2027-06-12", **terms("growth", 14, "2027-09-10", 700.0)
         ),
         event("e08", "A", "churned", "2027-09-10", seats=0, mrr=0.0),
-        event(
-            "e09",
-            "A",
-            "reactivated",
-            "2027-12-01",
-            plan="starter",
-            seats=5,
-            contract_end="2028-12-01",
-            mrr=125.0,
-        ),
-        event(
-            "e10",
-            "A",
-            "plan_changed",
-            "2028-01-05",
-            plan="growth",
-            seats=5,
-            contract_end="2028-12-01",
-            mrr=250.0,
-        ),
+        event("e09", "A", "reactivated", "2027-12-01", **terms("starter", 5, "2028-12-01", 125.0)),
+        event("e10", "A", "plan_changed", "2028-01-05", **terms("growth", 5, "2028-12-01", 250.0)),
     )
     assert imputed(h).is_empty()
     assert h["status"].to_list() == [
@@ -143,27 +102,9 @@ def test_a_lapsed_trial_churns_without_a_subscription() -> None:
 
 def test_renewed_without_renewal_opened_imputes_the_window_at_the_renewal() -> None:
     h = history(
-        event("e1", "A", "account_created", "2025-01-01"),
-        event(
-            "e2",
-            "A",
-            "subscribed",
-            "2025-01-10",
-            plan="growth",
-            seats=10,
-            contract_end="2026-01-10",
-            mrr=500.0,
-        ),
-        event(
-            "e3",
-            "A",
-            "renewed",
-            "2026-01-10",
-            plan="growth",
-            seats=11,
-            contract_end="2027-01-10",
-            mrr=550.0,
-        ),
+        CREATED,
+        SUBSCRIBED,
+        event("e3", "A", "renewed", "2026-01-10", **terms("growth", 11, "2027-01-10", 550.0)),
     )
     assert steps(h) == [
         ("account_created", "created", False),
@@ -198,17 +139,8 @@ def test_second_renewal_without_its_window_is_detected_too() -> None:
 
 def test_churn_at_term_end_without_renewal_opened_is_detected() -> None:
     h = history(
-        event("e1", "A", "account_created", "2025-01-01"),
-        event(
-            "e2",
-            "A",
-            "subscribed",
-            "2025-01-10",
-            plan="growth",
-            seats=10,
-            contract_end="2026-01-10",
-            mrr=500.0,
-        ),
+        CREATED,
+        SUBSCRIBED,
         event("e3", "A", "churned", "2026-01-10", seats=0, mrr=0.0),
     )
     assert steps(h)[2:] == [
@@ -222,17 +154,8 @@ def test_churn_at_term_end_without_renewal_opened_is_detected() -> None:
 
 def test_a_mid_term_cancellation_outside_the_window_is_legal() -> None:
     h = history(
-        event("e1", "A", "account_created", "2025-01-01"),
-        event(
-            "e2",
-            "A",
-            "subscribed",
-            "2025-01-10",
-            plan="growth",
-            seats=10,
-            contract_end="2026-01-10",
-            mrr=500.0,
-        ),
+        CREATED,
+        SUBSCRIBED,
         event("e3", "A", "churned", "2025-05-01", seats=0, mrr=0.0),
     )
     assert imputed(h).is_empty()
@@ -248,18 +171,7 @@ def test_contract_changes_before_subscribed_impute_the_subscription(
     evs = [event("e1", "A", "account_created", "2025-09-01")]
     if before == "trial":
         evs.append(event("e2", "A", "trial_started", "2025-09-02", plan="growth", seats=3, mrr=0.0))
-    evs.append(
-        event(
-            "e3",
-            "A",
-            change,
-            "2025-09-20",
-            plan="growth",
-            seats=12,
-            contract_end="2026-09-08",
-            mrr=650.0,
-        )
-    )
+    evs.append(event("e3", "A", change, "2025-09-20", **terms("growth", 12, "2026-09-08", 650.0)))
     h = history(*evs)
     gap = imputed(h).row(0, named=True)
     assert (gap["event_type"], gap["status"], gap["valid_from"]) == (
@@ -280,27 +192,9 @@ def test_contract_changes_before_subscribed_impute_the_subscription(
 
 def test_reactivated_without_churned_imputes_the_churn() -> None:
     h = history(
-        event("e1", "A", "account_created", "2025-01-01"),
-        event(
-            "e2",
-            "A",
-            "subscribed",
-            "2025-01-10",
-            plan="growth",
-            seats=10,
-            contract_end="2026-01-10",
-            mrr=500.0,
-        ),
-        event(
-            "e3",
-            "A",
-            "reactivated",
-            "2025-06-01",
-            plan="starter",
-            seats=4,
-            contract_end="2026-06-01",
-            mrr=100.0,
-        ),
+        CREATED,
+        SUBSCRIBED,
+        event("e3", "A", "reactivated", "2025-06-01", **terms("starter", 4, "2026-06-01", 100.0)),
     )
     assert steps(h)[2:] == [("churned", "churned", True), ("reactivated", "subscribed", False)]
     assert (
@@ -310,63 +204,25 @@ def test_reactivated_without_churned_imputes_the_churn() -> None:
 
 def test_contract_change_after_a_churn_imputes_the_reactivation() -> None:
     h = history(
-        event("e1", "A", "account_created", "2025-01-01"),
-        event(
-            "e2",
-            "A",
-            "subscribed",
-            "2025-01-10",
-            plan="growth",
-            seats=10,
-            contract_end="2026-01-10",
-            mrr=500.0,
-        ),
+        CREATED,
+        SUBSCRIBED,
         event("e3", "A", "churned", "2025-03-01", seats=0, mrr=0.0),
-        event(
-            "e4",
-            "A",
-            "seats_changed",
-            "2025-05-01",
-            plan="growth",
-            seats=6,
-            contract_end="2026-05-01",
-            mrr=300.0,
-        ),
+        event("e4", "A", "seats_changed", "2025-05-01", **terms("growth", 6, "2026-05-01", 300.0)),
     )
     assert imputed(h)["event_type"].to_list() == ["reactivated"]
     assert imputed(h)["mrr_usd"].to_list() == [300.0]
 
 
 def test_events_without_account_created_impute_the_creation() -> None:
-    h = history(
-        event(
-            "e2",
-            "A",
-            "subscribed",
-            "2025-01-10",
-            plan="growth",
-            seats=10,
-            contract_end="2026-01-10",
-            mrr=500.0,
-        ),
-    )
+    h = history(SUBSCRIBED)
     assert steps(h) == [("account_created", "created", True), ("subscribed", "subscribed", False)]
 
 
 def test_activity_after_the_term_end_without_renewal_imputes_window_and_renewal() -> None:
     """The account is still active a week after its term ended: it must have renewed."""
     h = history(
-        event("e1", "A", "account_created", "2025-01-01"),
-        event(
-            "e2",
-            "A",
-            "subscribed",
-            "2025-01-10",
-            plan="growth",
-            seats=10,
-            contract_end="2026-01-10",
-            mrr=500.0,
-        ),
+        CREATED,
+        SUBSCRIBED,
         event("e3", "A", "seats_changed", "2026-01-17", plan="growth", seats=12, mrr=600.0),
     )
     assert steps(h)[2:] == [
@@ -390,22 +246,10 @@ def test_replay_order_is_effective_then_recorded_then_event_id() -> None:
             "A",
             "subscribed",
             "2025-09-03",
-            plan="starter",
-            seats=2,
-            contract_end="2026-09-03",
-            mrr=50.0,
+            **terms("starter", 2, "2026-09-03", 50.0),
             recorded="2025-10-20",
         ),
-        event(
-            "e3",
-            "A",
-            "seats_changed",
-            "2025-09-10",
-            plan="starter",
-            seats=4,
-            contract_end="2026-09-03",
-            mrr=100.0,
-        ),
+        event("e3", "A", "seats_changed", "2025-09-10", **terms("starter", 4, "2026-09-03", 100.0)),
         # same instant: recorded_at decides, then event_id
         event("e5", "A", "addon_added", "2025-09-12", mrr=300.0, recorded="2025-09-12T15:00"),
         event("e4", "A", "addon_removed", "2025-09-12", mrr=200.0, recorded="2025-09-12T15:00"),
@@ -451,11 +295,9 @@ def test_two_rules_at_once_impute_both_chains() -> None:
     """reactivated a month after the term ended, with no renewal and no churn on record: the
     term rule imputes the window and the renewal, the status rule then the churn."""
     h = history(
-        event("e1", "A", "account_created", "2025-01-01"),
-        event("e2", "A", "subscribed", "2025-01-10", plan="growth", seats=10,
-              contract_end="2026-01-10", mrr=500.0),
-        event("e3", "A", "reactivated", "2026-02-10", plan="growth", seats=5,
-              contract_end="2027-02-10", mrr=250.0),
-    )  # fmt: skip
+        CREATED,
+        SUBSCRIBED,
+        event("e3", "A", "reactivated", "2026-02-10", **terms("growth", 5, "2027-02-10", 250.0)),
+    )
     assert [r[0] for r in steps(imputed(h))] == ["renewal_opened", "renewed", "churned"]
     assert h["status"][-1] == "subscribed"
