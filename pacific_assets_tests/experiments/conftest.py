@@ -10,9 +10,15 @@ import pytest
 from pacific_assets.experiments.pseudonymize import PseudonymizerResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.experiments import fixtures as fx
+from pacific_assets_tests.experiments.fixtures import assignment, engagement_row, experiment
 
 D = dt.date
 TEST_KEY = "test-key-for-pytest"
+#: hand_lake's engagement on 2025-09-16 (u1 with 2 late events); a re-run test adds to it.
+DAY_16_ENGAGEMENT = [
+    engagement_row(D(2025, 9, 16), "u1", "a1", 3, 1.25, 12, late_events=2),
+    engagement_row(D(2025, 9, 16), "u4", "a2", 1, 0.5, 2),
+]
 
 
 @pytest.fixture
@@ -23,80 +29,32 @@ def pseudonymizer() -> PseudonymizerResource:
 @pytest.fixture
 def hand_lake(lake: Lake) -> Lake:
     """Two experiments (user and account units) with every assignment problem the runbook names."""
-    fx.write_registry(
-        lake,
-        [
-            dict(
-                experiment_id="exp_user",
-                unit_type="user",
-                variants="control|treatment",
-                weights="0.5|0.5",
-                start_date=D(2025, 9, 15),
-                end_date=D(2025, 9, 18),
-                primary_metric="sessions",
-            ),
-            dict(
-                experiment_id="exp_acct",
-                unit_type="account",
-                variants="control|treatment",
-                weights="1|1",
-                start_date=D(2025, 9, 15),
-                end_date=None,
-                primary_metric="hours_per_active_day",
-            ),
-            dict(
-                experiment_id="exp_bad",
-                unit_type="account",
-                variants="a|b",
-                weights="0.5",
-                start_date=D(2025, 9, 15),
-                end_date=None,
-                primary_metric="sessions",
-            ),
-        ],
-    )
-    a = dict(experiment_id="exp_user", unit_type="user")
-    fx.write_assignments(
-        lake,
-        [
-            {**a, "unit_id": "u1", "variant": "control", "assigned_at": "2025-09-15T10:00:00Z"},
-            {**a, "unit_id": "u2", "variant": "treatment", "assigned_at": "2025-09-16T08:00:00Z"},
-            # u1 again, other variant: first exposure (control) wins
-            {**a, "unit_id": "u1", "variant": "treatment", "assigned_at": "2025-09-17T09:00:00Z"},
-            {**a, "unit_id": "u3", "variant": "treatment", "assigned_at": "2025-09-15T12:00:00Z"},
-            # the same assignment re-exported the next day: a duplicate row, not a re-assignment
-            {
-                **a,
-                "unit_id": "u3",
-                "variant": "treatment",
-                "assigned_at": "2025-09-15T12:00:00Z",
-                "export_date": D(2025, 9, 16),
-            },
-            {**a, "unit_id": "u9", "variant": "blue", "assigned_at": "2025-09-15T12:00:00Z"},
-            {**a, "unit_id": "u4", "variant": "control", "assigned_at": "2025-09-14T23:00:00Z"},
-            {
-                "experiment_id": "exp_acct",
-                "unit_type": "account",
-                "unit_id": "a1",
-                "variant": "control",
-                "assigned_at": "2025-09-15T00:30:00Z",
-            },
-            {
-                "experiment_id": "exp_acct",
-                "unit_type": "account",
-                "unit_id": "a2",
-                "variant": "treatment",
-                "assigned_at": "2025-09-15T01:00:00Z",
-            },
-            {
-                "experiment_id": "exp_nope",
-                "unit_type": "user",
-                "unit_id": "u1",
-                "variant": "control",
-                "assigned_at": "2025-09-15T01:00:00Z",
-            },
-        ],
-    )
+    start, end = D(2025, 9, 15), D(2025, 9, 18)
+    registry = [
+        # id, unit, variants, weights, start, end (exclusive), primary metric
+        experiment("exp_user", "user", "control|treatment", "0.5|0.5", start, end, "sessions"),
+        experiment(
+            "exp_acct", "account", "control|treatment", "1|1", start, None, "hours_per_active_day"
+        ),
+        experiment("exp_bad", "account", "a|b", "0.5", start, None, "sessions"),  # 1 weight, 2 arms
+    ]
+    fx.write_registry(lake, registry)
+    assignments = [
+        # experiment, unit type, unit, variant, assigned at (, export date)
+        assignment("exp_user", "user", "u1", "control", "2025-09-15T10:00:00Z"),
+        assignment("exp_user", "user", "u2", "treatment", "2025-09-16T08:00:00Z"),
+        # u1 again, other variant: first exposure (control) wins
+        assignment("exp_user", "user", "u1", "treatment", "2025-09-17T09:00:00Z"),
+        assignment("exp_user", "user", "u3", "treatment", "2025-09-15T12:00:00Z"),
+        # the same assignment re-exported the next day: a duplicate row, not a re-assignment
+        assignment("exp_user", "user", "u3", "treatment", "2025-09-15T12:00:00Z", D(2025, 9, 16)),
+        assignment("exp_user", "user", "u9", "blue", "2025-09-15T12:00:00Z"),  # variant unknown
+        assignment("exp_user", "user", "u4", "control", "2025-09-14T23:00:00Z"),  # before start
+        assignment("exp_acct", "account", "a1", "control", "2025-09-15T00:30:00Z"),
+        assignment("exp_acct", "account", "a2", "treatment", "2025-09-15T01:00:00Z"),
+        assignment("exp_nope", "user", "u1", "control", "2025-09-15T01:00:00Z"),  # not registered
+    ]
+    fx.write_assignments(lake, assignments)
     fx.write_directory(
         lake,
         [
@@ -108,27 +66,18 @@ def hand_lake(lake: Lake) -> Lake:
     )
     # Engagement for 09-01..09-17 except 09-05 (never materialized); 09-17 is an empty day.
     keys = [k for k in fx.day_keys(D(2025, 9, 1), D(2025, 9, 18)) if k != "2025-09-05"]
-    e = lambda day, user, acct, s, h, ev, late=0: dict(  # noqa: E731
-        date=D(2025, 9, day),
-        user_id=user,
-        account_id=acct,
-        sessions=s,
-        hours=h,
-        events=ev,
-        late_events=late,
-    )
     fx.write_engagement(
         lake,
         keys,
         [
-            e(10, "u1", "a1", 2, 1.5, 10),
-            e(10, "u3", "a2", 1, 0.25, 3),
-            e(12, "u2", "a1", 1, 1.0, 5),
-            e(15, "u1", "a1", 1, 0.5, 4),
-            e(15, "u2", "a1", 2, 2.0, 8),
-            e(15, "u3", "a2", 1, 0.0, 1),
-            e(16, "u1", "a1", 3, 1.25, 12, late=2),
-            e(16, "u4", "a2", 1, 0.5, 2),
+            # day, user, account, sessions, hours, events (, late events)
+            engagement_row(D(2025, 9, 10), "u1", "a1", 2, 1.5, 10),
+            engagement_row(D(2025, 9, 10), "u3", "a2", 1, 0.25, 3),
+            engagement_row(D(2025, 9, 12), "u2", "a1", 1, 1.0, 5),
+            engagement_row(D(2025, 9, 15), "u1", "a1", 1, 0.5, 4),
+            engagement_row(D(2025, 9, 15), "u2", "a1", 2, 2.0, 8),
+            engagement_row(D(2025, 9, 15), "u3", "a2", 1, 0.0, 1),
+            *DAY_16_ENGAGEMENT,
         ],
     )
     # Revenue for 09-01..09-16 (09-17 not materialized yet): a1 $10/day, a2 $20/day.

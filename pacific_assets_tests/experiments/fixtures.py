@@ -26,6 +26,46 @@ def day_keys(start: dt.date, end: dt.date) -> list[str]:
     return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days)]
 
 
+def experiment(
+    experiment_id: str,
+    unit_type: str,
+    variants: str,
+    weights: str,
+    start_date: dt.date,
+    end_date: dt.date | None,
+    primary_metric: str,
+) -> dict:
+    """One registry row (the CSV's columns, in its order): a registry reads as a table."""
+    return dict(
+        experiment_id=experiment_id,
+        unit_type=unit_type,
+        variants=variants,
+        weights=weights,
+        start_date=start_date,
+        end_date=end_date,
+        primary_metric=primary_metric,
+    )
+
+
+def assignment(
+    experiment_id: str,
+    unit_type: str,
+    unit_id: str,
+    variant: str,
+    assigned_at: str,
+    export_date: dt.date | None = None,
+) -> dict:
+    """One assignment row for ``write_assignments``; exported on its UTC day unless told."""
+    row = dict(
+        experiment_id=experiment_id,
+        unit_type=unit_type,
+        unit_id=unit_id,
+        variant=variant,
+        assigned_at=assigned_at,
+    )
+    return row if export_date is None else {**row, "export_date": export_date}
+
+
 def write_registry(lake: Lake, rows: list[dict]) -> None:
     df = pl.DataFrame(
         [
@@ -92,6 +132,27 @@ ENGAGEMENT_SCHEMA = {
     "events": pl.Int64,
     "late_events": pl.Int64,
 }
+
+
+def engagement_row(
+    date: dt.date,
+    user_id: str,
+    account_id: str,
+    sessions: int,
+    hours: float,
+    events: int,
+    late_events: int = 0,
+) -> dict:
+    """One user's day of ``user_engagement_daily`` (team and licence: engagement_frame's)."""
+    return dict(
+        date=date,
+        user_id=user_id,
+        account_id=account_id,
+        sessions=sessions,
+        hours=hours,
+        events=events,
+        late_events=late_events,
+    )
 
 
 def engagement_frame(rows: list[dict]) -> pl.DataFrame:
@@ -176,14 +237,9 @@ def synthetic_experiments(
         for rank, i in enumerate(order):
             offset_s = int(rng.integers(0, 3 * 86_400))
             at = dt.datetime(2025, 9, 15, tzinfo=dt.UTC) + dt.timedelta(seconds=offset_s)
+            variant = "control" if rank < n_control else "treatment"
             out.append(
-                dict(
-                    experiment_id=exp,
-                    unit_type=unit_type,
-                    unit_id=ids[i],
-                    variant="control" if rank < n_control else "treatment",
-                    assigned_at=at.isoformat().replace("+00:00", "Z"),
-                )
+                assignment(exp, unit_type, ids[i], variant, at.isoformat().replace("+00:00", "Z"))
             )
         return out
 
@@ -195,15 +251,7 @@ def synthetic_experiments(
     write_registry(
         lake,
         [
-            dict(
-                experiment_id=e,
-                unit_type=t,
-                variants="control|treatment",
-                weights="0.5|0.5",
-                start_date=exp_start,
-                end_date=exp_end,
-                primary_metric=m,
-            )
+            experiment(e, t, "control|treatment", "0.5|0.5", exp_start, exp_end, m)
             for e, t, m in (
                 ("exp_effect", "user", "sessions"),
                 ("exp_srm", "user", "sessions"),
@@ -233,17 +281,9 @@ def synthetic_experiments(
             sessions = int(rng.poisson(propensity[i] * (1 + effect if boosted else 1.0)))
             if sessions == 0:
                 continue
-            rows.append(
-                dict(
-                    date=d,
-                    user_id=u,
-                    account_id=user_account[i],
-                    sessions=sessions,
-                    hours=float(sessions * rng.gamma(4.0, 0.15)),
-                    events=sessions * 3 + int(rng.poisson(2)),
-                    late_events=0,
-                )
-            )
+            hours = float(sessions * rng.gamma(4.0, 0.15))
+            events = sessions * 3 + int(rng.poisson(2))
+            rows.append(engagement_row(d, u, user_account[i], sessions, hours, events))
     engagement = engagement_frame(rows)
     write_engagement(lake, [d.isoformat() for d in days], rows)
     revenue = pl.DataFrame(

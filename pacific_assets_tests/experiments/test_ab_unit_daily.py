@@ -10,7 +10,7 @@ import pytest
 
 from pacific_assets.experiments.pseudonymize import DEMO_PSEUDONYM_KEY, pseudonymize
 from pacific_assets_tests.experiments import fixtures as fx
-from pacific_assets_tests.experiments.conftest import TEST_KEY
+from pacific_assets_tests.experiments.conftest import DAY_16_ENGAGEMENT, TEST_KEY
 from pacific_assets_tests.experiments.helpers import ab_unit_daily, checks, materialize_range
 
 D = dt.date
@@ -25,108 +25,53 @@ def rows_by_key(df: pl.DataFrame) -> dict[tuple, dict]:
     return {(r["experiment_id"], r["unit_id"], r["date"]): r for r in df.to_dicts()}
 
 
+_ = ...  # a cell a row does not check
+
+
+def given(columns: tuple[str, ...], table: dict[tuple, tuple]) -> dict[tuple, dict]:
+    """Table rows -> {column: expected value}, leaving out the cells marked ``_``."""
+    return {
+        key: {c: v for c, v in zip(columns, row, strict=True) if v is not _}
+        for key, row in table.items()
+    }
+
+
 # (experiment, unit, day) -> the columns worked out from conftest.hand_lake
 # pre-period: 14 days before the assignment day, 09-05 has no engagement partition -> 13 days
-EXPECTED = {
-    # u1: control (first exposure 09-15 10:00 wins over the 09-17 treatment re-assignment)
-    ("exp_user", "u1", 15): dict(
-        variant="control",
-        account_id="a1",
-        days_since_assignment=0,
-        active_users=1,
-        sessions=1,
-        hours=0.5,
-        events=4,
-        late_events=0,
-    ),
-    ("exp_user", "u1", 16): dict(
-        variant="control",
-        days_since_assignment=1,
-        active_users=1,
-        sessions=3,
-        hours=1.25,
-        events=12,
-        late_events=2,
-    ),
-    ("exp_user", "u1", 17): dict(
-        variant="control",
-        days_since_assignment=2,
-        active_users=0,
-        sessions=0,
-        hours=0.0,
-        events=0,
-        late_events=0,
-    ),
-    # u2: assigned 09-16, inactive on both of its days; its 09-15 activity is pre-period
-    ("exp_user", "u2", 16): dict(
-        variant="treatment",
-        days_since_assignment=0,
-        active_users=0,
-        sessions=0,
-        hours=0.0,
-        events=0,
-    ),
-    ("exp_user", "u2", 17): dict(variant="treatment", days_since_assignment=1, active_users=0),
-    # u3: account from the latest directory export (moved a2 -> a3)
-    ("exp_user", "u3", 15): dict(
-        variant="treatment", account_id="a3", active_users=1, sessions=1, hours=0.0, events=1
-    ),
-    # a1 = u1 + u2
-    ("exp_acct", "a1", 15): dict(
-        variant="control",
-        account_id="a1",
-        active_users=2,
-        sessions=3,
-        hours=2.5,
-        events=12,
-        recognized_revenue_usd=10.0,
-    ),
-    ("exp_acct", "a1", 16): dict(
-        active_users=1,
-        sessions=3,
-        hours=1.25,
-        events=12,
-        late_events=2,
-        recognized_revenue_usd=10.0,
-    ),
-    ("exp_acct", "a2", 16): dict(
-        variant="treatment",
-        active_users=1,
-        sessions=1,
-        hours=0.5,
-        events=2,
-        recognized_revenue_usd=20.0,
-    ),
-}
-PRE = {
-    ("exp_user", "u1"): dict(
-        pre_period_days=13, pre_active_users=1, pre_sessions=2, pre_hours=1.5, pre_events=10
-    ),
-    ("exp_user", "u2"): dict(
-        pre_period_days=13, pre_active_users=2, pre_sessions=3, pre_hours=3.0, pre_events=13
-    ),
-    ("exp_user", "u3"): dict(
-        pre_period_days=13, pre_active_users=1, pre_sessions=1, pre_hours=0.25, pre_events=3
-    ),
-    ("exp_acct", "a1"): dict(
-        pre_period_days=13,
-        pre_active_users=2,
-        pre_sessions=3,
-        pre_hours=2.5,
-        pre_events=15,
-        pre_revenue_days=14,
-        pre_recognized_revenue_usd=140.0,
-    ),
-    ("exp_acct", "a2"): dict(
-        pre_period_days=13,
-        pre_active_users=1,
-        pre_sessions=1,
-        pre_hours=0.25,
-        pre_events=3,
-        pre_revenue_days=14,
-        pre_recognized_revenue_usd=280.0,
-    ),
-}
+# fmt: off
+EXPECTED = given(
+    ("variant", "account_id", "days_since_assignment", "active_users", "sessions", "hours",
+     "events", "late_events", "recognized_revenue_usd"),
+    {
+        #                        variant      acct  days active sessions hours events late revenue
+        # u1: control (first exposure 09-15 10:00 wins over the 09-17 treatment re-assignment)
+        ("exp_user", "u1", 15): ("control",   "a1", 0,   1,     1,       0.5,  4,     0,   _),
+        ("exp_user", "u1", 16): ("control",   _,    1,   1,     3,       1.25, 12,    2,   _),
+        ("exp_user", "u1", 17): ("control",   _,    2,   0,     0,       0.0,  0,     0,   _),
+        # u2: assigned 09-16, inactive on both of its days; its 09-15 activity is pre-period
+        ("exp_user", "u2", 16): ("treatment", _,    0,   0,     0,       0.0,  0,     _,   _),
+        ("exp_user", "u2", 17): ("treatment", _,    1,   0,     _,       _,    _,     _,   _),
+        # u3: account from the latest directory export (moved a2 -> a3)
+        ("exp_user", "u3", 15): ("treatment", "a3", _,   1,     1,       0.0,  1,     _,   _),
+        # a1 = u1 + u2
+        ("exp_acct", "a1", 15): ("control",   "a1", _,   2,     3,       2.5,  12,    _,   10.0),
+        ("exp_acct", "a1", 16): (_,           _,    _,   1,     3,       1.25, 12,    2,   10.0),
+        ("exp_acct", "a2", 16): ("treatment", _,    _,   1,     1,       0.5,  2,     _,   20.0),
+    },
+)
+PRE = given(
+    ("pre_period_days", "pre_active_users", "pre_sessions", "pre_hours", "pre_events",
+     "pre_revenue_days", "pre_recognized_revenue_usd"),
+    {
+        #                    days active sessions hours events rev_days revenue
+        ("exp_user", "u1"): (13,  1,     2,       1.5,  10,    _,       _),
+        ("exp_user", "u2"): (13,  2,     3,       3.0,  13,    _,       _),
+        ("exp_user", "u3"): (13,  1,     1,       0.25, 3,     _,       _),
+        ("exp_acct", "a1"): (13,  2,     3,       2.5,  15,    14,      140.0),
+        ("exp_acct", "a2"): (13,  1,     1,       0.25, 3,     14,      280.0),
+    },
+)
+# fmt: on
 
 
 @pytest.fixture
@@ -247,31 +192,8 @@ def test_rerunning_one_day_picks_up_changed_engagement(built, hand_lake):
     """The re-run a late click triggers: only the affected day changes."""
     _, before = built
     other_days = before.filter(pl.col("date") != D(2025, 9, 16))
-    late = fx.engagement_frame(
-        [
-            dict(
-                date=D(2025, 9, 16),
-                user_id="u1",
-                account_id="a1",
-                sessions=3,
-                hours=1.25,
-                events=12,
-                late_events=2,
-            ),
-            dict(
-                date=D(2025, 9, 16), user_id="u4", account_id="a2", sessions=1, hours=0.5, events=2
-            ),
-            dict(
-                date=D(2025, 9, 16),
-                user_id="u2",
-                account_id="a1",
-                sessions=1,
-                hours=0.75,
-                events=3,
-                late_events=3,
-            ),  # the late clicks
-        ]
-    )
+    late_clicks = fx.engagement_row(D(2025, 9, 16), "u2", "a1", 1, 0.75, 3, late_events=3)
+    late = fx.engagement_frame([*DAY_16_ENGAGEMENT, late_clicks])
     hand_lake.write_partitions("user_engagement_daily", "date", ["2025-09-16"], late)
     assert materialize_range([ab_unit_daily], hand_lake, "2025-09-16", "2025-09-16").success
     after = hand_lake.read("ab_unit_daily")
