@@ -57,6 +57,10 @@ def test_quick_bench_runs_end_to_end(tmp_path) -> None:
         memory["engagement_x10"]["events_in_range"] > 5 * memory["engagement_x1"]["events_in_range"]
     )
     assert all(m["peak_rss_mb"] > 0 for m in memory["engagement_x10"]["runs"])
+    half = memory["engagement_x10_half_limit"]
+    assert half["all_ok"] and memory["half_limit"] == "477MiB", memory["half_limit"]
+    before = half["median_rss_before_run_mb"]
+    assert 0 < before < half["median_peak_rss_mb"]
     assert sections["load"]["definitions_validate"]["all_ok"]
     machine = results["machine"]
     assert machine["logical_cores"] >= 1 and machine["memory_gb"] > 0
