@@ -228,6 +228,16 @@ def write_usage(lake: Lake) -> None:
 SEAT_DAYS_OCT = {"A": 16 * 5, "B": 31 * 10, "C": 15 * 4, "E": 31 * 3}  # 543 in total
 SEAT_DAYS_NOV = {"A": 30 * 5, "B": 30 * 10, "E": 30 * 3}  # 540
 SHARED = 1000.0 + 100.0 + 8000.0  # hosting + laptops amortization + salaries, every month
+#: Recognized revenue per account and month (test_books checks it twice: the daily spread summed
+#: up, and the revenue line of account_unit_economics).
+EXPECTED_MONTHLY_REVENUE = {
+    (OCT, "A"): 320.0,  # $20/day from Oct 16: 16 days
+    (OCT, "B"): 310.0,  # $10/day, 31 days
+    (OCT, "C"): 150.0,  # $310 line less the −$160 refund from Oct 16
+    (NOV, "A"): 600.0,  # $20/day, 30 days (L-A1 to Nov 15, L-A2 from Nov 16)
+    (NOV, "B"): 300.0,  # $10/day, 30 days
+    (NOV, "E"): 300.0,  # $10/day, 30 days; nothing in October (no invoice)
+}
 
 # fmt: off
 EXPECTED_UNIT_PROFIT = {

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from pacific_assets_tests.profit.books import (
+    EXPECTED_MONTHLY_REVENUE,
     EXPECTED_UNIT_PROFIT,
     NOV,
     OCT,
@@ -74,15 +75,8 @@ def test_recognized_revenue_daily_spreads_lines_over_half_open_periods(books) ->
         .agg(pl.col("recognized_revenue_usd").sum())
         .pipe(_by, "m", "account_id")
     )
-    expected = {
-        (OCT, "A"): 320.0,
-        (OCT, "B"): 310.0,
-        (OCT, "C"): 150.0,
-        (NOV, "A"): 600.0,
-        (NOV, "B"): 300.0,
-        (NOV, "E"): 300.0,
-    }
-    assert {k: round(v["recognized_revenue_usd"], 9) for k, v in monthly.items()} == expected
+    got = {k: round(v["recognized_revenue_usd"], 9) for k, v in monthly.items()}
+    assert got == EXPECTED_MONTHLY_REVENUE
     # Every day of the range has a partition, empty days included ("nothing happened").
     assert len(lake.partition_keys("recognized_revenue_daily")) == 91
 
@@ -170,14 +164,6 @@ def test_account_unit_economics_allocates_shared_costs_by_seat_days(books) -> No
     assert aue.filter(pl.col("month_start") == SEP).is_empty(), "nobody paid, earned or cost"
     rows = _by(aue, "month_start", "account_id")
     assert set(rows) == {(OCT, a) for a in "ABCE"} | {(NOV, a) for a in "ABE"}
-    revenue = {
-        (OCT, "A"): 320.0,
-        (OCT, "B"): 310.0,
-        (OCT, "C"): 150.0,
-        (NOV, "A"): 600.0,
-        (NOV, "B"): 300.0,
-        (NOV, "E"): 300.0,
-    }
     direct = {(OCT, "A"): 20.0, (OCT, "B"): 200.0, (NOV, "A"): 20.0}
     for month, seat_days in ((OCT, SEAT_DAYS_OCT), (NOV, SEAT_DAYS_NOV)):
         total = sum(seat_days.values())
@@ -201,7 +187,7 @@ def test_account_unit_economics_allocates_shared_costs_by_seat_days(books) -> No
                 assert r["uninvoiced_paying_days"] == 31
                 assert r["estimated_unbilled_revenue_usd"] == pytest.approx(31 * 300 * 12 / 365)
                 continue
-            rev = revenue[(month, account)]
+            rev = EXPECTED_MONTHLY_REVENUE[(month, account)]
             assert r["recognized_revenue_usd"] == pytest.approx(rev, abs=1e-9)
             expected_margin = rev - direct.get((month, account), 0.0) - allocated
             assert r["contribution_margin_usd"] == pytest.approx(expected_margin, abs=1e-9)
