@@ -17,10 +17,9 @@ import json
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
-from dagster._core.definitions.events import AssetKeyPartitionKey
 
 from pacific_assets import partitions
+from pacific_assets.dagster_compat import backfill_request
 from pacific_assets.engagement.assets import (
     BASELINE_WEEKS,
     DAILY_ASSETS,
@@ -136,14 +135,14 @@ def clicks_late_data_sensor(context: dg.SensorEvaluationContext, lake: LakeResou
             f"{d}: {new_events.get(d, 0)} ({late_events.get(d, 0)} late)" for d in plan.same_day
         )
     )
-    wanted = {
-        AssetKeyPartitionKey(key, day) for key in SAME_DAY_ASSETS for day in plan.same_day
-    } | {AssetKeyPartitionKey(key, day) for key in BASELINE_ASSETS for day in plan.with_baseline}
-    subset = AssetGraphSubset.from_asset_partition_set(wanted, context.repository_def.asset_graph)
+    wanted = [(key, day) for key in SAME_DAY_ASSETS for day in plan.same_day] + [
+        (key, day) for key in BASELINE_ASSETS for day in plan.with_baseline
+    ]
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest.for_asset_graph_subset(
-                subset,
+            backfill_request(
+                wanted,
+                context.repository_def.asset_graph,
                 tags={
                     "pacific/trigger": "clicks_late_data_sensor",
                     "pacific/event_dates": ",".join(plan.same_day)[:1000],

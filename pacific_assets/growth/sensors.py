@@ -23,10 +23,9 @@ import datetime as dt
 
 import dagster as dg
 import polars as pl
-from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
-from dagster._core.definitions.events import AssetKeyPartitionKey
 
 from pacific_assets import partitions
+from pacific_assets.dagster_compat import backfill_request
 from pacific_assets.growth.assets import DAILY, HISTORY, MONTHLY, STG_EVENTS, WEEKLY
 from pacific_assets.resources import LakeResource
 
@@ -72,11 +71,10 @@ def affected_partitions(
 
 def request_for(asset_graph, affected: dict[str, list[str]], tags: dict[str, str]) -> dg.RunRequest:
     """One backfill: the history plus every affected partition (the daemon orders the grains)."""
-    wanted = {AssetKeyPartitionKey(dg.AssetKey(HISTORY), None)} | {
-        AssetKeyPartitionKey(dg.AssetKey(key), pk) for key, keys in affected.items() for pk in keys
-    }
-    subset = AssetGraphSubset.from_asset_partition_set(wanted, asset_graph)
-    return dg.RunRequest.for_asset_graph_subset(subset, tags=tags)
+    wanted = [(dg.AssetKey(HISTORY), None)] + [
+        (dg.AssetKey(key), pk) for key, keys in affected.items() for pk in keys
+    ]
+    return backfill_request(wanted, asset_graph, tags)
 
 
 @dg.sensor(

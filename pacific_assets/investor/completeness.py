@@ -29,6 +29,8 @@ from typing import Protocol
 import dagster as dg
 import polars as pl
 
+from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus as CheckStatus
+from pacific_assets.dagster_compat import asset_check_history
 from pacific_assets.investor.inputs import (
     ENGAGEMENT_COMPLETENESS,
     PROFIT_RECONCILIATION,
@@ -337,13 +339,11 @@ class InstanceFacts:
         self._run_keys: dict[str, set[str] | None] = {}
 
     def _latest(self, key: dg.AssetKey, partitions: set[str] | None) -> dict[str | None, int]:
-        from dagster._core.events import DagsterEventType
-
         node = self.graph.get(key) if self.graph.has(key) else None
         if node is not None and node.is_partitioned:
             return dict(
                 self.instance.get_latest_storage_id_by_partition(
-                    key, DagsterEventType.ASSET_MATERIALIZATION, partitions
+                    key, dg.DagsterEventType.ASSET_MATERIALIZATION, partitions
                 )
             )
         records = self.instance.fetch_materializations(key, limit=1).records
@@ -408,25 +408,23 @@ class InstanceFacts:
         return set(keys) if covered is None else covered & keys
 
     def failed_checks(self, table: str, keys: Sequence[str]) -> tuple[list[str], list[str]]:
-        from dagster._core.storage.asset_check_execution_record import (
-            AssetCheckExecutionRecordStatus as S,
-        )
-
         key = dg.AssetKey(table)
         if not self.graph.has(key):
             return [], []
         partitions_def = self.graph.get(key).partitions_def
         wanted = set(keys)
         errors, warnings = [], []
-        storage = self.instance.event_log_storage
         for check_key in sorted(self.graph.get_check_keys_for_assets({key}), key=str):
             decided: set[str] = set()
-            for record in storage.get_asset_check_execution_history(check_key, limit=200):
-                if record.status not in (S.SUCCEEDED, S.FAILED) or record.event is None:
+            for record in asset_check_history(self.instance, check_key, limit=200):
+                if (
+                    record.status not in (CheckStatus.SUCCEEDED, CheckStatus.FAILED)
+                    or record.event is None
+                ):
                     continue
                 covered = self._covered(record, partitions_def, wanted) - decided
                 decided |= covered
-                if record.status == S.FAILED and covered:
+                if record.status == CheckStatus.FAILED and covered:
                     evaluation = record.event.dagster_event.event_specific_data
                     text = f"{table}.{check_key.name} on {format_keys(covered)}"
                     if evaluation.description:

@@ -33,13 +33,15 @@ from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
-from dagster._utils.schedules import get_next_cron_tick  # Dagster's own cron arithmetic
 
+from pacific_assets.dagster_compat import (
+    CronFreshnessPolicy,
+    TimeWindowFreshnessPolicy,
+    next_cron_tick,  # Dagster's own cron arithmetic
+)
 from pacific_assets.operations.policies import (
     COMPLETENESS,
     SLA_CHECK_NAME,
-    CronFreshnessPolicy,
-    TimeWindowFreshnessPolicy,
     describe_freshness,
     sla_for,
 )
@@ -78,7 +80,7 @@ def due_times(
         if period is not None:  # the end of the reporting period the partition belongs to
             key = period.get_partition_key_for_timestamp(window_end.timestamp(), end_closed=True)
             window_end = period.time_window_for_partition_key(key).end
-        deadline = get_next_cron_tick(policy.deadline_cron, window_end, policy.timezone)
+        deadline = next_cron_tick(policy.deadline_cron, window_end, policy.timezone)
         if warn_after_period_end is None:
             return deadline, deadline
         return min(window_end + warn_after_period_end, deadline), deadline

@@ -20,9 +20,9 @@ from typing import Literal
 
 import dagster as dg
 
-# The two concrete policy types (dagster exports only the FreshnessPolicy factory).
-from dagster._core.definitions.freshness import CronFreshnessPolicy, TimeWindowFreshnessPolicy
-
+# The two concrete policy types (dagster exports only the FreshnessPolicy factory); the SLA
+# tests import them from here.
+from pacific_assets.dagster_compat import CronFreshnessPolicy, TimeWindowFreshnessPolicy
 from pacific_assets.partitions import daily, monthly, weekly
 
 #: How a failure reaches a person. "page": the rotation's person of the week is paged now.
