@@ -1,0 +1,174 @@
+"""DuckDB over the lake, the one way every pipeline does it: SQL files, views, schemas, COPY.
+
+Each pipeline keeps its ``.sql`` files in ``sql/`` next to its assets and reads plain table names
+(``FROM stg_invoice_lines``); the helpers here make those names views over exactly the live
+Parquet files a run may read, run the files with named parameters, give results the lake schema
+and stream day partitions into the lake. Opening a connection is ``storage.catalog.connect``
+(``LakeResource.duckdb()`` in assets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pacific_assets.storage.catalog import spill_directory
+from pacific_assets.storage.lake import Lake, check_partition_key
+
+
+# -- SQL files -----------------------------------------------------------------------------------
+@cache
+def sql_text(folder: Path, name: str) -> str:
+    """The text of ``<folder>/<name>.sql``, read once per process (also the investor's Spark SQL)."""
+    return (folder / f"{name}.sql").read_text()
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    name: str,
+    params: Mapping[str, object] | None = None,
+    **fmt: str,
+) -> duckdb.DuckDBPyConnection:
+    """Run every statement of ``<folder>/<name>.sql``, each with the named parameters it uses.
+
+    ``fmt`` fills ``{placeholders}`` (identifiers only, never data). DuckDB's own parser splits
+    the statements and finds their ``$parameters``, so a ``;`` or ``$`` in a comment or string
+    never misleads it. Returns the connection after the last statement, so ``.pl()`` /
+    ``.fetchall()`` read its result.
+    """
+    text = sql_text(folder, name)
+    text = text.format(**fmt) if fmt else text
+    params = params or {}
+    result = con
+    for statement in con.extract_statements(text):
+        used = set(statement.named_parameters)
+        missing = used - set(params)
+        if missing:
+            raise KeyError(f"{folder.name}/{name}.sql needs parameters {sorted(missing)}")
+        result = con.execute(statement, {k: params[k] for k in used})
+    return result
+
+
+# -- views -------------------------------------------------------------------------------------
+def parquet_source(files: Sequence[str]) -> str:
+    """``read_parquet([...])`` over exactly ``files``, inlined: a view cannot hold parameters.
+
+    Every file carries its partition column as data (no hive inference); ``union_by_name`` reads a
+    column an older partition lacks as null.
+    """
+    listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return f"read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
+
+
+def frame_view(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame) -> None:
+    """A small in-memory frame (e.g. the months of the run) as temp view ``name``.
+
+    Through a view, so a later ``lake_view``/``frame_view`` of the same name replaces it
+    (``con.register`` refuses a name a view already holds).
+    """
+    con.register(f"_frame_{name}", df)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _frame_{name}")
+
+
+def lake_view(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    table: str,
+    schema: pl.Schema,
+    keys: Sequence[str] | None = None,
+    *,
+    view: str | None = None,
+) -> int:
+    """Temp view ``view`` (default ``table``) over the live files of ``keys`` (all when None).
+
+    With no file it is an empty frame of ``schema``, so the SQL never special-cases "nothing
+    there" (a ``read_parquet`` of no file fails). Returns the number of files.
+    """
+    view = view or table
+    files = lake.partition_files(table, keys)
+    if files:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {parquet_source(files)}")
+    else:
+        frame_view(con, view, schema.to_frame())
+    return len(files)
+
+
+# -- schemas -----------------------------------------------------------------------------------
+def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Exactly ``schema``'s columns, in order, with its dtypes: partitions must share a schema.
+
+    A frame with no columns (nothing computed) becomes the empty table; a missing column fails
+    naming it rather than writing a partition of another shape.
+    """
+    if df.width == 0:
+        return schema.to_frame()
+    missing = [c for c in schema if c not in df.columns]
+    if missing:
+        raise ValueError(f"frame lacks columns {missing}")
+    return df.select([pl.col(c).cast(t) for c, t in schema.items()])
+
+
+#: The DuckDB type a lake column of each polars dtype is written as (Parquet reads back the same).
+_DUCKDB_TYPES: dict[pl.DataType, str] = {
+    pl.String(): "VARCHAR",
+    pl.Int64(): "BIGINT",
+    pl.Int32(): "INTEGER",
+    pl.Float64(): "DOUBLE",
+    pl.Boolean(): "BOOLEAN",
+    pl.Date(): "DATE",
+    pl.Datetime("us", "UTC"): "TIMESTAMPTZ",
+}
+
+
+def duckdb_select_list(schema: pl.Schema) -> str:
+    """``CAST(col AS type) AS col, ...`` so a DuckDB result has exactly the lake schema."""
+    items = []
+    for name, dtype in schema.items():
+        if dtype not in _DUCKDB_TYPES:
+            raise TypeError(f"column {name!r}: no DuckDB type for {dtype}")
+        items.append(f'CAST("{name}" AS {_DUCKDB_TYPES[dtype]}) AS "{name}"')
+    return ", ".join(items)
+
+
+# -- big ranges ----------------------------------------------------------------------------------
+def spill_next_to_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Spill to the data root (not the working directory) when a range exceeds memory_limit.
+
+    The folder is this connection's own: processes sharing one spill folder crash.
+    """
+    tmp = spill_directory(lake.root / "tmp" / "duckdb")
+    con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
+    con.execute("SET enable_progress_bar = false")
+
+
+def write_daily_from_table(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    table: str,
+    partition_col: str,
+    keys: Sequence[str],
+    schema: pl.Schema,
+    temp_table: str,
+    order_by: str,
+) -> None:
+    """Write one lake partition per key from a DuckDB temp table with ``COPY ... TO``.
+
+    The range was computed in one pass; each day is then streamed by DuckDB straight into the
+    partition's Parquet file, so the rows never become a Python/Arrow frame and the process stays
+    within DuckDB's memory_limit however many clicks a day holds (measured: docs/benchmarks.md).
+    """
+    columns = duckdb_select_list(schema)
+    for key in keys:
+        day = check_partition_key(key)  # a plain date token, safe to inline below
+        with lake.partition_writer(table, partition_col, key) as tmp:
+            path = tmp.as_posix().replace("'", "''")
+            con.execute(
+                f"COPY (SELECT {columns} FROM {temp_table} "
+                f"WHERE {partition_col} = DATE '{day}' ORDER BY {order_by}) "
+                f"TO '{path}' (FORMAT parquet, COMPRESSION zstd)"
+            )
