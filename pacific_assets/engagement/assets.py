@@ -31,13 +31,14 @@ from pacific_assets.engagement.ingest import (
 )
 from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.engagement.outage import OutageConfig, judge_days
-from pacific_assets.engagement.sqlrun import (
+from pacific_assets.resources import LakeResource
+from pacific_assets.storage.duck import (
     conform,
-    prepare,
+    lake_view,
     run_sql,
+    spill_next_to_lake,
     write_daily_from_table,
 )
-from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets.storage.quarantine import QUARANTINE_TABLE, quarantine_key
 
@@ -46,6 +47,7 @@ DIRECTORY_TABLE = "stg_directory_users"
 #: Above this share of a run's events landing > 48 h late, the late-share check warns.
 MAX_LATE_SHARE = 0.02
 BASELINE_WEEKS = OutageConfig().baseline_weeks
+SQL_DIR = Path(__file__).with_name("sql")
 #: Sessionizing more clicks than this in one DuckDB pass risks its memory limit (measured: 30 M
 #: clicks in one pass ran out of a 1 GB limit); bigger ranges are cut into consecutive days.
 MAX_CLICKS_PER_PASS = 4_000_000
@@ -218,7 +220,7 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
     """Fill temp table ``stg_clicks_range`` for ``keys`` and write the partitions; returns stats."""
     start, end = _range(keys)
     files = ClickLanding(lake.landing).files_for_dates(keys)
-    prepare(con, lake)
+    spill_next_to_lake(con, lake)
     quarantined = 0
     if files:
         params = {
@@ -227,7 +229,7 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
             "start": start,
             "end": end,
         }
-        run_sql(con, "stg_clicks", params)
+        run_sql(con, SQL_DIR, "stg_clicks", params)
         quarantined = _quarantine_unreadable(lake, con)
         con.execute("DROP TABLE clicks_landed")
     else:
@@ -336,6 +338,7 @@ def _licensed_users(con: duckdb.DuckDBPyConnection, lake: Lake, keys: list[str])
     start, end = _range(keys)
     run_sql(
         con,
+        SQL_DIR,
         "licensed_users",
         {"directory_glob": _directory_glob(lake)},
         start=start.isoformat(),
@@ -363,29 +366,15 @@ def day_chunks(lake: Lake, table: str, keys: list[str], max_rows: int) -> list[l
     return chunks
 
 
-def _view_of(con: duckdb.DuckDBPyConnection, view: str, files: list[str], empty: pl.Schema) -> None:
-    """A temp view over lake files, or over an empty frame of the schema when there are none."""
-    if files:
-        # a view cannot hold prepared parameters: the file list is inlined as quoted literals
-        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{listing}], "
-            "hive_partitioning = false, union_by_name = true)"
-        )
-    else:
-        con.register(f"_{view}_empty", empty.to_frame())
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM _{view}_empty")
-
-
 def build_user_engagement_daily(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]) -> int:
     """Write user_engagement_daily for ``keys``, in as few passes as the row budget allows."""
-    prepare(con, lake)
+    spill_next_to_lake(con, lake)
     _licensed_users(con, lake, keys)
     total = 0
     for chunk in day_chunks(lake, "stg_clicks", keys, MAX_CLICKS_PER_PASS):
         start, end = _range(chunk)
-        _view_of(con, "clicks_in", lake.partition_files("stg_clicks", chunk), STG_CLICKS_SCHEMA)
-        run_sql(con, "user_engagement_daily", {"start": start, "end": end})
+        lake_view(con, lake, "stg_clicks", STG_CLICKS_SCHEMA, chunk, view="clicks_in")
+        run_sql(con, SQL_DIR, "user_engagement_daily", {"start": start, "end": end})
         write_daily_from_table(
             con,
             lake,
@@ -441,6 +430,7 @@ def build_completeness(
     if files:
         hourly = run_sql(
             con,
+            SQL_DIR,
             "hourly_volume",
             {"present_days": present, "click_files": files},
         ).pl()
@@ -547,11 +537,9 @@ def build_hours(
     x teams x days reaches millions of rows at benchmark scale). Returns (per-day summary,
     preview of the last day)."""
     start, end = _range(keys)
-    prepare(con, lake)
+    spill_next_to_lake(con, lake)
     _licensed_users(con, lake, keys)
-    _view_of(
-        con, "user_days_in", lake.partition_files("user_engagement_daily", keys), USER_DAILY_SCHEMA
-    )
+    lake_view(con, lake, "user_engagement_daily", USER_DAILY_SCHEMA, keys, view="user_days_in")
     key_cols = ["date", "account_id", "team"] if by_team else ["date", "account_id"]
 
     def join(alias: str) -> str:
@@ -559,6 +547,7 @@ def build_hours(
 
     run_sql(
         con,
+        SQL_DIR,
         "engagement_hours",
         {"start": start, "end": end},
         keys=", ".join(key_cols[1:]),

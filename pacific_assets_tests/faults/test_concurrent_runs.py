@@ -82,7 +82,7 @@ def test_overlapping_concurrent_runs_equal_one_serial_run(staged_template, tmp_p
 SPILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-from pacific_assets.engagement.sqlrun import prepare
+from pacific_assets.storage.duck import spill_next_to_lake as prepare
 from pacific_assets.storage.catalog import connect
 from pacific_assets.storage.lake import Lake
 
