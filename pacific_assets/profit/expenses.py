@@ -11,6 +11,7 @@ from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.settings import DEFAULT_CAPEX_LIFE_MONTHS, ProfitSettings
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage import duck
 
 GROUP = "profit"
 
@@ -59,10 +60,15 @@ def profit_expenses(
     with lake.duckdb() as con:
         # Small monthly tables: read them whole and select by the accounting month in SQL.
         for table in ("stg_ops_expenses", "stg_salaries"):
-            lakeio.register(con, store, table, lakeio.UPSTREAM_SCHEMAS[table])
-        lakeio.register_frame(con, "profit_months", lakeio.months_frame(months))
-        df = lakeio.conform(
-            lakeio.query(con, "profit_expenses", capex_life_months=settings.capex_life_months),
+            duck.lake_view(con, store, table, lakeio.UPSTREAM_SCHEMAS[table])
+        duck.frame_view(con, "profit_months", lakeio.months_frame(months))
+        df = duck.conform(
+            duck.run_sql(
+                con,
+                lakeio.SQL_DIR,
+                "profit_expenses",
+                {"capex_life_months": settings.capex_life_months},
+            ).pl(),
             PROFIT_EXPENSES_SCHEMA,
         )
     lakeio.assert_finite("profit_expenses", df)

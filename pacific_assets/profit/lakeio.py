@@ -1,9 +1,9 @@
-"""Small helpers the profit assets share: table schemas, DuckDB views over the lake, SQL files.
+"""What the profit assets share beyond the DuckDB plumbing: upstream schemas, the month calendar,
+the NaN guard and the formatting an accountant reads.
 
-Every SQL file in ``sql/`` reads plain table names (``FROM stg_invoice_lines``); ``register``
-makes each name a DuckDB view over exactly the live Parquet files the asset is allowed to read,
-or over an empty frame of the right types when the table has no partition yet, so the SQL never
-special-cases "nothing there".
+Every SQL file in ``sql/`` (``SQL_DIR``) reads plain table names (``FROM stg_invoice_lines``);
+``storage.duck.lake_view`` makes each name a view over exactly the live Parquet files the asset
+is allowed to read (or an empty frame of the schema below), and ``storage.duck.run_sql`` runs it.
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from pacific_assets.contracts import FILINGS, INVOICE_LINES, OPS_EXPENSES, SALARIES, LandingSource
-from pacific_assets.storage.lake import Lake
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -58,56 +55,6 @@ UPSTREAM_SCHEMAS: dict[str, pl.Schema] = {
         {"date": pl.Date, "account_id": pl.String, "total_hours": pl.Float64}
     ),
 }
-
-
-@cache
-def load_sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def register(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    table: str,
-    schema: pl.Schema,
-    keys: Sequence[str] | None = None,
-) -> int:
-    """Expose ``table`` (all live partitions, or only ``keys``) as a view; returns the file count."""
-    files = lake.partition_files(table, keys)
-    if files:
-        listing = ", ".join(_sql_str(f) for f in files)
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM read_parquet("
-            f"[{listing}], hive_partitioning = false, union_by_name = true)"
-        )
-    else:
-        con.register(f"_empty_{table}", schema.to_frame())
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM _empty_{table}")
-    return len(files)
-
-
-def register_frame(con: duckdb.DuckDBPyConnection, name: str, df: pl.DataFrame) -> None:
-    """A small in-memory frame (e.g. the months of the run) as a view named ``name``."""
-    con.register(f"_frame_{name}", df)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM _frame_{name}")
-
-
-def query(con: duckdb.DuckDBPyConnection, sql_name: str, **params: object) -> pl.DataFrame:
-    """Run one SQL file with named parameters (``$name`` in the file)."""
-    sql = load_sql(sql_name)
-    return con.execute(sql, params).pl() if params else con.execute(sql).pl()
-
-
-def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """Exactly ``schema``'s columns, in order, with its dtypes (partitions must share a schema)."""
-    missing = [c for c in schema if c not in df.columns]
-    if missing:
-        raise ValueError(f"frame lacks columns {missing}")
-    return df.select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
 def assert_finite(table: str, df: pl.DataFrame) -> None:

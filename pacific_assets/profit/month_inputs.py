@@ -21,6 +21,7 @@ from pacific_assets.profit.revenue import (
     CASH_COLLECTED_DAILY_SCHEMA,
     RECOGNIZED_REVENUE_DAILY_SCHEMA,
 )
+from pacific_assets.storage import duck
 from pacific_assets.storage.lake import Lake
 
 
@@ -122,20 +123,16 @@ def open_month_inputs(
             "for the same months first"
         )
 
-    lakeio.register(con, store, "recognized_revenue_daily", RECOGNIZED_REVENUE_DAILY_SCHEMA, days)
-    lakeio.register(
+    duck.lake_view(con, store, "recognized_revenue_daily", RECOGNIZED_REVENUE_DAILY_SCHEMA, days)
+    duck.lake_view(
         con, store, "cash_collected_daily", CASH_COLLECTED_DAILY_SCHEMA, days if with_cash else []
     )
-    lakeio.register(con, store, "profit_expenses", PROFIT_EXPENSES_SCHEMA, month_keys)
+    duck.lake_view(con, store, "profit_expenses", PROFIT_EXPENSES_SCHEMA, month_keys)
     status_schema = lakeio.UPSTREAM_SCHEMAS["account_status_daily"]
-    lakeio.register(con, store, "account_status_daily", status_schema, days)
+    duck.lake_view(con, store, "account_status_daily", status_schema, days)
     usage_schema = lakeio.UPSTREAM_SCHEMAS["engagement_hours"]
-    if with_usage:
-        lakeio.register(con, store, "engagement_hours", usage_schema, days)
-    else:
-        con.register("_no_usage", usage_schema.to_frame())
-        con.execute("CREATE OR REPLACE TEMP VIEW engagement_hours AS SELECT * FROM _no_usage")
-    lakeio.register_frame(con, "profit_months", lakeio.months_frame(months))
+    duck.lake_view(con, store, "engagement_hours", usage_schema, days if with_usage else [])
+    duck.frame_view(con, "profit_months", lakeio.months_frame(months))
 
     inputs = MonthInputs(months=months)
     ops_present = set(store.partition_keys("stg_ops_expenses"))

@@ -19,6 +19,7 @@ from pacific_assets.profit.revenue import RECOGNIZED_REVENUE_DAILY_SCHEMA
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.profit.unit_profit import billing_gaps, describe_gaps
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage import duck
 
 GROUP = "profit"
 CHECK_NAME = "reconciled_with_filings"
@@ -220,11 +221,11 @@ def profit_reconciliation(
     books = {r["month_start"]: r for r in store.read("unit_profit", keys).iter_rows(named=True)}
     gaps = billing_gaps(store.read("account_unit_economics", keys))
     with lake.duckdb() as con:
-        lakeio.register(con, store, "stg_filings", lakeio.UPSTREAM_SCHEMAS["stg_filings"])
-        lakeio.register(
+        duck.lake_view(con, store, "stg_filings", lakeio.UPSTREAM_SCHEMAS["stg_filings"])
+        duck.lake_view(
             con, store, "recognized_revenue_daily", RECOGNIZED_REVENUE_DAILY_SCHEMA, days
         )
-        lakeio.register(con, store, "profit_expenses", PROFIT_EXPENSES_SCHEMA, keys)
+        duck.lake_view(con, store, "profit_expenses", PROFIT_EXPENSES_SCHEMA, keys)
         filings = {
             r["filing_month"]: r for r in con.execute(_FILINGS_SQL).pl().iter_rows(named=True)
         }
@@ -243,7 +244,7 @@ def profit_reconciliation(
         )
         for m in months
     ]
-    df = lakeio.conform(
+    df = duck.conform(
         pl.DataFrame(rows, schema=PROFIT_RECONCILIATION_SCHEMA), PROFIT_RECONCILIATION_SCHEMA
     )
     lakeio.assert_finite("profit_reconciliation", df)

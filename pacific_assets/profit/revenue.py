@@ -15,6 +15,7 @@ import polars as pl
 from pacific_assets.partitions import daily, single_run_backfill
 from pacific_assets.profit import lakeio
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage import duck
 
 GROUP = "profit"
 
@@ -84,11 +85,12 @@ def invoice_lines_current(
 ) -> dg.MaterializeResult:
     store = lake.lake
     with lake.duckdb() as con:
-        files = lakeio.register(
+        files = duck.lake_view(
             con, store, "stg_invoice_lines", lakeio.UPSTREAM_SCHEMAS["stg_invoice_lines"]
         )
-        lines = lakeio.conform(
-            lakeio.query(con, "invoice_lines_current"), INVOICE_LINES_CURRENT_SCHEMA
+        lines = duck.conform(
+            duck.run_sql(con, lakeio.SQL_DIR, "invoice_lines_current").pl(),
+            INVOICE_LINES_CURRENT_SCHEMA,
         )
     lakeio.assert_finite("invoice_lines_current", lines)
     store.write_table("invoice_lines_current", lines)
@@ -156,8 +158,10 @@ def _write_daily(
     _require_current_lines(store)
     start, end = _window_dates(context)
     with lake.duckdb() as con:
-        lakeio.register(con, store, "invoice_lines_current", INVOICE_LINES_CURRENT_SCHEMA)
-        df = lakeio.conform(lakeio.query(con, table, start=start, end=end), schema)
+        duck.lake_view(con, store, "invoice_lines_current", INVOICE_LINES_CURRENT_SCHEMA)
+        df = duck.conform(
+            duck.run_sql(con, lakeio.SQL_DIR, table, {"start": start, "end": end}).pl(), schema
+        )
     lakeio.assert_finite(table, df)
     keys = context.partition_keys
     store.write_partitions(table, "date", keys, df)

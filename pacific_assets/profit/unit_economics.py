@@ -19,6 +19,7 @@ from pacific_assets.profit import lakeio
 from pacific_assets.profit.month_inputs import MonthInputs, open_month_inputs
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage import duck
 
 GROUP = "profit"
 
@@ -190,11 +191,11 @@ def account_unit_economics(
             with_cash=False,
             with_usage=settings.allocation_driver == "usage",
         )
-        totals = lakeio.query(con, "month_totals")
-        accounts = lakeio.query(con, "account_month")
+        totals = duck.run_sql(con, lakeio.SQL_DIR, "month_totals").pl()
+        accounts = duck.run_sql(con, lakeio.SQL_DIR, "account_month").pl()
     shared = shared_costs(totals, inputs)
     df = allocate(accounts, shared, settings.allocation_driver, inputs)
-    df = lakeio.conform(df, ACCOUNT_UNIT_ECONOMICS_SCHEMA)
+    df = duck.conform(df, ACCOUNT_UNIT_ECONOMICS_SCHEMA)
     lakeio.assert_finite("account_unit_economics", df)
     keys = context.partition_keys
     store.write_partitions("account_unit_economics", "month_start", keys, df)

@@ -15,6 +15,7 @@ from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.month_inputs import MonthInputs, open_month_inputs
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage import duck
 
 GROUP = "profit"
 
@@ -223,8 +224,8 @@ def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
     months = lakeio.month_starts(window.start.date(), window.end.date())
     with lake.duckdb() as con:
         inputs = open_month_inputs(con, store, months)
-        totals = lakeio.query(con, "month_totals")
-        accounts = lakeio.query(con, "account_month")
+        totals = duck.run_sql(con, lakeio.SQL_DIR, "month_totals").pl()
+        accounts = duck.run_sql(con, lakeio.SQL_DIR, "account_month").pl()
     rows = [
         month_row(
             m,
@@ -234,7 +235,7 @@ def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
         )
         for m in months
     ]
-    df = lakeio.conform(pl.DataFrame(rows, schema=UNIT_PROFIT_SCHEMA), UNIT_PROFIT_SCHEMA)
+    df = duck.conform(pl.DataFrame(rows, schema=UNIT_PROFIT_SCHEMA), UNIT_PROFIT_SCHEMA)
     lakeio.assert_finite("unit_profit", df)
     keys = context.partition_keys
     store.write_partitions("unit_profit", "month_start", keys, df)
