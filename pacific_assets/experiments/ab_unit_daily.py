@@ -37,6 +37,7 @@ from pacific_assets.experiments.pseudonymize import KEY_ENV, PseudonymizerResour
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
 from pacific_assets.partitions import daily, single_run_backfill
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage.duck import conform, run_sql
 
 TABLE = "ab_unit_daily"
 ENGAGEMENT_TABLE = "user_engagement_daily"
@@ -145,10 +146,6 @@ CHECK_SPECS = [
 ]
 
 
-def _sql(name: str) -> str:
-    return (SQL_DIR / name).read_text()
-
-
 def _day_keys(start: dt.date, end: dt.date) -> list[str]:
     return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days)]
 
@@ -201,7 +198,7 @@ def build_ab_unit_daily(
         open_table(con, lake, ASSIGNMENTS_TABLE, ASSIGNMENT_COLUMNS)
         open_table(con, lake, DIRECTORY_TABLE, DIRECTORY_COLUMNS)
         open_table(con, lake, REVENUE_TABLE, REVENUE_COLUMNS)
-        con.execute(_sql("first_exposure.sql"))
+        run_sql(con, SQL_DIR, "first_exposure")
 
         user_ids = [
             r[0]
@@ -216,7 +213,7 @@ def build_ab_unit_daily(
             chunk_end = min(chunk_start + dt.timedelta(days=CHUNK_DAYS), end)
             con.execute("SET VARIABLE chunk_start = CAST(? AS DATE)", [chunk_start])
             con.execute("SET VARIABLE chunk_end = CAST(? AS DATE)", [chunk_end])
-            con.execute(_sql("unit_days.sql"))
+            run_sql(con, SQL_DIR, "unit_days")
             assignment_dates = [
                 r[0]
                 for r in con.execute("SELECT DISTINCT assignment_date FROM unit_days").fetchall()
@@ -224,13 +221,10 @@ def build_ab_unit_daily(
             chunk_keys = _day_keys(chunk_start, chunk_end)
             keys = sorted(set(chunk_keys) | _pre_period_keys(assignment_dates))
             open_table(con, lake, ENGAGEMENT_TABLE, USER_ENGAGEMENT_COLUMNS, keys=keys)
-            con.execute(_sql("ab_unit_daily.sql"))
-            chunk = (
-                con.execute("SELECT * FROM ab_unit_daily_chunk")
-                .pl()
-                .select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
-                .sort("date", "experiment_id", "unit_id")
-            )
+            run_sql(con, SQL_DIR, "ab_unit_daily")
+            chunk = conform(
+                con.execute("SELECT * FROM ab_unit_daily_chunk").pl(), pl.Schema(SCHEMA)
+            ).sort("date", "experiment_id", "unit_id")
             lake.write_partitions(TABLE, "date", chunk_keys, chunk)
             summary.rows += chunk.height
             summary.duplicate_rows += (

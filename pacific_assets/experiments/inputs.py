@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from pacific_assets.storage.duck import parquet_source
 from pacific_assets.storage.lake import UNPARTITIONED_KEY, Lake
 
 UTC_TS = "TIMESTAMPTZ"
@@ -69,15 +70,18 @@ def open_table(
     keys: Sequence[str] | None = None,
     view: str | None = None,
 ) -> int:
-    """Create temp view ``view`` (default: ``table``) over the live files; returns the file count."""
+    """Create temp view ``view`` (default: ``table``) over the live files; returns the file count.
+
+    Unlike ``storage.duck.lake_view`` (the table as stored), the view holds exactly ``columns``
+    cast to this pipeline's types, and a missing upstream column fails here naming it.
+    """
     view = view or table
     files = lake.partition_files(table, keys)
     if not files:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in columns.items())
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {cols} LIMIT 0")
         return 0
-    paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    source = f"read_parquet([{paths}], hive_partitioning = false, union_by_name = true)"
+    source = parquet_source(files)
     present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     missing = [c for c in columns if c not in present]
     if missing:

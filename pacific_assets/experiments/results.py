@@ -18,11 +18,13 @@ import numpy as np
 import polars as pl
 
 from pacific_assets.experiments import stats
+from pacific_assets.experiments.ab_unit_daily import SCHEMA as AB_SCHEMA
 from pacific_assets.experiments.ab_unit_daily import TABLE as AB_TABLE
 from pacific_assets.experiments.metadata import md_table
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
 from pacific_assets.partitions import single_run_backfill, weekly
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage.duck import lake_view, run_sql
 
 TABLE = "experiment_results"
 SQL_DIR = Path(__file__).parent / "sql"
@@ -366,18 +368,12 @@ def build_experiment_results(
             # only the days these experiments can have rows on: their start to the week's end
             first_day = min(in_scope["start_date"])
             keys = [k.isoformat() for k in sorted(built_days) if first_day <= k < week_end]
-            files = lake.partition_files(AB_TABLE, keys)
-            if files:
-                paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-                con.execute(
-                    "CREATE OR REPLACE TEMP VIEW ab_unit_daily AS SELECT * FROM read_parquet("
-                    f"[{paths}], hive_partitioning = false, union_by_name = true)"
-                )
+            files = lake_view(con, lake, AB_TABLE, pl.Schema(AB_SCHEMA), keys)
             through = max((d for d in built_days if d < week_end), default=None)
             if files:
                 con.register("experiments_in_scope", in_scope.select("experiment_id"))
                 con.execute("SET VARIABLE as_of_end = CAST(? AS DATE)", [week_end])
-                con.execute((SQL_DIR / "unit_outcomes.sql").read_text())
+                run_sql(con, SQL_DIR, "unit_outcomes")
                 outcomes = con.execute("SELECT * FROM unit_outcomes").pl()
             else:
                 outcomes = pl.DataFrame(schema={"experiment_id": pl.String, "variant": pl.String})

@@ -14,7 +14,6 @@ Why this shape:
 """
 
 import datetime as dt
-from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -24,6 +23,7 @@ from pacific_assets import partitions
 from pacific_assets.contracts import ACCOUNT_EVENTS
 from pacific_assets.growth.lifecycle import RENEWAL_WINDOW_DAYS, build_history
 from pacific_assets.resources import LakeResource
+from pacific_assets.storage.duck import conform, lake_view, run_sql
 from pacific_assets.storage.lake import Lake
 
 GROUP = "growth"
@@ -35,7 +35,7 @@ MONTHLY = "account_growth_monthly"
 IMPUTED_CHECK = "imputed_status_steps"
 UNIQUE_DAY_CHECK = "one_row_per_account_and_day"
 _PREVIEW_ROWS = 10
-_SQL = Path(__file__).parent / "sql"
+SQL_DIR = Path(__file__).parent / "sql"
 
 #: Measures of account_growth and account_growth_monthly, in column order, with their types.
 GROWTH_MEASURES: dict[str, pl.DataType] = {
@@ -89,11 +89,6 @@ DAILY_SCHEMA = pl.Schema(
 )
 
 
-@cache
-def sql(name: str) -> str:
-    return (_SQL / f"{name}.sql").read_text()
-
-
 # -- the computations, independent of Dagster ----------------------------------------------------
 def read_crm_events(lake: LakeResource) -> pl.DataFrame:
     """Every staged CRM event, once (empty frame with the contract columns when none)."""
@@ -101,7 +96,7 @@ def read_crm_events(lake: LakeResource) -> pl.DataFrame:
     if not files:
         return pl.DataFrame(schema=ACCOUNT_EVENTS.columns)
     with lake.duckdb() as con:
-        return con.execute(sql("crm_events"), {"files": files}).pl()
+        return run_sql(con, SQL_DIR, "crm_events", {"files": files}).pl()
 
 
 def compute_daily(lake: LakeResource, start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -115,11 +110,13 @@ def compute_daily(lake: LakeResource, start: dt.date, end: dt.date) -> pl.DataFr
     with lake.duckdb() as con:
         # small (one row per lifecycle step) and read many times by the query: a table
         con.read_parquet(files, hive_partitioning=False).create("history")
-        frame = con.execute(
-            sql("account_status_daily"),
+        frame = run_sql(
+            con,
+            SQL_DIR,
+            "account_status_daily",
             {"start": start, "end": end, "window_days": RENEWAL_WINDOW_DAYS},
         ).pl()
-    return frame.cast(dict(DAILY_SCHEMA)).select(DAILY_SCHEMA.names())
+    return conform(frame, DAILY_SCHEMA)
 
 
 def period_bounds(
@@ -154,15 +151,14 @@ def compute_periods(
             "first (growth_status_job)."
         )
     days = [str(start + dt.timedelta(days=i)) for i in range((end - start).days)]
-    files = lake.lake.partition_files(DAILY, days)
     periods = pl.DataFrame(
         bounds, schema={"period_start": pl.Date, "period_end": pl.Date}, orient="row"
     )
     with lake.duckdb() as con:
         con.register("periods", periods.to_arrow())
         # accounts x days can be large: a view, so DuckDB streams the Parquet files
-        con.read_parquet(files, hive_partitioning=False, union_by_name=True).create_view("daily")
-        frame = con.execute(sql("growth_periods")).pl()
+        lake_view(con, lake.lake, DAILY, DAILY_SCHEMA, days, view="daily")
+        frame = run_sql(con, SQL_DIR, "growth_periods").pl()
     frame = frame.with_columns(
         (
             pl.col("new_accounts") + pl.col("reactivated_accounts") - pl.col("churned_accounts")
@@ -177,7 +173,7 @@ def compute_periods(
         .round(2)
         .alias("net_new_mrr_usd"),
     ).rename({"period_start": period_col})
-    return frame.select(period_col, *GROWTH_MEASURES).cast({period_col: pl.Date, **GROWTH_MEASURES})
+    return conform(frame, pl.Schema({period_col: pl.Date, **GROWTH_MEASURES}))
 
 
 # -- metadata helpers --------------------------------------------------------------------------

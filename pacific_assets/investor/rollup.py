@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -46,12 +46,15 @@ from pacific_assets.investor.inputs import (
     required_keys,
 )
 from pacific_assets.investor.spark import ensure_utc, read_input
+from pacific_assets.storage.duck import sql_text
 from pacific_assets.storage.lake import Lake
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 F64, I64, STR = pl.Float64, pl.Int64, pl.String
+#: The Spark SQL of each step, next to this module.
+SQL_DIR = Path(__file__).parent / "sql"
 
 #: Output columns shared by both grains, in order (the period column and segment come first).
 MRR_COLUMNS: dict[str, pl.DataType] = {
@@ -145,11 +148,6 @@ class RollupResult:
     engagement_daily: pl.DataFrame
     #: The growth pipeline's own MRR movements per period (cross-check of the rollup's).
     growth_movements: pl.DataFrame
-
-
-def _sql(name: str) -> str:
-    """The Spark SQL of one step (files in sql/ next to this module)."""
-    return resources.files("pacific_assets.investor").joinpath("sql", f"{name}.sql").read_text()
 
 
 def _collect(df: DataFrame) -> pl.DataFrame:
@@ -267,16 +265,20 @@ def _aggregate(
     from pyspark import StorageLevel
 
     period_keys = [p.isoformat() for p in periods]
-    segments = spark.sql(_sql("segments")).cache()  # small, read by four queries
+    segments = spark.sql(sql_text(SQL_DIR, "segments")).cache()  # small, read by four queries
     per_user = None
     try:
         segments.createOrReplaceTempView("segments")
-        spark.sql(_sql("active_licensed_users")).createOrReplaceTempView("active_licensed_users")
-        per_user = spark.sql(_sql("active_users_per_user")).persist(StorageLevel.MEMORY_AND_DISK)
+        spark.sql(sql_text(SQL_DIR, "active_licensed_users")).createOrReplaceTempView(
+            "active_licensed_users"
+        )
+        per_user = spark.sql(sql_text(SQL_DIR, "active_users_per_user")).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
         per_user.createOrReplaceTempView("active_users_per_user")
-        spark.sql(_sql("account_periods")).createOrReplaceTempView("account_periods")
+        spark.sql(sql_text(SQL_DIR, "account_periods")).createOrReplaceTempView("account_periods")
         by_segment = [
-            _collect(spark.sql(_sql(name)))
+            _collect(spark.sql(sql_text(SQL_DIR, name)))
             for name in (
                 "mrr_by_segment",
                 "engagement_by_segment",
@@ -284,7 +286,7 @@ def _aggregate(
                 "profit_by_segment",
             )
         ]
-        daily = _collect(spark.sql(_sql("engagement_daily")))
+        daily = _collect(spark.sql(sql_text(SQL_DIR, "engagement_daily")))
         growth = _collect(
             read_input(spark, lake, grain.growth, period_keys).withColumnRenamed(
                 grain.period_col, "period_start"
