@@ -37,6 +37,12 @@ def _write(lake: LakeResource, table: str, col: str, keys: list[str], **extra) -
     lake.lake.write_partitions(table, col, keys, frame)
 
 
+def _listed(lake: LakeResource, name: str) -> set[str]:
+    """The partition keys listed in the file ``name`` in the data root (none if it is absent)."""
+    path = Path(lake.data_root) / name
+    return set(path.read_text().split()) if path.exists() else set()
+
+
 def _maybe_fail(lake: LakeResource, name: str) -> None:
     flag = Path(lake.data_root) / f"fail_{name}"
     if flag.exists():
@@ -49,8 +55,7 @@ def _maybe_fail(lake: LakeResource, name: str) -> None:
 def engagement_completeness(context: dg.AssetExecutionContext, lake: LakeResource) -> None:
     """Outage days (listed in the file ``outage_days``) are flagged incomplete."""
     _maybe_fail(lake, "engagement_completeness")
-    outage_file = Path(lake.data_root) / "outage_days"
-    outages = set(outage_file.read_text().split()) if outage_file.exists() else set()
+    outages = _listed(lake, "outage_days")
     keys = context.partition_keys
     _write(
         lake,
@@ -108,8 +113,7 @@ def profit_reconciliation(lake: LakeResource) -> dg.AssetCheckResult:
 )
 def investor_rollup(context: dg.AssetExecutionContext, lake: LakeResource) -> None:
     _maybe_fail(lake, "investor_rollup")
-    flag = Path(lake.data_root) / "incomplete_months"
-    incomplete = set(flag.read_text().split()) if flag.exists() else set()
+    incomplete = _listed(lake, "incomplete_months")
     keys = context.partition_keys
     _write(
         lake,

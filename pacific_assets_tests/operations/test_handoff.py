@@ -1,31 +1,24 @@
 """The weekly hand-off page of the engagement rotation, from the real incident store."""
 
-import datetime as dt
-
 import dagster as dg
 
 from pacific_assets.operations.handoff import engagement_oncall_handoff
 from pacific_assets.operations.incidents import IncidentStore
 from pacific_assets.operations.resources import OpsResource
 from pacific_assets.resources import LakeResource
+from pacific_assets_tests.operations.builders import open_incident, record_success
 from pacific_assets_tests.operations.conftest import toy_pipelines
 
 
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-
-
 def _incident(store: IncidentStore, asset: str, when: str, pipeline: str = "engagement"):
-    incident, _ = store.open_or_update(
-        pipeline=pipeline,
-        asset=asset,
-        kind="run_failure",
-        severity="ERROR",
-        summary="boom",
-        at=at(when),
-        partitions=[when[:10]],
+    """A failure of one day's partition, paged to that week's owner (dev2, SWE contact swe3)."""
+    incident, _ = open_incident(
+        store,
+        pipeline,
+        asset,
+        when,
+        [when[:10]],
         owner="dev2",
-        action="page",
         contacts=["swe3"],
         runbook_step="Engagement 5b: fix",
     )
@@ -37,13 +30,7 @@ def test_handoff_lists_the_weeks_incidents_and_what_is_carried_over(data_root) -
     store = IncidentStore(data_root / "ops")
     carried = _incident(store, "stg_clicks", "2025-09-30 10:00")  # opened last week, still open
     fixed = _incident(store, "engagement_hours", "2025-10-07 03:00")  # opened and fixed this week
-    store.record_success(
-        asset="engagement_hours",
-        kinds={"run_failure"},
-        at=at("2025-10-08 12:00"),
-        partitions=["2025-10-07"],
-        by="run abc",
-    )
+    record_success(store, "engagement_hours", "2025-10-08 12:00", ["2025-10-07"], by="run abc")
     new_open = _incident(store, "user_engagement_daily", "2025-10-10 22:00")
     _incident(store, "unit_profit", "2025-10-08 10:00", pipeline="profit")  # not engagement
     _incident(store, "engagement_hours", "2025-10-14 01:00")  # next week: not listed

@@ -30,13 +30,10 @@ from pacific_assets.profit.unit_profit import UNIT_PROFIT_SCHEMA
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.growth.fixtures import event, materialize_growth, stage_events
+from pacific_assets_tests.operations.builders import at
 from pacific_assets_tests.operations.conftest import ROTATION
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def pipeline_defs(lake_resource: LakeResource, now: str) -> dg.Definitions:

@@ -8,6 +8,7 @@ import pytest
 
 from pacific_assets.operations.rotation import DEFAULT_ROTATION_FILE, Rotation, RotationError
 from pacific_assets.operations.routing import is_last_week_of_month, next_working_hours, route
+from pacific_assets_tests.operations.builders import at
 from pacific_assets_tests.operations.conftest import ROTATION
 
 UTC = dt.UTC
@@ -16,10 +17,6 @@ UTC = dt.UTC
 @pytest.fixture
 def rotation() -> Rotation:
     return Rotation.from_dict(ROTATION)
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def test_rotation_cycles_weekly_from_a_monday_and_honours_overrides(rotation: Rotation) -> None:

@@ -15,13 +15,10 @@ from pacific_assets.operations.policies import (
     sla_for,
 )
 from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets_tests.operations.builders import at
 from pacific_assets_tests.operations.conftest import build_toy_defs
 
 UTC = dt.UTC
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _cron(group_or_asset: str, group: str | None = None):
