@@ -14,6 +14,7 @@ from pacific_assets.engagement.ingest import ClicksKafkaResource
 from pacific_assets.engagement.landing import ClickLanding, batch_name
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.runs import range_tags
 
 UTC = dt.UTC
 DIRECTORY_SCHEMA = {
@@ -111,12 +112,7 @@ def materialize(
     **kafka,
 ) -> dg.ExecuteInProcessResult:
     """Materialize engagement assets (a partition range in one run when start/end are given)."""
-    tags = {}
-    if start:
-        tags = {
-            "dagster/asset_partition_range_start": start,
-            "dagster/asset_partition_range_end": end or start,
-        }
+    tags = range_tags(start, end or start) if start else {}
     return dg.materialize(
         list(assets),
         selection=list(selection),

@@ -19,6 +19,7 @@ from pacific_assets.engagement.assets import ASSETS
 from pacific_assets.engagement.checks import build_newest_event_check
 from pacific_assets.staging.assets import STAGING_ASSETS
 from pacific_assets_tests.engagement.helpers import resources
+from pacific_assets_tests.runs import range_tags
 
 START, END = "2025-09-01", "2025-12-09"
 MEASURES = [
@@ -38,10 +39,7 @@ def sim_lake(sim_data, tmp_path_factory):
 
     lake = Lake(tmp_path_factory.mktemp("eng_sim") / "data")
     shutil.copytree(sim_data.landing, lake.landing)
-    tags = {
-        "dagster/asset_partition_range_start": START,
-        "dagster/asset_partition_range_end": END,
-    }
+    tags = range_tags(START, END)
     directory = next(a for a in STAGING_ASSETS if a.key.path == ["stg_directory_users"])
     instance = dg.DagsterInstance.ephemeral()
     assert dg.materialize(

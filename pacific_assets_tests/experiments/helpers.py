@@ -8,6 +8,7 @@ from pacific_assets.experiments import ab_unit_daily, experiment_results
 from pacific_assets.experiments.pseudonymize import PseudonymizerResource
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.runs import range_tags
 
 
 def resources(lake: Lake, key: str = "test-key-for-pytest") -> dict:
@@ -30,10 +31,7 @@ def materialize_range(
         assets,
         instance=instance or dg.DagsterInstance.ephemeral(),
         resources=resources(lake, key),
-        tags={
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-        },
+        tags=range_tags(first, last),
     )
 
 

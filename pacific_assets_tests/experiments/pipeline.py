@@ -9,13 +9,13 @@ so per row (``recognized_revenue_usd_null_reason``) when revenue is missing.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
 
 from pacific_assets.experiments.pseudonymize import PseudonymizerResource
 from pacific_assets.resources import LakeResource
+from pacific_assets_tests.runs import grid_waves, range_tags
 
 CHAIN = (
     "stg_experiment_registry",
@@ -45,15 +45,12 @@ def chain_resources(data_root: Path) -> dict:
     }
 
 
-def range_tags(pdef, first: dt.date, last: dt.date) -> dict[str, str]:
+def grid_range_tags(pdef, first: dt.date, last: dt.date) -> dict[str, str]:
     """Range tags for the partitions of ``pdef`` whose window starts in [first, last]."""
     if pdef is None:
         return {}
     keys = [k for k in pdef.get_partition_keys() if first.isoformat() <= k <= last.isoformat()]
-    return {
-        "dagster/asset_partition_range_start": keys[0],
-        "dagster/asset_partition_range_end": keys[-1],
-    }
+    return range_tags(keys[0], keys[-1])
 
 
 def run_chain(
@@ -68,27 +65,17 @@ def run_chain(
     graph = defs.resolve_asset_graph()
     wanted = [k for k in graph.toposorted_asset_keys if k.to_user_string() in assets]
     resources = chain_resources(data_root)
-    results, done = [], set()
-    while len(done) < len(wanted):
-        wave = [
-            k
-            for k in wanted
-            if k not in done and all(p in done or p not in wanted for p in graph.get(k).parent_keys)
-        ]
-        by_grid = defaultdict(list)
-        for k in wave:
-            by_grid[graph.get(k).partitions_def].append(k)
-        for pdef, keys in by_grid.items():
-            result = dg.materialize(
-                list(defs.assets),
-                selection=keys,
-                resources=resources,
-                instance=instance,
-                tags=range_tags(pdef, first, last),
-            )
-            assert result.success, keys
-            results.append(result)
-        done.update(wave)
+    results = []
+    for pdef, keys in grid_waves(graph, wanted):
+        result = dg.materialize(
+            list(defs.assets),
+            selection=keys,
+            resources=resources,
+            instance=instance,
+            tags=grid_range_tags(pdef, first, last),
+        )
+        assert result.success, keys
+        results.append(result)
     return results
 
 
@@ -106,10 +93,7 @@ def execute_subset(
                 selection=[name],
                 resources=chain_resources(data_root),
                 instance=instance,
-                tags={
-                    "dagster/asset_partition_range_start": first,
-                    "dagster/asset_partition_range_end": last,
-                },
+                tags=range_tags(first, last),
             )
             assert result.success, name
 

@@ -19,17 +19,11 @@ from pacific_assets.engagement.ingest import ClicksKafkaResource
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import STAGING_ASSETS
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.runs import range_tags
 
 REPO = Path(__file__).resolve().parents[2]
 #: The simulated "test" company's first days: enough for every fault scenario, fast to run.
 FIRST_DAY, LAST_DAY = "2025-09-01", "2025-12-09"
-
-
-def range_tags(start: str, end: str) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": start,
-        "dagster/asset_partition_range_end": end,
-    }
 
 
 def resources(lake: Lake) -> dict:

@@ -23,13 +23,8 @@ from pacific_assets import partitions
 from pacific_assets.engagement.assets import ASSETS as ENGAGEMENT_ASSETS
 from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS
 from pacific_assets.storage.lake import Lake
-from pacific_assets_tests.faults.conftest import (
-    REPO,
-    range_tags,
-    resources,
-    runner_env,
-    sort_frame,
-)
+from pacific_assets_tests.faults.conftest import REPO, resources, runner_env, sort_frame
+from pacific_assets_tests.runs import range_tags
 
 #: Full periods inside the simulated range 2025-09-01..2025-12-09 of the "test" profile.
 LAST = "daily=2025-12-09,weekly=2025-12-01,monthly=2025-11-01"

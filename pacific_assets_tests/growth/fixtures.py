@@ -19,9 +19,8 @@ from pacific_assets.growth.assets import (
 )
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.runs import range_tags
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 STG_SCHEMA = {
     **ACCOUNT_EVENTS.columns,
     "export_date": pl.Date,
@@ -121,10 +120,6 @@ def _json_value(v: object) -> object:
     if isinstance(v, dt.date):
         return v.isoformat()
     return v
-
-
-def range_tags(first: str, last: str) -> dict[str, str]:
-    return {RANGE_START: first, RANGE_END: last}
 
 
 def materialize(

@@ -10,6 +10,7 @@ import dagster as dg
 
 from pacific_assets import partitions
 from pacific_assets.investor.inputs import MONTHLY, WEEKLY
+from pacific_assets_tests.runs import range_tags
 
 GRIDS = {
     "daily": partitions.daily,
@@ -74,10 +75,7 @@ def run_stub(
         stubs,
         selection=[asset],
         instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last or first,
-        },
+        tags=range_tags(first, last or first),
         run_config={"ops": {asset: {"config": dict(check)}}},
     )
     assert result.success

@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import math
 import shutil
-from collections import defaultdict
 
 import dagster as dg
 import polars as pl
@@ -27,6 +26,7 @@ import pytest
 
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.runs import grid_waves, range_tags
 
 pytestmark = pytest.mark.spark
 DATA_END = dt.datetime(2025, 12, 10, tzinfo=dt.UTC)  # the "test" profile's exclusive end
@@ -51,10 +51,7 @@ def _range_tags(pdef) -> dict[str, str]:
     if pdef is None:
         return {}
     keys = pdef.get_partition_keys(current_time=DATA_END)  # periods that ended with the data
-    return {
-        "dagster/asset_partition_range_start": keys[0],
-        "dagster/asset_partition_range_end": keys[-1],
-    }
+    return range_tags(keys[0], keys[-1])
 
 
 @pytest.fixture(scope="module")
@@ -70,24 +67,15 @@ def sim(sim_data, spark, tmp_path_factory) -> dict:
     }
     instance = dg.DagsterInstance.ephemeral()
     wanted = _ancestors(graph, [dg.AssetKey(t) for t in TARGETS])
-    done: set[dg.AssetKey] = set()
-    while len(done) < len(wanted):  # dependency waves, one range run per grid
-        wave = [
-            k for k in wanted if k not in done and graph.get(k).parent_keys & set(wanted) <= done
-        ]
-        by_grid = defaultdict(list)
-        for k in wave:
-            by_grid[graph.get(k).partitions_def].append(k)
-        for pdef, keys in by_grid.items():
-            result = dg.materialize(
-                list(defs.assets),
-                selection=keys,
-                resources=resources,
-                instance=instance,
-                tags=_range_tags(pdef),
-            )
-            assert result.success, keys
-        done.update(wave)
+    for pdef, keys in grid_waves(graph, wanted):
+        result = dg.materialize(
+            list(defs.assets),
+            selection=keys,
+            resources=resources,
+            instance=instance,
+            tags=_range_tags(pdef),
+        )
+        assert result.success, keys
     checks = {}
     for target in TARGETS:
         key = dg.AssetKey(target)

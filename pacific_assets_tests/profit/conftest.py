@@ -21,16 +21,10 @@ from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.profit.books import write_books
+from pacific_assets_tests.runs import range_tags
 
 DAILY_ASSETS = [invoice_lines_current, recognized_revenue_daily, cash_collected_daily]
 MONTHLY_ASSETS = [profit_expenses, unit_profit, account_unit_economics, profit_reconciliation]
-
-
-def range_tags(first: str, last: str) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": first,
-        "dagster/asset_partition_range_end": last,
-    }
 
 
 def run_stage(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
@@ -28,6 +27,7 @@ import pytest
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.runs import grid_waves, range_tags
 
 PROFIT = [
     "invoice_lines_current",
@@ -100,10 +100,7 @@ def _range_tags(pdef, start: dt.date, end: dt.date) -> dict[str, str]:
         if pdef.time_window_for_partition_key(k).start >= lo
         and pdef.time_window_for_partition_key(k).end <= hi
     ]
-    return {
-        "dagster/asset_partition_range_start": keys[0],
-        "dagster/asset_partition_range_end": keys[-1],
-    }
+    return range_tags(keys[0], keys[-1])
 
 
 def _run_in_waves(defs: dg.Definitions, keys: set[dg.AssetKey], start: dt.date, end: dt.date):
@@ -111,22 +108,11 @@ def _run_in_waves(defs: dg.Definitions, keys: set[dg.AssetKey], start: dt.date, 
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()
-    todo = [k for k in graph.toposorted_asset_keys if k in keys]
-    done: set[dg.AssetKey] = set()
-    while todo:
-        wave = [
-            k for k in todo if all(p in done or p not in keys for p in graph.get(k).parent_keys)
-        ]
-        grids: dict[object, list[dg.AssetKey]] = defaultdict(list)
-        for key in wave:
-            grids[graph.get(key).partitions_def].append(key)
-        for pdef, group in grids.items():
-            result = job.execute_in_process(
-                instance=instance, asset_selection=group, tags=_range_tags(pdef, start, end)
-            )
-            assert result.success, [k.to_user_string() for k in group]
-        done.update(wave)
-        todo = [k for k in todo if k not in done]
+    for pdef, group in grid_waves(graph, keys):
+        result = job.execute_in_process(
+            instance=instance, asset_selection=group, tags=_range_tags(pdef, start, end)
+        )
+        assert result.success, [k.to_user_string() for k in group]
 
 
 def _copy_landing(sim: Lake, root: Path) -> Lake:

@@ -11,9 +11,6 @@ import pytest
 
 from pacific_assets.storage.lake import Lake
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-
 #: One valid landed file per source: (path under landing, content).
 VALID_FILES: dict[str, tuple[str, str]] = {
     "invoice_lines": (

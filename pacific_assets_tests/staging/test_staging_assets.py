@@ -13,8 +13,9 @@ from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS, staging_columns
 from pacific_assets.storage.lake import Lake
 from pacific_assets.storage.quarantine import QUARANTINE_TABLE
+from pacific_assets_tests.runs import range_tags
 
-from .conftest import RANGE_END, RANGE_START, VALID_FILES, landing_hashes, write_landing
+from .conftest import VALID_FILES, landing_hashes, write_landing
 
 ASSETS = {a.key.to_user_string(): a for a in STAGING_ASSETS}
 UTC = dt.UTC
@@ -290,7 +291,7 @@ def test_schema_drift_fails_naming_file_and_column(lake, lake_resource, instance
         ["invoice_lines"],
         lake_resource,
         instance,
-        tags={RANGE_START: "2025-09-01", RANGE_END: "2025-09-02"},
+        tags=range_tags("2025-09-01", "2025-09-02"),
         raise_on_error=False,
     )
     assert not result.success
@@ -328,7 +329,7 @@ def test_range_run_writes_every_partition_including_empty_ones(
         ["account_events"],
         lake_resource,
         instance,
-        tags={RANGE_START: "2025-09-01", RANGE_END: "2025-09-05"},
+        tags=range_tags("2025-09-01", "2025-09-05"),
     )
     keys = ["2025-09-01", "2025-09-02", "2025-09-03", "2025-09-04", "2025-09-05"]
     assert lake.partition_keys("stg_account_events") == keys
@@ -352,7 +353,7 @@ def test_monthly_partition_reads_its_month_folder(lake, lake_resource, instance)
         ["salaries"],
         lake_resource,
         instance,
-        tags={RANGE_START: "2025-09-01", RANGE_END: "2025-11-01"},
+        tags=range_tags("2025-09-01", "2025-11-01"),
     )
     assert lake.partition_keys("stg_salaries") == ["2025-09-01", "2025-10-01", "2025-11-01"]
     oct_rows = lake.read("stg_salaries", ["2025-10-01"])
@@ -366,7 +367,7 @@ def test_rerun_is_idempotent(lake, lake_resource, instance) -> None:
     write_landing(
         lake, "billing/invoices/date=2025-09-01/invoices-0002.csv", VALID_FILES["invoice_lines"][1]
     )
-    tags = {RANGE_START: "2025-09-01", RANGE_END: "2025-09-02"}
+    tags = range_tags("2025-09-01", "2025-09-02")
     _run(["invoice_lines"], lake_resource, instance, tags=tags)
     first = (lake.read("stg_invoice_lines"), lake.read(QUARANTINE_TABLE))
     _run(["invoice_lines"], lake_resource, instance, tags=tags)
@@ -414,7 +415,7 @@ def test_lake_is_untouched_outside_the_range(lake: Lake, lake_resource, instance
         ["accounts"],
         lake_resource,
         instance,
-        tags={RANGE_START: "2025-09-01", RANGE_END: "2025-09-02"},
+        tags=range_tags("2025-09-01", "2025-09-02"),
     )
     files_02 = lake.partition_files("stg_accounts", ["2025-09-02"])
     _run(["accounts"], lake_resource, instance, "2025-09-01")
@@ -439,8 +440,8 @@ def test_simulated_company_quarantines_exactly_the_injected_malformed_rows(
     before = landing_hashes(lake)
 
     ranges = {
-        "daily": {RANGE_START: manifest["start"], RANGE_END: last_day},
-        "monthly": {RANGE_START: manifest["start"], RANGE_END: last_day[:8] + "01"},
+        "daily": range_tags(manifest["start"], last_day),
+        "monthly": range_tags(manifest["start"], last_day[:8] + "01"),
         "none": None,
     }
     results = [_run(GRAINS[g], resource, instance, tags=tags) for g, tags in ranges.items()]
@@ -492,7 +493,7 @@ def test_simulated_schema_drift_fails_naming_the_drifted_file(
         ["invoice_lines"],
         lake_resource,
         instance,
-        tags={RANGE_START: "2025-09-01", RANGE_END: "2025-10-10"},
+        tags=range_tags("2025-09-01", "2025-10-10"),
         raise_on_error=False,
     )
     message = result.get_step_failure_events()[0].step_failure_data.user_failure_data.description

@@ -1,0 +1,49 @@
+"""How the tests run assets: range runs and dependency waves, in one place for every folder.
+
+A range run (one run over first..last, as a single-run backfill or a month-close job does it) is
+two Dagster tags; a chain of assets runs parents-first in waves, one range run per partition grid
+of a wave (as ``make demo`` does, see pacific_assets/demo.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+if TYPE_CHECKING:  # the graph type is not public; only annotations use it
+    from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags that make one run cover the partitions ``first``..``last`` (both included)."""
+    return {RANGE_START: first, RANGE_END: last}
+
+
+def grid_waves(
+    graph: BaseAssetGraph, keys: Collection[dg.AssetKey]
+) -> list[tuple[dg.PartitionsDefinition | None, list[dg.AssetKey]]]:
+    """``keys`` parents-first, as the runs to make: (partition grid, keys of one run).
+
+    A wave holds the keys whose parents among ``keys`` ran in earlier waves (parents outside
+    ``keys`` are taken as there); each wave is split by partition grid, in topological order.
+    """
+    todo = [k for k in graph.toposorted_asset_keys if k in keys]
+    done: set[dg.AssetKey] = set()
+    runs: list[tuple[dg.PartitionsDefinition | None, list[dg.AssetKey]]] = []
+    while todo:
+        wave = [
+            k for k in todo if all(p in done or p not in keys for p in graph.get(k).parent_keys)
+        ]
+        by_grid: dict[dg.PartitionsDefinition | None, list[dg.AssetKey]] = defaultdict(list)
+        for key in wave:
+            by_grid[graph.get(key).partitions_def].append(key)
+        runs.extend(by_grid.items())
+        done.update(wave)
+        todo = [k for k in todo if k not in done]
+    return runs
