@@ -215,6 +215,20 @@ def write_books(
     )
 
 
+def land_invoice_line(lake: Lake, base: dict, export: str, **changes: object) -> None:
+    """A line exported on ``export`` after the books were written (``base`` with ``changes``),
+    in an export partition of its own: what a late or corrected billing export looks like."""
+    row = {
+        **base,
+        **changes,
+        "export_date": D.fromisoformat(export),
+        "_source_file": f"billing/invoices/date={export}/part-0.csv",
+    }
+    lake.write_partitions(
+        "stg_invoice_lines", "export_date", [export], _frame("stg_invoice_lines", [row])
+    )
+
+
 def write_usage(lake: Lake) -> None:
     """Engagement hours for the usage driver: in October A 10 h, B 30 h, E 60 h (C none)."""
     rows = [

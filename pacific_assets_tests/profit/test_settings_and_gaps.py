@@ -8,7 +8,6 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets.profit.lakeio import UPSTREAM_SCHEMAS
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
@@ -19,6 +18,7 @@ from pacific_assets_tests.profit.books import (
     NOV,
     OCT,
     SHARED,
+    land_invoice_line,
     write_books,
     write_usage,
 )
@@ -117,17 +117,15 @@ def test_monthly_assets_refuse_missing_or_stale_daily_facts(
         run_stage(MONTHLY_ASSETS, lake_resource, "2025-11-01", "2025-11-01", instance=instance)
     run_stage(MONTHLY_ASSETS, lake_resource, "2025-10-01", "2025-10-01", instance=instance)
     # A billing export lands afterwards (a new refund for B): the facts are now stale.
-    refund = dict(INVOICE_ROWS[1])
-    refund.update(
+    land_invoice_line(
+        lake,
+        INVOICE_ROWS[1],  # B's annual line, paid
+        "2025-10-22",
         line_id="L-B1R",
         amount_usd=-100.0,
         status="refunded",
         service_start=dt.date(2025, 10, 22),
-        export_date=dt.date(2025, 10, 22),
-        _source_file="billing/invoices/date=2025-10-22/part-0.csv",
     )
-    frame = pl.DataFrame([refund], schema=UPSTREAM_SCHEMAS["stg_invoice_lines"])
-    lake.write_partitions("stg_invoice_lines", "export_date", ["2025-10-22"], frame)
     with pytest.raises(RuntimeError, match="stg_invoice_lines changed after invoice_lines_current"):
         run_stage(MONTHLY_ASSETS, lake_resource, "2025-10-01", "2025-10-01", instance=instance)
     run_stage(DAILY_ASSETS, lake_resource, "2025-10-01", "2025-10-31", instance=instance)
@@ -141,16 +139,8 @@ def test_invalid_service_period_is_reported_not_spread(
     lake: Lake, lake_resource: LakeResource
 ) -> None:
     write_books(lake)
-    bad = dict(INVOICE_ROWS[0])
-    bad.update(
-        line_id="L-BAD",
-        service_start=dt.date(2025, 10, 5),
-        service_end=dt.date(2025, 10, 5),
-        export_date=dt.date(2025, 10, 6),
-        _source_file="billing/invoices/date=2025-10-06/part-0.csv",
-    )
-    frame = pl.DataFrame([bad], schema=UPSTREAM_SCHEMAS["stg_invoice_lines"])
-    lake.write_partitions("stg_invoice_lines", "export_date", ["2025-10-06"], frame)
+    empty_period = dict(service_start=dt.date(2025, 10, 5), service_end=dt.date(2025, 10, 5))
+    land_invoice_line(lake, INVOICE_ROWS[0], "2025-10-06", line_id="L-BAD", **empty_period)
     result = run_stage(DAILY_ASSETS, lake_resource, "2025-10-01", "2025-10-31")
     check = check_results(result)["service_periods_valid"]
     assert not check.passed and "L-BAD" in check.description
