@@ -1,7 +1,8 @@
 """Small hand-made inputs for the experiment pipeline, written straight into a lake.
 
-The frames follow the interfaces other pipelines publish (docs/experiments.md, "Inputs"), so the
-tests exercise the real read path (Parquet files, DuckDB) without running staging or engagement.
+The frames follow the interfaces other pipelines publish (docs/experiments.md, "Inputs"), with
+the publishers' own schemas (staging_columns, USER_DAILY_SCHEMA), so the tests exercise the real
+read path (Parquet files, DuckDB) without running staging or engagement.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from pacific_assets.contracts import SOURCES
+from pacific_assets.engagement.assets import USER_DAILY_SCHEMA
+from pacific_assets.staging.assets import staging_columns
 from pacific_assets.storage.lake import Lake
 
-UTC_TS = pl.Datetime("us", "UTC")
 D = dt.date
 
 
@@ -72,17 +75,7 @@ def write_registry(lake: Lake, rows: list[dict]) -> None:
             {**r, "_source_file": "experiments/registry.csv", "_row_number": i + 1}
             for i, r in enumerate(rows)
         ],
-        schema={
-            "experiment_id": pl.String,
-            "unit_type": pl.String,
-            "variants": pl.String,
-            "weights": pl.String,
-            "start_date": pl.Date,
-            "end_date": pl.Date,
-            "primary_metric": pl.String,
-            "_source_file": pl.String,
-            "_row_number": pl.Int64,
-        },
+        schema=staging_columns(SOURCES["experiment_registry"]),
     )
     lake.write_table("stg_experiment_registry", df)
 
@@ -106,32 +99,10 @@ def write_assignments(lake: Lake, rows: list[dict], keys: list[str] | None = Non
         )
     df = pl.DataFrame(
         out,
-        schema={
-            "experiment_id": pl.String,
-            "unit_type": pl.String,
-            "unit_id": pl.String,
-            "variant": pl.String,
-            "assigned_at": UTC_TS,
-            "export_date": pl.Date,
-            "_source_file": pl.String,
-            "_row_number": pl.Int64,
-        },
+        schema=staging_columns(SOURCES["experiment_assignments"]),
     )
     keys = keys or sorted({str(d) for d in df["export_date"].to_list()})
     lake.write_partitions("stg_experiment_assignments", "export_date", keys, df)
-
-
-ENGAGEMENT_SCHEMA = {
-    "date": pl.Date,
-    "user_id": pl.String,
-    "account_id": pl.String,
-    "team": pl.String,
-    "licensed": pl.Boolean,
-    "sessions": pl.Int64,
-    "hours": pl.Float64,
-    "events": pl.Int64,
-    "late_events": pl.Int64,
-}
 
 
 def engagement_row(
@@ -158,7 +129,7 @@ def engagement_row(
 def engagement_frame(rows: list[dict]) -> pl.DataFrame:
     """rows: date, user_id, account_id, sessions, hours, events (+ late_events, team, licensed)."""
     full = [{"team": "sales", "licensed": True, "late_events": 0, **r} for r in rows]
-    return pl.DataFrame(full, schema=ENGAGEMENT_SCHEMA)
+    return pl.DataFrame(full, schema=USER_DAILY_SCHEMA)
 
 
 def write_engagement(lake: Lake, keys: list[str], rows: list[dict]) -> None:
@@ -190,17 +161,7 @@ def write_directory(lake: Lake, rows: list[dict]) -> None:
             }
             for i, r in enumerate(rows)
         ],
-        schema={
-            "user_id": pl.String,
-            "account_id": pl.String,
-            "team": pl.String,
-            "licensed": pl.Boolean,
-            "created_at": UTC_TS,
-            "deactivated_at": UTC_TS,
-            "export_date": pl.Date,
-            "_source_file": pl.String,
-            "_row_number": pl.Int64,
-        },
+        schema=staging_columns(SOURCES["directory_users"]),
     )
     keys = sorted({str(d) for d in df["export_date"].to_list()})
     lake.write_partitions("stg_directory_users", "export_date", keys, df)
