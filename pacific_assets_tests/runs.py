@@ -8,7 +8,7 @@ of a wave (as ``make demo`` does, see pacific_assets/demo.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -47,3 +47,26 @@ def grid_waves(
         done.update(wave)
         todo = [k for k in todo if k not in done]
     return runs
+
+
+def materialize_in_waves(
+    defs: dg.Definitions,
+    keys: Collection[dg.AssetKey],
+    resources: Mapping[str, object],
+    instance: dg.DagsterInstance,
+    tags_for: Callable[[dg.PartitionsDefinition | None], dict[str, str]],
+) -> list[dg.ExecuteInProcessResult]:
+    """Materialize ``keys`` of ``defs`` run by run as ``grid_waves`` orders them, each run over
+    the range ``tags_for(grid)`` names; every run must succeed."""
+    results = []
+    for pdef, run_keys in grid_waves(defs.resolve_asset_graph(), keys):
+        result = dg.materialize(
+            list(defs.assets or []),
+            selection=run_keys,
+            resources=dict(resources),
+            instance=instance,
+            tags=tags_for(pdef),
+        )
+        assert result.success, run_keys
+        results.append(result)
+    return results

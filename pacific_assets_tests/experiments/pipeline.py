@@ -15,7 +15,7 @@ import dagster as dg
 
 from pacific_assets.experiments.pseudonymize import PseudonymizerResource
 from pacific_assets.resources import LakeResource
-from pacific_assets_tests.runs import grid_waves, range_tags
+from pacific_assets_tests.runs import materialize_in_waves, range_tags
 
 CHAIN = (
     "stg_experiment_registry",
@@ -64,19 +64,13 @@ def run_chain(
     defs = project_defs()
     graph = defs.resolve_asset_graph()
     wanted = [k for k in graph.toposorted_asset_keys if k.to_user_string() in assets]
-    resources = chain_resources(data_root)
-    results = []
-    for pdef, keys in grid_waves(graph, wanted):
-        result = dg.materialize(
-            list(defs.assets),
-            selection=keys,
-            resources=resources,
-            instance=instance,
-            tags=grid_range_tags(pdef, first, last),
-        )
-        assert result.success, keys
-        results.append(result)
-    return results
+    return materialize_in_waves(
+        defs,
+        wanted,
+        chain_resources(data_root),
+        instance,
+        lambda g: grid_range_tags(g, first, last),
+    )
 
 
 def execute_subset(

@@ -26,7 +26,7 @@ import pytest
 
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
-from pacific_assets_tests.runs import grid_waves, range_tags
+from pacific_assets_tests.runs import materialize_in_waves, range_tags
 
 pytestmark = pytest.mark.spark
 DATA_END = dt.datetime(2025, 12, 10, tzinfo=dt.UTC)  # the "test" profile's exclusive end
@@ -67,15 +67,7 @@ def sim(sim_data, spark, tmp_path_factory) -> dict:
     }
     instance = dg.DagsterInstance.ephemeral()
     wanted = _ancestors(graph, [dg.AssetKey(t) for t in TARGETS])
-    for pdef, keys in grid_waves(graph, wanted):
-        result = dg.materialize(
-            list(defs.assets),
-            selection=keys,
-            resources=resources,
-            instance=instance,
-            tags=_range_tags(pdef),
-        )
-        assert result.success, keys
+    materialize_in_waves(defs, wanted, resources, instance, _range_tags)
     checks = {}
     for target in TARGETS:
         key = dg.AssetKey(target)
