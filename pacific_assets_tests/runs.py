@@ -25,6 +25,11 @@ def range_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START: first, RANGE_END: last}
 
 
+def checks_by_name(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    """The asset check evaluations of one run, by check name."""
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
 def grid_waves(
     graph: BaseAssetGraph, keys: Collection[dg.AssetKey]
 ) -> list[tuple[dg.PartitionsDefinition | None, list[dg.AssetKey]]]:

@@ -35,8 +35,4 @@ def materialize_range(
     )
 
 
-def checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.check_name: e for e in result.get_asset_check_evaluations()}
-
-
-__all__ = ["ab_unit_daily", "checks", "experiment_results", "materialize_range", "resources"]
+__all__ = ["ab_unit_daily", "experiment_results", "materialize_range", "resources"]

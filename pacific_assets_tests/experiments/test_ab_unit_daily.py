@@ -11,7 +11,8 @@ import pytest
 from pacific_assets.experiments.pseudonymize import DEMO_PSEUDONYM_KEY, pseudonymize
 from pacific_assets_tests.experiments import fixtures as fx
 from pacific_assets_tests.experiments.conftest import DAY_16_ENGAGEMENT, TEST_KEY
-from pacific_assets_tests.experiments.helpers import ab_unit_daily, checks, materialize_range
+from pacific_assets_tests.experiments.helpers import ab_unit_daily, materialize_range
+from pacific_assets_tests.runs import checks_by_name
 
 D = dt.date
 USER_REVENUE_REASON = "user unit: revenue is recognized per account"
@@ -138,7 +139,7 @@ def test_user_ids_are_keyed_pseudonyms_and_never_appear(built, hand_lake):
 
 def test_checks_count_reassignments_and_bad_input(built):
     result, _ = built
-    c = checks(result)
+    c = checks_by_name(result)
     twice = c["units_assigned_once"]
     assert not twice.passed and twice.severity == dg.AssetCheckSeverity.WARN
     md = twice.metadata
@@ -164,7 +165,7 @@ def test_demo_key_is_flagged(hand_lake):
     result = materialize_range(
         [ab_unit_daily], hand_lake, "2025-09-15", "2025-09-15", key=DEMO_PSEUDONYM_KEY
     )
-    check = checks(result)["pseudonymization_key_configured"]
+    check = checks_by_name(result)["pseudonymization_key_configured"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
 
 

@@ -14,10 +14,10 @@ from pacific_assets.experiments.results import SCHEMA
 from pacific_assets_tests.experiments import fixtures as fx
 from pacific_assets_tests.experiments.helpers import (
     ab_unit_daily,
-    checks,
     experiment_results,
     materialize_range,
 )
+from pacific_assets_tests.runs import checks_by_name
 
 TOL = 1e-9
 D = dt.date
@@ -178,7 +178,7 @@ def test_account_experiment_revenue_and_engagement(synthetic):
 
 def test_srm_flags_the_broken_allocation_only(synthetic):
     lake, _, result = synthetic
-    srm = checks(result)["sample_ratio_mismatch"]
+    srm = checks_by_name(result)["sample_ratio_mismatch"]
     assert not srm.passed
     assert srm.metadata["flagged_experiments"].value == ["exp_srm"]
     row = result_row(lake, "2025-09-22", "exp_srm", "sessions")
@@ -217,7 +217,7 @@ def test_too_few_units_gives_nulls_with_reasons(hand_lake):
     assert set(df["stats_null_reason"]) == {"fewer than 2 units in an arm"}
     assert df["p_value"].null_count() == df.height
     assert set(df["srm_null_reason"]) == {"fewer than 8 expected units in a variant"}
-    assert checks(result)["sample_ratio_mismatch"].passed  # too small to judge, not flagged
+    assert checks_by_name(result)["sample_ratio_mismatch"].passed  # too small to judge, not flagged
     # means are still reported: u1 (control) averaged 4/3 sessions a day over 09-15..09-17
     row = df.filter((pl.col("experiment_id") == "exp_user") & (pl.col("metric") == "sessions"))
     assert row["mean_control"].item() == pytest.approx(4 / 3)

@@ -16,6 +16,7 @@ from pacific_assets.investor.assets import executive_weekly, investor_rollup
 from pacific_assets.investor.completeness import STATUS_TABLE
 from pacific_assets.investor.spark import spark_config_from_env
 from pacific_assets_tests.investor.fixture import OCT, WEEK, write_fixture
+from pacific_assets_tests.runs import checks_by_name
 
 pytestmark = pytest.mark.spark
 
@@ -32,10 +33,6 @@ def _materialize(asset, key, lake_resource, instance, **config) -> dg.ExecuteInP
         instance=instance,
         run_config={"ops": {asset.key.to_user_string(): {"config": config}}},
     )
-
-
-def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
 def _assert_self_contained(html: str) -> None:
@@ -66,7 +63,7 @@ def test_monthly_rollup_lifecycle(spark, lake, lake_resource) -> None:
         investor_rollup, OCT.isoformat(), lake_resource, instance, as_of="2025-12-01T06:00:00Z"
     )
     assert close.success
-    checks = _checks(close)
+    checks = checks_by_name(close)
     assert all(c.passed for c in checks.values()), {n: c.description for n, c in checks.items()}
     assert publish.versions(lake, OCT) == [1]
     v1 = month_dir / "v=1"
@@ -106,7 +103,7 @@ def test_monthly_rollup_lifecycle(spark, lake, lake_resource) -> None:
         investor_rollup, OCT.isoformat(), lake_resource, instance, as_of="2025-12-02T06:00:00Z"
     )
     assert rerun.success  # a failed check, not a failed run
-    check = _checks(rerun)["no_unapproved_restatement"]
+    check = checks_by_name(rerun)["no_unapproved_restatement"]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert "2025-10 total_hours (all): published v1 39 -> now 41" in check.description
     assert "engagement_hours re-written 2025-10-05" in check.description
@@ -129,7 +126,7 @@ def test_monthly_rollup_lifecycle(spark, lake, lake_resource) -> None:
         approve_restatement=True,
         restatement_note="late clicks for Oct 5 landed after close",
     )
-    assert _checks(approved)["no_unapproved_restatement"].passed
+    assert checks_by_name(approved)["no_unapproved_restatement"].passed
     assert publish.versions(lake, OCT) == [1, 2]
     manifest2 = json.loads((month_dir / "v=2" / "manifest.json").read_text())
     assert manifest2["restatement_note"] == "late clicks for Oct 5 landed after close"
@@ -147,7 +144,7 @@ def test_weekly_pack(spark, lake, lake_resource) -> None:
         as_of="2025-10-20T07:00:00Z",
     )
     assert result.success
-    checks = _checks(result)
+    checks = checks_by_name(result)
     assert set(checks) == {
         "inputs_not_stale_or_incomplete",
         "no_nan_or_unexplained_null",

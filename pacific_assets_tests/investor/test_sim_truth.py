@@ -26,7 +26,7 @@ import pytest
 
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
-from pacific_assets_tests.runs import materialize_in_waves, range_tags
+from pacific_assets_tests.runs import checks_by_name, materialize_in_waves, range_tags
 
 pytestmark = pytest.mark.spark
 DATA_END = dt.datetime(2025, 12, 10, tzinfo=dt.UTC)  # the "test" profile's exclusive end
@@ -80,7 +80,7 @@ def sim(sim_data, spark, tmp_path_factory) -> dict:
             run_config={"ops": {target: {"config": {"as_of": AS_OF}}}},
         )
         assert result.success
-        checks[target] = {e.check_name: e for e in result.get_asset_check_evaluations()}
+        checks[target] = checks_by_name(result)
     manifest = json.loads((sim_data.truth / "fault_manifest.json").read_text())
     return {"lake": lake, "truth": sim_data.truth, "manifest": manifest, "checks": checks}
 

@@ -21,7 +21,7 @@ from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.profit.books import write_books
-from pacific_assets_tests.runs import range_tags
+from pacific_assets_tests.runs import checks_by_name, range_tags
 
 DAILY_ASSETS = [invoice_lines_current, recognized_revenue_daily, cash_collected_daily]
 MONTHLY_ASSETS = [profit_expenses, unit_profit, account_unit_economics, profit_reconciliation]
@@ -58,10 +58,6 @@ def run_profit(
     return daily, monthly
 
 
-def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.check_name: e for e in result.get_asset_check_evaluations()}
-
-
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, LakeResource, dict]:
     """The hand-made books, with the whole pipeline run once over Sep–Nov 2025 (read-only use)."""
@@ -70,4 +66,4 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, LakeResource,
     write_books(lake)
     resource = LakeResource(data_root=str(root), duckdb_memory_limit="1GB", duckdb_threads=2)
     daily, monthly = run_profit(resource, "2025-09-01", "2025-11-30", "2025-09-01", "2025-11-01")
-    return lake, resource, {**check_results(daily), **check_results(monthly)}
+    return lake, resource, {**checks_by_name(daily), **checks_by_name(monthly)}

@@ -25,10 +25,10 @@ from pacific_assets_tests.profit.books import (
 from pacific_assets_tests.profit.conftest import (
     DAILY_ASSETS,
     MONTHLY_ASSETS,
-    check_results,
     run_profit,
     run_stage,
 )
+from pacific_assets_tests.runs import checks_by_name
 
 
 def _rows(lake: Lake, table: str) -> dict:
@@ -142,7 +142,7 @@ def test_invalid_service_period_is_reported_not_spread(
     empty_period = dict(service_start=dt.date(2025, 10, 5), service_end=dt.date(2025, 10, 5))
     land_invoice_line(lake, INVOICE_ROWS[0], "2025-10-06", line_id="L-BAD", **empty_period)
     result = run_stage(DAILY_ASSETS, lake_resource, "2025-10-01", "2025-10-31")
-    check = check_results(result)["service_periods_valid"]
+    check = checks_by_name(result)["service_periods_valid"]
     assert not check.passed and "L-BAD" in check.description
     rev = lake.read("recognized_revenue_daily")
     assert rev["recognized_revenue_usd"].sum() == pytest.approx(310 + 320 + 150, abs=1e-9)
