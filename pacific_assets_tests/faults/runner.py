@@ -42,6 +42,7 @@ def run_waves(start: str, last: dict[str, str], groups: set[str] | None) -> dict
     import dagster as dg
 
     from pacific_assets.definitions import defs
+    from pacific_assets_tests.runs import range_tags
 
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
@@ -62,10 +63,7 @@ def run_waves(start: str, last: dict[str, str], groups: set[str] | None) -> dict
         for grain, batch in by_grid.items():
             tags = {}
             if grain:
-                tags = {
-                    "dagster/asset_partition_range_start": start,
-                    "dagster/asset_partition_range_end": last[grain],
-                }
+                tags = range_tags(start, last[grain])
             result = job.execute_in_process(
                 instance=instance, asset_selection=batch, tags=tags, raise_on_error=False
             )
@@ -101,14 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     import dagster as dg
 
     from pacific_assets.definitions import defs
+    from pacific_assets_tests.runs import range_tags
 
     job = defs.resolve_implicit_global_asset_job_def()
     tags = {}
     if args.start:
-        tags = {
-            "dagster/asset_partition_range_start": args.start,
-            "dagster/asset_partition_range_end": args.end or args.start,
-        }
+        tags = range_tags(args.start, args.end or args.start)
     if args.barrier:
         barrier = Path(args.barrier)
         (barrier / f"{os.getpid()}.ready").touch()

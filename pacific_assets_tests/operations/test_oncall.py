@@ -17,17 +17,11 @@ import pytest
 from pacific_assets.operations.alerts import read_alert_log
 from pacific_assets.operations.incidents import IncidentStore
 from pacific_assets_tests.operations.conftest import build_toy_defs
+from pacific_assets_tests.runs import range_tags
 
 
 def run(defs: dg.Definitions, instance, assets: list[str], first: str, last: str | None = None):
-    tags = (
-        {"dagster/partition": first}
-        if last is None
-        else {
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-        }
-    )
+    tags = {"dagster/partition": first} if last is None else range_tags(first, last)
     job = defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=instance,

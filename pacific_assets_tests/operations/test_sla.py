@@ -17,6 +17,7 @@ from pacific_assets.operations.policies import (
 from pacific_assets.partitions import daily, monthly, weekly
 from pacific_assets_tests.operations.builders import at
 from pacific_assets_tests.operations.conftest import build_toy_defs
+from pacific_assets_tests.runs import range_tags
 
 UTC = dt.UTC
 
@@ -127,10 +128,7 @@ def test_partition_check_reads_the_lake_and_the_completeness_flag(data_root, ins
         result = job.execute_in_process(
             instance=instance,
             asset_selection=[dg.AssetKey(k) for k in keys],
-            tags={
-                "dagster/asset_partition_range_start": first,
-                "dagster/asset_partition_range_end": last,
-            },
+            tags=range_tags(first, last),
         )
         assert result.success
     checks = defs.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
@@ -156,10 +154,7 @@ def test_missing_engagement_day_warns_then_errors_past_48_hours(data_root, insta
     job.execute_in_process(
         instance=instance,
         asset_selection=[dg.AssetKey("engagement_completeness"), dg.AssetKey("engagement_hours")],
-        tags={
-            "dagster/asset_partition_range_start": "2025-09-25",
-            "dagster/asset_partition_range_end": "2025-10-01",
-        },
+        tags=range_tags("2025-09-25", "2025-10-01"),
     )
     warn = _evaluations(
         job_result.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
@@ -180,10 +175,7 @@ def test_investor_partition_check_reads_the_rollups_own_completeness_verdict(
     defs.resolve_implicit_global_asset_job_def().execute_in_process(
         instance=instance,
         asset_selection=[dg.AssetKey("investor_rollup")],
-        tags={
-            "dagster/asset_partition_range_start": "2025-09-01",
-            "dagster/asset_partition_range_end": "2025-10-01",
-        },
+        tags=range_tags("2025-09-01", "2025-10-01"),
     )
     checks = defs.resolve_job_def("sla_partition_checks").execute_in_process(instance=instance)
     rollup = _evaluations(checks)["investor_rollup"]
