@@ -44,22 +44,24 @@ SEGMENTS = {
 }
 
 
+#: account -> (status, contracted MRR) before its one change, the day of the change (None: no
+#: change in October), (status, contracted MRR) from that day on: the list in the docstring.
+# fmt: off
+STATES = {
+    "A1": (("subscribed", 100.0), dt.date(2025, 10, 10), ("subscribed", 150.0)),
+    "A2": (("subscribed", 200.0), dt.date(2025, 10, 20), ("churned", 0.0)),
+    "A3": (("renewed", 1000.0),   dt.date(2025, 10, 5),  ("renewed", 800.0)),
+    "A4": (("trial", 0.0),        dt.date(2025, 10, 15), ("subscribed", 300.0)),
+    "A5": (("trial", 0.0),        None,                  None),
+    "A6": (("churned", 0.0),      dt.date(2025, 10, 25), ("subscribed", 500.0)),
+}
+# fmt: on
+
+
 def account_state(account: str, day: dt.date) -> tuple[str, float]:
     """(status, contracted MRR) at the end of ``day``."""
-    d = day
-    if account == "A1":
-        return "subscribed", 150.0 if d >= dt.date(2025, 10, 10) else 100.0
-    if account == "A2":
-        return ("churned", 0.0) if d >= dt.date(2025, 10, 20) else ("subscribed", 200.0)
-    if account == "A3":
-        return "renewed", 800.0 if d >= dt.date(2025, 10, 5) else 1000.0
-    if account == "A4":
-        return ("subscribed", 300.0) if d >= dt.date(2025, 10, 15) else ("trial", 0.0)
-    if account == "A5":
-        return "trial", 0.0
-    if account == "A6":
-        return ("subscribed", 500.0) if d >= dt.date(2025, 10, 25) else ("churned", 0.0)
-    raise KeyError(account)
+    before, change, after = STATES[account]
+    return after if change is not None and day >= change else before
 
 
 PAYING = {"subscribed", "renewal_opened", "renewed"}
