@@ -9,25 +9,18 @@ from collections.abc import Iterable, Sequence
 import dagster as dg
 import polars as pl
 
+from pacific_assets.contracts import SOURCES
 from pacific_assets.engagement.assets import ASSETS
 from pacific_assets.engagement.ingest import ClicksKafkaResource
 from pacific_assets.engagement.landing import ClickLanding, batch_name
 from pacific_assets.resources import LakeResource
+from pacific_assets.staging.assets import staging_columns
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.runs import range_tags
 
 UTC = dt.UTC
-DIRECTORY_SCHEMA = {
-    "user_id": pl.String,
-    "account_id": pl.String,
-    "team": pl.String,
-    "licensed": pl.Boolean,
-    "created_at": pl.Datetime("us", "UTC"),
-    "deactivated_at": pl.Datetime("us", "UTC"),
-    "export_date": pl.Date,
-    "_source_file": pl.String,
-    "_row_number": pl.Int64,
-}
+#: stg_directory_users as staging publishes it.
+DIRECTORY_SCHEMA = staging_columns(SOURCES["directory_users"])
 
 
 def ts(text: str) -> dt.datetime:
