@@ -136,12 +136,15 @@ def write_engagement(lake: Lake, keys: list[str], rows: list[dict]) -> None:
     lake.write_partitions("user_engagement_daily", "date", keys, engagement_frame(rows))
 
 
-def write_revenue(lake: Lake, keys: list[str], rows: list[dict]) -> None:
-    df = pl.DataFrame(
-        rows,
-        schema={"date": pl.Date, "account_id": pl.String, "recognized_revenue_usd": pl.Float64},
-    )
+#: The columns of recognized_revenue_daily the experiment pipeline reads.
+REVENUE_SCHEMA = {"date": pl.Date, "account_id": pl.String, "recognized_revenue_usd": pl.Float64}
+
+
+def write_revenue(lake: Lake, keys: list[str], rows: list[dict]) -> pl.DataFrame:
+    """Write recognized_revenue_daily partitions ``keys``; returns the frame written."""
+    df = pl.DataFrame(rows, schema=REVENUE_SCHEMA)
     lake.write_partitions("recognized_revenue_daily", "date", keys, df)
+    return df
 
 
 def write_directory(lake: Lake, rows: list[dict]) -> None:
@@ -247,16 +250,14 @@ def synthetic_experiments(
             rows.append(engagement_row(d, u, user_account[i], sessions, hours, events))
     engagement = engagement_frame(rows)
     write_engagement(lake, [d.isoformat() for d in days], rows)
-    revenue = pl.DataFrame(
+    revenue = write_revenue(
+        lake,
+        [d.isoformat() for d in days],
         [
             {"date": d, "account_id": a, "recognized_revenue_usd": 100.0 + 10 * j}
             for d in days
             for j, a in enumerate(accounts)
         ],
-        schema={"date": pl.Date, "account_id": pl.String, "recognized_revenue_usd": pl.Float64},
-    )
-    lake.write_partitions(
-        "recognized_revenue_daily", "date", [d.isoformat() for d in days], revenue
     )
     return {
         "engagement": engagement,

@@ -10,7 +10,7 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets import partitions
-from pacific_assets.contracts import ACCOUNT_EVENTS
+from pacific_assets.contracts import ACCOUNT_EVENTS, SOURCES
 from pacific_assets.growth.assets import (
     account_growth,
     account_growth_monthly,
@@ -18,15 +18,11 @@ from pacific_assets.growth.assets import (
     account_status_history,
 )
 from pacific_assets.resources import LakeResource
+from pacific_assets.staging.assets import staging_columns
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.runs import range_tags
 
-STG_SCHEMA = {
-    **ACCOUNT_EVENTS.columns,
-    "export_date": pl.Date,
-    "_source_file": pl.String,
-    "_row_number": pl.Int64,
-}
+STG_SCHEMA = staging_columns(SOURCES["account_events"])
 
 
 def ts(value: str) -> dt.datetime:
