@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.measure import Measured, child, run_measured
+from bench.measure import REPO, Measured, child, run_measured
 
 MARKER = ".bench-ready.json"
 #: Bump when the preparation changes, so old data roots are rebuilt.
@@ -207,12 +207,20 @@ def _landing_facts(root: Path) -> dict:
     }
 
 
+def _shown(path: Path) -> str:
+    """A path as results may record it: relative to the repo, never a machine's absolute path."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return f"<outside the repo>/{path.name}"
+
+
 def describe(p: Prepared) -> dict:
     return {
         "name": p.dataset.name,
         "about": p.dataset.about,
         **asdict(p.dataset),
-        "data_root": str(p.root),
+        "data_root": _shown(p.root),
         "days": f"{p.start}..{p.end} ({len(p.days)})",
         **{
             k: p.marker.get(k)

@@ -78,7 +78,7 @@ class Bench:
         self.results: dict = {
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "mode": "quick" if args.quick else "full",
-            "command": "python -m bench.run " + " ".join(sys.argv[1:]),
+            "command": "python -m bench.run " + " ".join(_no_machine_paths(sys.argv[1:])),
             "machine": machine(),
             "settings": {
                 "repeats": args.repeats,
@@ -724,6 +724,14 @@ def _rollup_inputs(root: Path, month: str) -> dict[str, int]:
                 f"union_by_name = true) {where}"
             ).fetchone()[0]
     return out
+
+
+def _no_machine_paths(argv: list[str]) -> list[str]:
+    """Command-line arguments as the results record them (a path inside the repo made relative)."""
+    return [
+        os.path.relpath(a, REPO) if os.path.isabs(a) and a.startswith(str(REPO)) else a
+        for a in argv
+    ]
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
