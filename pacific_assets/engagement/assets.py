@@ -29,7 +29,7 @@ from pacific_assets.engagement.ingest import (
     ingest_clicks,
     quarantine_messages,
 )
-from pacific_assets.engagement.landing import ClickLanding
+from pacific_assets.engagement.landing import CLOCK_ALLOWANCE, ClickLanding
 from pacific_assets.engagement.outage import OutageConfig, judge_days
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import (
@@ -194,13 +194,14 @@ def raw_clicks(
 
 
 # -- stg_clicks ------------------------------------------------------------------------------
-def _quarantine_unreadable(lake: Lake, con: duckdb.DuckDBPyConnection) -> int:
-    """Quarantine (file, line, reason) the lines the JSON reader could not read, per affected
-    file, unless that file was quarantined before (at registration or an earlier run)."""
+def _quarantine_refused(lake: Lake, con: duckdb.DuckDBPyConnection) -> int:
+    """Quarantine (file, line, reason) the lines the JSON reader could not read or whose event
+    time is impossible, per affected file, unless that file was quarantined before (at
+    registration or an earlier run)."""
     files = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT file FROM clicks_landed WHERE unreadable ORDER BY file"
+            "SELECT DISTINCT file FROM clicks_landed WHERE refused ORDER BY file"
         ).fetchall()
     ]
     landing = ClickLanding(lake.landing)
@@ -228,9 +229,11 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
             "columns": _DUCKDB_CLICK_COLUMNS,
             "start": start,
             "end": end,
+            "clock_allowance_seconds": CLOCK_ALLOWANCE.total_seconds(),
+            "first_day": dt.date.fromisoformat(partitions.START_DATE),
         }
         run_sql(con, SQL_DIR, "stg_clicks", params)
-        quarantined = _quarantine_unreadable(lake, con)
+        quarantined = _quarantine_refused(lake, con)
         con.execute("DROP TABLE clicks_landed")
     else:
         con.register("_empty_stg", STG_CLICKS_SCHEMA.to_frame())

@@ -207,7 +207,7 @@ def drain_kafka(
                 if position[p] >= high[p]:
                     todo.discard(p)
                 raw = m.value()
-                record, column, reason = parse_click(raw)
+                record, column, reason = parse_click(raw, landed_at=now())
                 text = raw.decode("utf-8", errors="replace") if raw is not None else ""
                 msg = Message(p, off, text, record, column, reason)
                 if record is not None:

@@ -32,11 +32,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pacific_assets import partitions
 from pacific_assets.contracts import CLICKS
 
 MANIFEST_NAME = "_manifest.jsonl"
 BATCH_RE = re.compile(r"^batch-(\d{8})\.jsonl$")
 LATE_AFTER = dt.timedelta(hours=48)
+#: An event cannot happen after it landed; beyond this allowance for clocks, event_ts is wrong.
+CLOCK_ALLOWANCE = dt.timedelta(minutes=5)
 #: Contract field order of a landed click line.
 CLICK_FIELDS = tuple(CLICKS.columns)
 _REQUIRED_TEXT = ("event_id", "user_id", "account_id")
@@ -105,11 +108,33 @@ class Message:
     reason: str | None = None
 
 
-def parse_click(raw: bytes | str | None) -> tuple[dict | None, str | None, str | None]:
+def event_time_problem(event_ts: dt.datetime, landed_at: dt.datetime) -> str | None:
+    """Why an ``event_ts`` that parses still cannot be the event's time, or None.
+
+    Such a click would never reach a partition (a 2099 date waits forever for its day, a 1999
+    date is before every grid), so it is quarantined with this reason instead of silently kept
+    out. Same rule in ``sql/stg_clicks.sql``.
+    """
+    if event_ts > landed_at + CLOCK_ALLOWANCE:
+        return (
+            f"event_ts {iso_utc(event_ts)} is after the click landed ({iso_utc(landed_at)}) by "
+            f"more than the {CLOCK_ALLOWANCE.seconds // 60} min clock allowance"
+        )
+    first_day = dt.date.fromisoformat(partitions.START_DATE)
+    if event_ts.date() < first_day:
+        return f"event_ts {iso_utc(event_ts)} is before the first day the pipelines cover ({first_day})"
+    return None
+
+
+def parse_click(
+    raw: bytes | str | None, landed_at: dt.datetime | None = None
+) -> tuple[dict | None, str | None, str | None]:
     """Validate one click payload -> (contract record, None, None) or (None, column, reason).
 
-    Malformed = not a JSON object, a required field missing/empty/not a string, or a timestamp
-    that does not parse. Values are normalized (timestamps to UTC ``Z`` text); nothing is fixed.
+    Malformed = not a JSON object, a required field missing/empty/not a string, a timestamp that
+    does not parse, or (given when it landed) an event time it cannot have
+    (``event_time_problem``). Values are normalized (timestamps to UTC ``Z`` text); nothing is
+    fixed.
     """
     if raw is None:
         return None, None, "empty message value (tombstone)"
@@ -140,6 +165,10 @@ def parse_click(raw: bytes | str | None) -> tuple[dict | None, str | None, str |
         value = obj.get(name)
         # free text: a non-string value is kept as its JSON text, as the staging reader would
         record[name] = value if value is None or isinstance(value, str) else json.dumps(value)
+    if landed_at is not None:
+        problem = event_time_problem(parse_ts(record["event_ts"]), landed_at)
+        if problem:
+            return None, "event_ts", problem
     return record, None, None
 
 
@@ -306,6 +335,10 @@ class ClickLanding:
                         landed = parse_ts(json.loads(line).get("landed_at"))
                     except ValueError as exc:
                         record, column, reason = None, "landed_at", f"landed_at invalid ({exc})"
+                    else:
+                        problem = event_time_problem(parse_ts(record["event_ts"]), landed)
+                        if problem:
+                            record, column, reason = None, "event_ts", problem
                 if record is None:
                     bad.append(Message(None, line_no, line.rstrip("\n"), None, column, reason))
                     continue

@@ -162,6 +162,29 @@ def test_parse_click_names_the_column_it_refuses(obj) -> None:
         assert column in ("event_ts", "sent_at") and column in reason
 
 
+@pytest.mark.parametrize(
+    ("event_ts", "refused_because"),
+    [
+        ("2025-09-01T12:00:00Z", None),
+        ("2025-09-01T12:05:00Z", None),  # within the clock allowance
+        ("2025-09-01T12:05:00.000001Z", "is after the click landed"),
+        ("2099-01-01T00:00:00Z", "is after the click landed"),
+        ("2025-08-31T23:59:59Z", "is before the first day the pipelines cover (2025-09-01)"),
+    ],
+)
+def test_kafka_ingestion_refuses_an_event_time_the_click_cannot_have(
+    event_ts: str, refused_because: str | None
+) -> None:
+    raw = json.dumps({"event_id": "e", "user_id": "u", "account_id": "a", "event_ts": event_ts})
+    landed = parse_ts("2025-09-01T12:00:00Z")
+    record, column, reason = parse_click(raw, landed_at=landed)
+    if refused_because is None:
+        assert record is not None and column is None and reason is None
+    else:
+        assert record is None and column == "event_ts" and refused_because in reason
+    assert parse_click(raw)[0] is not None, "without a landing time only the syntax is judged"
+
+
 def _is_text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
@@ -426,10 +449,66 @@ def test_future_and_ancient_clicks_never_enter_an_existing_partition(lake) -> No
     assert materialize(lake, ["stg_clicks"], "2025-09-01", "2025-09-03").success
     ids = lake.read("stg_clicks")["event_id"].to_list()
     assert ids == ["ok"]
+    # neither is silently left out: both are quarantined with the file, line and why
+    refused = (
+        lake.read("quarantine")
+        .filter(pl.col("source") == "clicks")
+        .sort("row_number")
+        .select("file", "row_number", "column", "reason")
+    )
+    assert refused["row_number"].to_list() == [2, 3]
+    assert refused["column"].to_list() == ["event_ts", "event_ts"]
+    assert refused["file"].str.ends_with("batch-00000001.jsonl").all()
+    assert (
+        "2099-01-01T10:00:00Z is after the click landed (2025-09-02T06:00:00Z)"
+        in (refused["reason"][0])
+    )
+    assert (
+        "1999-01-01T10:00:00Z is before the first day the pipelines cover (2025-09-01)"
+        in (refused["reason"][1])
+    )
     assert all(
         k <= partitions.daily.get_last_partition_key() for k in lake.partition_keys("stg_clicks")
     )
     assert CLICKS.columns["event_ts"] == pl.Datetime("us", "UTC")
+
+
+def test_stg_clicks_refuses_an_impossible_event_time_in_a_file_nobody_checked(lake) -> None:
+    """Defence in depth: a batch landed without the parse check (written straight to landing,
+    as a third-party lander could) still keeps the click out and quarantines it with why."""
+    from pacific_assets.engagement.landing import ClickLanding
+    from pacific_assets_tests.engagement.helpers import click, materialize, ts, write_directory
+
+    write_directory(
+        lake,
+        [
+            {
+                "user_id": "u1",
+                "account_id": "A",
+                "team": "sales",
+                "licensed": True,
+                "created_at": "2025-09-01T00:00:00Z",
+                "export_date": "2025-09-01",
+            }
+        ],
+    )
+    landing = ClickLanding(lake.landing)
+    _path, fields = landing.write_batch(
+        1,
+        [
+            click("ok", "u1", "A", "2025-09-01T10:00:00Z"),
+            # same day, 2 h after the batch landed: within no clock allowance
+            click("ahead", "u1", "A", "2025-09-01T14:00:00Z"),
+            click("skew", "u1", "A", "2025-09-01T12:04:00Z"),  # 4 min ahead: allowed
+        ],
+        ts("2025-09-01T12:00:00Z"),
+    )
+    landing.append_manifest(fields)
+    assert materialize(lake, ["stg_clicks"], "2025-09-01", "2025-09-01").success
+    assert sorted(lake.read("stg_clicks")["event_id"].to_list()) == ["ok", "skew"]
+    refused = lake.read("quarantine").filter(pl.col("source") == "clicks")
+    assert refused.select("row_number", "column").rows() == [(2, "event_ts")]
+    assert "is after the click landed (2025-09-01T12:00:00Z)" in refused["reason"][0]
 
 
 def test_csv_field_beyond_the_csv_module_limit_is_quarantined(tmp_path) -> None:

@@ -2,8 +2,10 @@
 -- the manifest lists for these dates.
 --
 -- 1. clicks_landed: every landed line. The JSON reader runs with ignore_errors, so a line it
---    cannot read comes back with nulls; such lines are marked `unreadable` (the asset quarantines
---    them by file and line, reading only the affected files) and never reach stg_clicks.
+--    cannot read comes back with nulls; such lines, and lines whose event_ts cannot be the
+--    event's time (after it landed beyond the clock allowance, or before the first day of the
+--    grids: landing.event_time_problem), are marked `refused` (the asset quarantines them by
+--    file and line with the reason, reading only the affected files) and never reach stg_clicks.
 CREATE OR REPLACE TEMP TABLE clicks_landed AS
 WITH lines AS (
     SELECT
@@ -21,7 +23,9 @@ WITH lines AS (
         CAST(regexp_extract(filename, 'batch-([0-9]{8})\.jsonl$', 1) AS BIGINT) AS batch,
         CAST(event_ts AS DATE) AS event_date,
         event_id IS NULL OR user_id IS NULL OR account_id IS NULL
-            OR event_ts IS NULL OR landed_at IS NULL AS unreadable
+            OR event_ts IS NULL OR landed_at IS NULL
+            OR event_ts > landed_at + to_seconds($clock_allowance_seconds)
+            OR CAST(event_ts AS DATE) < $first_day AS refused
     FROM read_json(
         $files,
         format = 'newline_delimited',
@@ -32,7 +36,7 @@ WITH lines AS (
 )
 SELECT *
 FROM lines
-WHERE unreadable OR event_date BETWEEN $start AND $end;
+WHERE refused OR event_date BETWEEN $start AND $end;
 
 -- 2. stg_clicks_range: routed by UTC event date; of all copies of one event_id in that date the
 --    one in the lowest (batch, Kafka partition, offset) is kept. `copies` says how many landed;
@@ -45,7 +49,7 @@ WITH ranked AS (
         row_number() OVER copies_of_event AS copy_rank,
         count(*) OVER (PARTITION BY event_date, event_id) AS copies
     FROM clicks_landed
-    WHERE NOT unreadable
+    WHERE NOT refused
     WINDOW copies_of_event AS (
         PARTITION BY event_date, event_id
         ORDER BY batch, "partition" NULLS LAST, "offset" NULLS LAST, landed_at, sent_at NULLS LAST
