@@ -7,11 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+# Property tests are deterministic: the same examples on every run and machine, and no replay of
+# examples an earlier local run saved (a CI clone has none, so a local replay is a false alarm).
+settings.register_profile("pacific", derandomize=True, database=None, deadline=None)
+settings.load_profile("pacific")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pacific_assets import partitions
@@ -337,6 +337,9 @@ def test_jsonl_reader_rejects_or_refuses_with_file_and_row(lines, data) -> None:
 
 @FUZZ
 @given(st.lists(st.lists(TEXT, min_size=1, max_size=8), min_size=1, max_size=10))
+# csv.writer leaves a bare "\r" unquoted: every CSV reader sees two records there (found by the
+# fuzzer; the parser was right, the test's count was not)
+@example([["", "", "", "", "", "\r", ""]])
 def test_csv_reader_rejects_wrong_field_counts_and_keeps_the_rest(records) -> None:
     source = SOURCES["directory_users"]
     buffer = io.StringIO()
@@ -353,7 +356,8 @@ def test_csv_reader_rejects_wrong_field_counts_and_keeps_the_rest(records) -> No
         r["reason"].startswith("expected 6 fields") or r["reason"] == "not valid UTF-8"
         for r in parsed.rejects
     )
-    assert parsed.frame.height <= sum(1 for r in records if len(r) == width)
+    as_read = list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))[1:]
+    assert parsed.frame.height <= sum(1 for r in as_read if len(r) == width)
     _assert_validated(source, parsed.frame.height, validate(parsed.frame, source))
 
 
