@@ -418,6 +418,17 @@ def test_late_data_plan_never_requests_a_partition_that_does_not_exist(new, pend
     assert set(plan.pending) == future, "future event dates wait; they are not dropped"
 
 
+#: The directory of the click tests below: user u1 of account A, licensed from the first day.
+ONE_LICENSED_USER = {
+    "user_id": "u1",
+    "account_id": "A",
+    "team": "sales",
+    "licensed": True,
+    "created_at": "2025-09-01T00:00:00Z",
+    "export_date": "2025-09-01",
+}
+
+
 def test_future_and_ancient_clicks_never_enter_an_existing_partition(lake) -> None:
     from pacific_assets_tests.engagement.helpers import (
         click,
@@ -426,19 +437,7 @@ def test_future_and_ancient_clicks_never_enter_an_existing_partition(lake) -> No
         write_directory,
     )
 
-    write_directory(
-        lake,
-        [
-            {
-                "user_id": "u1",
-                "account_id": "A",
-                "team": "sales",
-                "licensed": True,
-                "created_at": "2025-09-01T00:00:00Z",
-                "export_date": "2025-09-01",
-            }
-        ],
-    )
+    write_directory(lake, [ONE_LICENSED_USER])
     land_simulator_batch(
         lake,
         1,
@@ -483,19 +482,7 @@ def test_stg_clicks_refuses_an_impossible_event_time_in_a_file_nobody_checked(la
     from pacific_assets.engagement.landing import ClickLanding
     from pacific_assets_tests.engagement.helpers import click, materialize, ts, write_directory
 
-    write_directory(
-        lake,
-        [
-            {
-                "user_id": "u1",
-                "account_id": "A",
-                "team": "sales",
-                "licensed": True,
-                "created_at": "2025-09-01T00:00:00Z",
-                "export_date": "2025-09-01",
-            }
-        ],
-    )
+    write_directory(lake, [ONE_LICENSED_USER])
     landing = ClickLanding(lake.landing)
     _path, fields = landing.write_batch(
         1,
