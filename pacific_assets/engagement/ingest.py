@@ -27,7 +27,7 @@ import polars as pl
 
 from pacific_assets.engagement.landing import ClickLanding, Message, batch_name, parse_click
 from pacific_assets.storage.lake import FAULT_ENV, Lake
-from pacific_assets.storage.quarantine import write_quarantine
+from pacific_assets.storage.quarantine import QUARANTINE_ROW_SCHEMA, write_quarantine
 
 QUARANTINE_SOURCE = "clicks"
 #: FAULT_ENV value that SIGKILLs the ingestion after a batch landed but before its offsets commit.
@@ -119,13 +119,7 @@ def quarantine_messages(lake: Lake, batch: str, messages: list[Message], file_of
             "reason": [m.reason for m in messages],
             "raw": [m.raw for m in messages],
         },
-        schema={
-            "file": pl.String,
-            "row_number": pl.Int64,
-            "column": pl.String,
-            "reason": pl.String,
-            "raw": pl.String,
-        },
+        schema=QUARANTINE_ROW_SCHEMA,
     )
     write_quarantine(lake, QUARANTINE_SOURCE, batch.removesuffix(".jsonl"), rows)
     return len(messages)

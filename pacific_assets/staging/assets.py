@@ -34,7 +34,12 @@ from pacific_assets.staging.landing import (
 from pacific_assets.staging.schemas import UNIQUE_KEYS, UniqueKey
 from pacific_assets.staging.validation import validate
 from pacific_assets.storage.lake import UNPARTITIONED_KEY, Lake
-from pacific_assets.storage.quarantine import QUARANTINE_TABLE, quarantine_key, write_quarantine
+from pacific_assets.storage.quarantine import (
+    QUARANTINE_ROW_SCHEMA,
+    QUARANTINE_TABLE,
+    quarantine_key,
+    write_quarantine,
+)
 
 GROUP = "staging"
 #: Every landed source except clicks, which the engagement pipeline ingests and stages itself.
@@ -171,14 +176,7 @@ def _with_raw(
     )
     parsed = pl.DataFrame(
         rejects,
-        schema={
-            "file": pl.String,
-            "row_number": pl.Int64,
-            "column": pl.String,
-            "reason": pl.String,
-            "raw": pl.String,
-            _PARTITION_KEY: pl.String,
-        },
+        schema={**QUARANTINE_ROW_SCHEMA, _PARTITION_KEY: pl.String},
     )
     return pl.concat([parsed, validated]).sort("file", "row_number")
 

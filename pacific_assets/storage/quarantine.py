@@ -25,6 +25,16 @@ QUARANTINE_SCHEMA = pl.Schema(
 )
 
 
+#: What a caller hands ``write_quarantine`` per row; the key columns are filled in there.
+QUARANTINE_ROW_SCHEMA = pl.Schema(
+    {
+        n: t
+        for n, t in QUARANTINE_SCHEMA.items()
+        if n in ("file", "row_number", "column", "reason", "raw")
+    }
+)
+
+
 def quarantine_key(source: str, partition_key: str) -> str:
     return f"{source}__{partition_key}"
 
@@ -38,7 +48,7 @@ def write_quarantine(
 ) -> PartitionWrite:
     """Replace the quarantined rows of one source partition (an empty frame clears them).
 
-    ``rows`` needs file, row_number, column, reason, raw; the key columns are filled here.
+    ``rows`` has the columns of ``QUARANTINE_ROW_SCHEMA``; the key columns are filled here.
     """
     key = quarantine_key(source, partition_key)
     frame = (

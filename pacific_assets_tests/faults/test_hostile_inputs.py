@@ -32,7 +32,7 @@ from pacific_assets.engagement.sensors import plan_late_data
 from pacific_assets.staging.landing import SchemaDriftError, parse_csv, parse_jsonl
 from pacific_assets.staging.validation import validate
 from pacific_assets.storage.lake import Lake, LakeError, check_partition_key
-from pacific_assets.storage.quarantine import write_quarantine
+from pacific_assets.storage.quarantine import QUARANTINE_ROW_SCHEMA, write_quarantine
 
 FUZZ = settings(
     derandomize=True,
@@ -380,13 +380,7 @@ def test_lake_refuses_keys_that_could_leave_the_table(key: str) -> None:
 def test_hostile_keys_refused_by_quarantine_and_dagster(lake, key: str) -> None:
     rows = pl.DataFrame(
         {"file": ["f"], "row_number": [1], "column": [None], "reason": ["r"], "raw": ["x"]},
-        schema={
-            "file": pl.String,
-            "row_number": pl.Int64,
-            "column": pl.String,
-            "reason": pl.String,
-            "raw": pl.String,
-        },
+        schema=QUARANTINE_ROW_SCHEMA,
     )
     with pytest.raises(LakeError, match="is not allowed"):
         write_quarantine(lake, "clicks", key, rows)
