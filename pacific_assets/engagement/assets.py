@@ -29,7 +29,7 @@ from pacific_assets.engagement.ingest import (
     ingest_clicks,
     quarantine_messages,
 )
-from pacific_assets.engagement.landing import CLOCK_ALLOWANCE, ClickLanding
+from pacific_assets.engagement.landing import CLOCK_ALLOWANCE, FIRST_DAY, ClickLanding
 from pacific_assets.engagement.outage import OutageConfig, judge_days
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import (
@@ -230,7 +230,7 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
             "start": start,
             "end": end,
             "clock_allowance_seconds": CLOCK_ALLOWANCE.total_seconds(),
-            "first_day": dt.date.fromisoformat(partitions.START_DATE),
+            "first_day": FIRST_DAY,
         }
         run_sql(con, SQL_DIR, "stg_clicks", params)
         quarantined = _quarantine_refused(lake, con)

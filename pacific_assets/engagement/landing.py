@@ -40,6 +40,8 @@ BATCH_RE = re.compile(r"^batch-(\d{8})\.jsonl$")
 LATE_AFTER = dt.timedelta(hours=48)
 #: An event cannot happen after it landed; beyond this allowance for clocks, event_ts is wrong.
 CLOCK_ALLOWANCE = dt.timedelta(minutes=5)
+#: No click before the grids' first day can reach a partition.
+FIRST_DAY = dt.date.fromisoformat(partitions.START_DATE)
 #: Contract field order of a landed click line.
 CLICK_FIELDS = tuple(CLICKS.columns)
 _REQUIRED_TEXT = ("event_id", "user_id", "account_id")
@@ -120,9 +122,8 @@ def event_time_problem(event_ts: dt.datetime, landed_at: dt.datetime) -> str | N
             f"event_ts {iso_utc(event_ts)} is after the click landed ({iso_utc(landed_at)}) by "
             f"more than the {CLOCK_ALLOWANCE.seconds // 60} min clock allowance"
         )
-    first_day = dt.date.fromisoformat(partitions.START_DATE)
-    if event_ts.date() < first_day:
-        return f"event_ts {iso_utc(event_ts)} is before the first day the pipelines cover ({first_day})"
+    if event_ts.date() < FIRST_DAY:
+        return f"event_ts {iso_utc(event_ts)} is before the first day the pipelines cover ({FIRST_DAY})"
     return None
 
 
@@ -328,17 +329,13 @@ class ClickLanding:
             for line_no, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
-                record, column, reason = parse_click(line)
-                landed = None
-                if record is not None:
-                    try:
-                        landed = parse_ts(json.loads(line).get("landed_at"))
-                    except ValueError as exc:
-                        record, column, reason = None, "landed_at", f"landed_at invalid ({exc})"
-                    else:
-                        problem = event_time_problem(parse_ts(record["event_ts"]), landed)
-                        if problem:
-                            record, column, reason = None, "event_ts", problem
+                try:
+                    landed, landed_problem = parse_ts(json.loads(line).get("landed_at")), None
+                except (ValueError, AttributeError) as exc:  # a line parse_click names first
+                    landed, landed_problem = None, f"landed_at invalid ({exc})"
+                record, column, reason = parse_click(line, landed_at=landed)
+                if record is not None and landed_problem:
+                    record, column, reason = None, "landed_at", landed_problem
                 if record is None:
                     bad.append(Message(None, line_no, line.rstrip("\n"), None, column, reason))
                     continue
