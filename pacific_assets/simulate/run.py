@@ -20,6 +20,7 @@ import polars as pl
 
 from pacific_assets import contracts as K
 from pacific_assets.simulate import catalog as C
+from pacific_assets.simulate import schedule as S
 from pacific_assets.simulate import truth as T
 from pacific_assets.simulate.clicks import NEVER, ClickSim, Users, epoch_us, plan_faults
 from pacific_assets.simulate.company import EPOCH, Company, midnight, simulate_company
@@ -106,6 +107,12 @@ class Simulation:
         d = t.date() if isinstance(t, dt.datetime) else t
         return max(d, self.cfg.start)
 
+    def _daily(self, source: str, d: dt.date, history: bool) -> dict:
+        """Landing time and kind of the daily folder ``date=d`` of ``source`` (writer kwargs).
+        ``history``: the source's first folder carries rows from before the start."""
+        kind = S.KIND_INITIAL_LOAD if history and d == self.cfg.start else S.KIND_EXPORT
+        return dict(landed_at=S.daily_landed_at(source, d), kind=kind)
+
     # -- main -----------------------------------------------------------------------------
     def run(self) -> SimSummary:
         cfg = self.cfg
@@ -182,6 +189,7 @@ class Simulation:
         self._click_manifest(clicks, click_faults, sim)
         for name, df in truth.items():
             df.write_parquet(self.truth_dir / f"{name}.parquet", compression="zstd")
+        self._write_schedule()
         self._write_manifest()
         t = self._tick("truth_write", t)
         truth_rows = {name: df.height for name, df in truth.items()}
@@ -383,14 +391,15 @@ class Simulation:
             )
         feed = feed.filter(~pl.col("invoice_id").is_in(picked["invoice_id"].implode()))
         self.manifest["missing_invoices"] = missing
-        files = {
-            f"{K.INVOICE_LINES.path}/{_folder('daily', d)}/{FILE}.csv": to_text(
-                part, K.INVOICE_LINES
-            )
-            for (d,), part in feed.partition_by(
-                "export_day", as_dict=True, maintain_order=True
-            ).items()
-        }
+        history = feed.filter(pl.col("t") < midnight(cfg.start)).height > 0
+        day_of: dict[str, dt.date] = {}
+        files = {}
+        for (d,), part in feed.partition_by(
+            "export_day", as_dict=True, maintain_order=True
+        ).items():
+            rel = f"{K.INVOICE_LINES.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel] = to_text(part, K.INVOICE_LINES)
+            day_of[rel] = d
         inserts = self._inserts_for(K.INVOICE_LINES, files)
         # schema drift: one mid-range invoices file renames amount_usd (only with the flag)
         drift = []
@@ -408,7 +417,8 @@ class Simulation:
         self.manifest["schema_drift"] = drift
         for rel, text in files.items():
             rename = {"amount_usd": "amount"} if any(x["file"] == rel for x in drift) else None
-            self.writer.write_csv("invoice_lines", rel, text, inserts.get(rel, []), rename)
+            when = self._daily("invoice_lines", day_of[rel], history)
+            self.writer.write_csv("invoice_lines", rel, text, inserts.get(rel, []), rename, **when)
 
     # -- CRM ------------------------------------------------------------------------------
     def _write_crm(self, company: Company, events: pl.DataFrame) -> None:
@@ -520,16 +530,21 @@ class Simulation:
             )
             .sort(["day", "recorded_at", "event_id"])
         )
+        history = landed.filter(pl.col("recorded_at") < start).height > 0
         landed = _utc(landed, ("effective_at", "recorded_at"))
-        files = {
-            f"{K.ACCOUNT_EVENTS.path}/{_folder('daily', d)}/{FILE}.jsonl": to_json_frame(
-                part, K.ACCOUNT_EVENTS
-            )
-            for (d,), part in landed.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        files, day_of = {}, {}
+        for (d,), part in landed.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.ACCOUNT_EVENTS.path}/{_folder('daily', d)}/{FILE}.jsonl"
+            files[rel], day_of[rel] = to_json_frame(part, K.ACCOUNT_EVENTS), d
         inserts = self._inserts_for(K.ACCOUNT_EVENTS, files)
         for rel, frame in files.items():
-            self.writer.write_jsonl("account_events", rel, frame, inserts.get(rel, []))
+            self.writer.write_jsonl(
+                "account_events",
+                rel,
+                frame,
+                inserts.get(rel, []),
+                **self._daily("account_events", day_of[rel], history),
+            )
         # accounts: created rows land on the creation day (history in the first folder)
         acc = (
             pl.DataFrame(company.accounts)
@@ -538,14 +553,21 @@ class Simulation:
                 pl.max_horizontal(pl.col("created_at").dt.date(), pl.lit(cfg.start)).alias("day")
             )
         )
+        history = acc.filter(pl.col("created_at") < start).height > 0
         acc = _utc(acc, ("created_at",)).sort(["day", "created_at", "account_id"])
-        files = {
-            f"{K.ACCOUNTS.path}/{_folder('daily', d)}/{FILE}.csv": to_text(part, K.ACCOUNTS)
-            for (d,), part in acc.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        files, day_of = {}, {}
+        for (d,), part in acc.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.ACCOUNTS.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel], day_of[rel] = to_text(part, K.ACCOUNTS), d
         inserts = self._inserts_for(K.ACCOUNTS, files)
         for rel, text in files.items():
-            self.writer.write_csv("accounts", rel, text, inserts.get(rel, []))
+            self.writer.write_csv(
+                "accounts",
+                rel,
+                text,
+                inserts.get(rel, []),
+                **self._daily("accounts", day_of[rel], history),
+            )
 
     # -- directory ------------------------------------------------------------------------
     def _write_directory(self, company: Company, users: Users) -> None:
@@ -586,16 +608,21 @@ class Simulation:
             .with_columns(pl.max_horizontal(pl.col("t").dt.date(), pl.lit(cfg.start)).alias("day"))
             .sort(["day", "t", "user_id"])
         )
+        history = feed.filter(pl.col("t") < start).height > 0
         feed = _utc(feed, ("created_at", "deactivated_at"))
-        files = {
-            f"{K.DIRECTORY_USERS.path}/{_folder('daily', d)}/{FILE}.csv": to_text(
-                part, K.DIRECTORY_USERS
-            )
-            for (d,), part in feed.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        files, day_of = {}, {}
+        for (d,), part in feed.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.DIRECTORY_USERS.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel], day_of[rel] = to_text(part, K.DIRECTORY_USERS), d
         inserts = self._inserts_for(K.DIRECTORY_USERS, files)
         for rel, text in files.items():
-            self.writer.write_csv("directory_users", rel, text, inserts.get(rel, []))
+            self.writer.write_csv(
+                "directory_users",
+                rel,
+                text,
+                inserts.get(rel, []),
+                **self._daily("directory_users", day_of[rel], history),
+            )
 
     # -- monthly sources ------------------------------------------------------------------
     def _write_monthly(
@@ -610,7 +637,15 @@ class Simulation:
             }
             inserts = self._inserts_for(source, files)
             for rel, text in files.items():
-                self.writer.write_csv(source.name, rel, text, inserts.get(rel, []))
+                month = dt.date.fromisoformat(rel.split("month=")[1][:7] + "-01")
+                self.writer.write_csv(
+                    source.name,
+                    rel,
+                    text,
+                    inserts.get(rel, []),
+                    landed_at=S.monthly_landed_at(month),
+                    kind=S.KIND_EXPORT,
+                )
         mismatches = []
         for row in profit.filter(pl.col("is_complete_month")).iter_rows(named=True):
             m = row["month_start"]
@@ -639,7 +674,13 @@ class Simulation:
                 ),
                 K.FILINGS,
             )
-            self.writer.write_csv("filings", f"{K.FILINGS.path}/month={m:%Y-%m}/{FILE}.csv", text)
+            self.writer.write_csv(
+                "filings",
+                f"{K.FILINGS.path}/month={m:%Y-%m}/{FILE}.csv",
+                text,
+                landed_at=S.filing_landed_at(m),
+                kind=S.KIND_FILING,
+            )
         self.manifest["filing_mismatches"] = mismatches
 
     # -- experiments ----------------------------------------------------------------------
@@ -648,6 +689,8 @@ class Simulation:
             "experiment_registry",
             K.EXPERIMENT_REGISTRY.path,
             to_text(exp.registry, K.EXPERIMENT_REGISTRY),
+            landed_at=S.registry_landed_at(self.cfg.start),
+            kind=S.KIND_REGISTRY,
         )
         a = (
             exp.assignments.with_columns(
@@ -656,15 +699,20 @@ class Simulation:
             .with_columns(pl.col("assigned_at").dt.date().alias("day"))
             .sort(["day", "assigned_at", "experiment_id", "unit_id"])
         )
-        files = {
-            f"{K.EXPERIMENT_ASSIGNMENTS.path}/{_folder('daily', d)}/{FILE}.csv": to_text(
-                part, K.EXPERIMENT_ASSIGNMENTS
-            )
-            for (d,), part in a.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        history = a.filter(pl.col("day") < self.cfg.start).height > 0
+        files, day_of = {}, {}
+        for (d,), part in a.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.EXPERIMENT_ASSIGNMENTS.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel], day_of[rel] = to_text(part, K.EXPERIMENT_ASSIGNMENTS), d
         inserts = self._inserts_for(K.EXPERIMENT_ASSIGNMENTS, files)
         for rel, text in files.items():
-            self.writer.write_csv("experiment_assignments", rel, text, inserts.get(rel, []))
+            self.writer.write_csv(
+                "experiment_assignments",
+                rel,
+                text,
+                inserts.get(rel, []),
+                **self._daily("experiment_assignments", day_of[rel], history),
+            )
 
     # -- manifest -------------------------------------------------------------------------
     def _click_manifest(self, clicks, faults, sim: ClickSim) -> None:
@@ -688,6 +736,23 @@ class Simulation:
             unfilled_quotas=sim.unfilled,
         )
         self.malformed.extend(clicks.malformed)
+
+    def _write_schedule(self) -> None:
+        """``truth/landing_schedule.parquet``: when each landed file lands. Refuses to write a
+        schedule that misses a file of the landing zone (or lists one that is not there)."""
+        schedule = S.schedule_frame(self.writer.schedule)
+        on_disk = sorted(
+            p.relative_to(self.landing).as_posix() for p in self.landing.rglob("*") if p.is_file()
+        )
+        listed = sorted(schedule["path"])
+        if listed != on_disk:
+            extra, missing = set(listed) - set(on_disk), set(on_disk) - set(listed)
+            raise RuntimeError(
+                f"landing schedule out of step with landing/: not on disk {sorted(extra)[:5]}, "
+                f"not scheduled {sorted(missing)[:5]}, listed twice "
+                f"{len(listed) - len(set(listed))}"
+            )
+        schedule.write_parquet(self.truth_dir / S.SCHEDULE_FILE, compression="zstd")
 
     def _write_manifest(self) -> None:
         cfg, m = self.cfg, self.manifest
