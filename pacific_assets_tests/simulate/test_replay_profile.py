@@ -1,6 +1,6 @@
 """The "replay" profile and the two billing landing faults (late and corrected exports).
 
-One replay simulation per module (~3 s); each test reads the landed files back with the plain
+One replay simulation per session (``replay_data``, ~3 s); each test reads the landed files back with the plain
 reader of ``landing_reader`` and the schedule, never the simulator's own frames.
 """
 
@@ -29,10 +29,8 @@ CURRENT_SQL = Path(pacific_assets.__file__).parent / "profit" / "sql" / "invoice
 
 
 @pytest.fixture(scope="module")
-def replay(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    root = tmp_path_factory.mktemp("replay") / "data"
-    simulate(root, profile="replay", seed=7)
-    return Lake(root)
+def replay(replay_data: Lake) -> Lake:
+    return replay_data
 
 
 @pytest.fixture(scope="module")
