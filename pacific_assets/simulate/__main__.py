@@ -1,4 +1,4 @@
-"""CLI: ``python -m pacific_assets.simulate --profile {test,demo,bench} --out <data_root>``.
+"""CLI: ``python -m pacific_assets.simulate --profile {test,demo,bench,replay} --out <data_root>``.
 
 Shows progress, ends with a short summary (rows per source, sizes, where). Any error is one
 readable line on stderr; the traceback goes to ``<data_root>/simulate-error.log``.
@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
         default="demo",
         choices=sorted(PROFILES),
         help="test: tiny fixed-date; demo: a few hundred accounts up to yesterday; "
-        "bench: 20k accounts, ~1M users, ~30M clicks over 30 days",
+        "bench: 20k accounts, ~1M users, ~30M clicks over 30 days; "
+        "replay: the test company over 35 days (--days), hourly batches, every fault",
     )
     p.add_argument(
         "--out",

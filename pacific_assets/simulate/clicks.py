@@ -25,6 +25,7 @@ from pacific_assets.contracts import CLICKS
 from pacific_assets.simulate import catalog as C
 from pacific_assets.simulate.config import SimConfig
 from pacific_assets.simulate.landing import TS_MS_FMT, LandingWriter
+from pacific_assets.simulate.schedule import KIND_BATCH, KIND_MANIFEST
 
 US = 1_000_000
 HOUR = 3600 * US
@@ -81,6 +82,11 @@ def epoch_us(d: dt.date | dt.datetime) -> int:
     if isinstance(d, dt.datetime):
         return int(d.replace(tzinfo=dt.UTC).timestamp() * US)
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp()) * US
+
+
+def utc_us(us: int) -> dt.datetime:
+    """Microseconds since the epoch -> aware UTC datetime (exact, no float rounding)."""
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(us))
 
 
 def iso_us(us: int) -> str:
@@ -184,6 +190,8 @@ class ClickSim:
         self.pending: dict[int, list[pl.DataFrame]] = {}
         self.offsets = np.zeros(cfg.kafka_partitions, dtype=np.int64)
         self.manifest: list[dict] = []
+        #: landing time of the latest batch written (the last slot when none was)
+        self.last_landed_us = int(self.landed_at(self.n_slots - 1))
         target = cfg.events_per_user_day * cfg.clicks_multiplier
         self.lam_events = max(0.0, target / (P_BAR * (1 + EXTRA_SESSIONS)) - 1.0)
 
@@ -373,7 +381,9 @@ class ClickSim:
                 inserts.append((pos, raw))
             # positions refer to the final file: apply in increasing order
             inserts.sort()
-            rows = self.writer.write_jsonl("clicks", rel, out, inserts)
+            rows = self.writer.write_jsonl(
+                "clicks", rel, out, inserts, landed_at=utc_us(landed), kind=KIND_BATCH
+            )
             for pos, _ in inserts:
                 result.malformed.append(
                     dict(source="clicks", kind="broken_json", file=rel, row=pos + 1, column=None)
@@ -395,6 +405,7 @@ class ClickSim:
             )
             result.batches += 1
             result.landed_rows += df.height
+            self.last_landed_us = landed
 
     def run(self, faults: ClickFaults) -> ClickResult:
         cfg, rng = self.cfg, self.rng
@@ -495,7 +506,14 @@ class ClickSim:
         self.flush(self.n_slots + 1, result, faults)
         if user_writer is not None:
             user_writer.close()
-        self.writer.write_json_lines(f"{CLICKS.path}/_manifest.jsonl", self.manifest)
+        # the manifest grows by one line per batch; it is complete when the last batch landed
+        self.writer.write_json_lines(
+            "clicks",
+            f"{CLICKS.path}/_manifest.jsonl",
+            self.manifest,
+            landed_at=utc_us(self.last_landed_us),
+            kind=KIND_MANIFEST,
+        )
         result.engagement = pl.concat(acc_frames)
         self.unfilled = carry
         return result

@@ -1,4 +1,4 @@
-"""Simulator knobs and the named profiles (test, demo, bench).
+"""Simulator knobs and the named profiles (test, demo, bench, replay).
 
 Every knob has a default; a profile is a small set of overrides. ``end`` is exclusive: the
 simulator produces every day in ``[start, end)``. The "test" profile is fixed-date (independent of
@@ -23,8 +23,19 @@ class FaultCounts:
     skipped_renewal_opened: int = 2  # renewal_opened missing before renewed/churned
     skipped_subscribed: int = 2  # subscribed missing before its next event
     late_crm_events: int = 3  # recorded_at weeks after effective_at
+    #: (min, max) days between effective_at and recorded_at of a late CRM event
+    late_crm_delay_days: tuple[float, float] = (14.0, 45.0)
     missing_invoices: int = 2  # an account-month with a subscription and no invoice
     filing_mismatch_months: int = 1  # filed values differ from the true books
+    #: only pick a mismatch month whose filing lands before the horizon end (replay: a wrong
+    #: filing nobody sees in the window is no fault)
+    filing_mismatch_in_horizon_only: bool = False
+    #: daily billing exports that land ``late_billing_export_days`` days later than normal
+    late_billing_exports: int = 0
+    late_billing_export_days: int = 3
+    #: billing lines of a closed month landed with a wrong amount, then restated by a correction
+    #: file in the same folder 14-21 days later
+    corrected_billing_exports: int = 0
     #: malformed rows per (source, kind); extra rows with their own keys, valid data untouched
     malformed: tuple[tuple[str, str, int], ...] = (
         ("invoice_lines", "bad_number", 2),
@@ -107,6 +118,8 @@ PROFILES: dict[str, dict] = {
             skipped_subscribed=5,
             late_crm_events=10,
             missing_invoices=4,
+            late_billing_exports=1,
+            corrected_billing_exports=1,
         ),
     ),
     # 20k accounts, ~1M users, ~30M clicks over 30 days
@@ -127,14 +140,50 @@ PROFILES: dict[str, dict] = {
             missing_invoices=30,
         ),
     ),
+    # the "test" company over 35 days with hourly click batches and every fault at small counts:
+    # the data a replay (release.LandingRelease) lands day by day into a live Dagster instance
+    "replay": dict(
+        accounts=50,
+        preexisting_share=0.6,
+        churn_multiplier=2.0,
+        users_per_account=6,
+        events_per_user_day=3.0,
+        reactivation_p=0.9,
+        days=35,
+        batches_per_day=24,
+        faults=FaultCounts(
+            late_clicks=12,
+            delayed_clicks=8,
+            duplicate_clicks=10,
+            outage_hours=4.0,
+            skipped_renewal_opened=1,
+            skipped_subscribed=1,
+            late_crm_events=1,
+            # effective ~3 weeks before it lands, so it fits a 35-day window
+            late_crm_delay_days=(20.0, 22.0),
+            missing_invoices=1,
+            filing_mismatch_months=1,
+            filing_mismatch_in_horizon_only=True,
+            late_billing_exports=1,
+            corrected_billing_exports=1,
+        ),
+    ),
 }
 
 
 def make_config(profile: str = "test", **overrides) -> SimConfig:
-    """Profile defaults, then overrides; ``days`` is accepted as a shortcut for ``end``."""
+    """Profile defaults, then overrides; ``days`` is accepted as a shortcut for ``end``.
+
+    A profile may give its length as ``days`` (replay): then ``end`` follows the start, and an
+    explicit ``end`` override wins over the profile's ``days``.
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    values = {**PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None}}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    defaults = dict(PROFILES[profile])
+    if "end" in given and "days" not in given:
+        defaults.pop("days", None)
+    values = {**defaults, **given}
     values["profile"] = profile
     start = values.get("start", SimConfig.start)
     if isinstance(start, str):
@@ -150,7 +199,9 @@ def make_config(profile: str = "test", **overrides) -> SimConfig:
         end = _yesterday_exclusive_end()
     values["end"] = end
     if isinstance(values.get("faults"), dict):
-        values["faults"] = dataclasses.replace(FaultCounts(), **values["faults"])
+        # a dict changes some counts of the profile's faults and keeps the others
+        base = defaults.get("faults", FaultCounts())
+        values["faults"] = dataclasses.replace(base, **values["faults"])
     known = {f.name for f in dataclasses.fields(SimConfig)}
     unknown = set(values) - known
     if unknown:

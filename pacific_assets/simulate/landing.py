@@ -7,6 +7,7 @@ quarantine table uses.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections import defaultdict
@@ -58,11 +59,20 @@ def to_json_frame(df: pl.DataFrame, source: LandingSource, ts_fmt: str = TS_FMT)
 
 
 class LandingWriter:
-    """Writes files under ``<data_root>/landing`` and keeps per-source counts for the summary."""
+    """Writes files under ``<data_root>/landing``, keeps per-source counts for the summary and
+    records when each file lands (every write names its landing time, so the landing schedule
+    cannot miss a file)."""
 
     def __init__(self, landing: Path):
         self.landing = landing
         self.stats: dict[str, dict[str, int]] = defaultdict(lambda: dict(files=0, rows=0, bytes=0))
+        #: (path relative to landing/, source, landed_at, kind) per written file
+        self.schedule: list[tuple[str, str, dt.datetime, str]] = []
+
+    def _schedule(self, rel: str, source: str, landed_at: dt.datetime, kind: str) -> None:
+        if landed_at.tzinfo is None:
+            raise ValueError(f"{rel}: landed_at must be timezone-aware (UTC)")
+        self.schedule.append((rel, source, landed_at.astimezone(dt.UTC), kind))
 
     def _path(self, rel: str) -> Path:
         path = self.landing / rel
@@ -82,6 +92,9 @@ class LandingWriter:
         text: pl.DataFrame,
         inserts: list[tuple[int, dict[str, str | None]]] = (),
         rename: dict[str, str] | None = None,
+        *,
+        landed_at: dt.datetime,
+        kind: str,
     ) -> None:
         """``inserts``: (0-based position in the final data rows, row of strings)."""
         for pos, row in sorted(inserts, key=lambda x: x[0]):
@@ -92,6 +105,7 @@ class LandingWriter:
         path = self._path(rel)
         text.write_csv(path, null_value="")
         self._count(source, path, text.height)
+        self._schedule(rel, source, landed_at, kind)
 
     def write_jsonl(
         self,
@@ -99,6 +113,9 @@ class LandingWriter:
         rel: str,
         frame: pl.DataFrame,
         inserts: list[tuple[int, str]] = (),
+        *,
+        landed_at: dt.datetime,
+        kind: str,
     ) -> int:
         """``inserts``: (0-based line position in the final file, raw line text). Returns lines."""
         buf = io.BytesIO()
@@ -114,8 +131,12 @@ class LandingWriter:
         path.write_bytes(data)
         n = frame.height + len(inserts)
         self._count(source, path, n)
+        self._schedule(rel, source, landed_at, kind)
         return n
 
-    def write_json_lines(self, rel: str, records: list[dict]) -> None:
+    def write_json_lines(
+        self, source: str, rel: str, records: list[dict], *, landed_at: dt.datetime, kind: str
+    ) -> None:
         path = self._path(rel)
         path.write_text("".join(json.dumps(r, sort_keys=False) + "\n" for r in records))
+        self._schedule(rel, source, landed_at, kind)

@@ -20,6 +20,7 @@ import polars as pl
 
 from pacific_assets import contracts as K
 from pacific_assets.simulate import catalog as C
+from pacific_assets.simulate import schedule as S
 from pacific_assets.simulate import truth as T
 from pacific_assets.simulate.clicks import NEVER, ClickSim, Users, epoch_us, plan_faults
 from pacific_assets.simulate.company import EPOCH, Company, midnight, simulate_company
@@ -30,6 +31,12 @@ from pacific_assets.simulate.landing import LandingWriter, to_json_frame, to_tex
 
 Progress = Callable[[str], None]
 FILE = "part-00000"
+#: a correction lands as a second file in the folder of the export it corrects
+CORRECTION_FILE = "part-00001"
+#: a correction lands this many whole days (inclusive range) after the export it corrects
+CORRECTION_DELAY_DAYS = (14, 21)
+#: the wrong amount of a corrected line: the true amount times this, rounded to cents
+CORRECTION_WRONG_FACTOR = 1.1
 
 
 @dataclass
@@ -81,7 +88,9 @@ class Simulation:
         self.landing = self.root / "landing"
         self.truth_dir = self.root / "truth"
         self.say = progress
-        seqs = np.random.SeedSequence(cfg.seed).spawn(6)
+        # the 7th child was added later (billing landing faults); children 0-5 are the same as
+        # with spawn(6), so adding it changed no existing draw
+        seqs = np.random.SeedSequence(cfg.seed).spawn(7)
         (
             self.rng_company,
             self.rng_users,
@@ -89,6 +98,7 @@ class Simulation:
             self.rng_clicks,
             self.rng_faults,
             self.rng_fin,
+            self.rng_billing,
         ) = (np.random.default_rng(s) for s in seqs)
         self.manifest: dict = {}
         self.malformed: list[dict] = []
@@ -105,6 +115,12 @@ class Simulation:
         folder (the initial load)."""
         d = t.date() if isinstance(t, dt.datetime) else t
         return max(d, self.cfg.start)
+
+    def _daily(self, source: str, d: dt.date, history: bool) -> dict:
+        """Landing time and kind of the daily folder ``date=d`` of ``source`` (writer kwargs).
+        ``history``: the source's first folder carries rows from before the start."""
+        kind = S.KIND_INITIAL_LOAD if history and d == self.cfg.start else S.KIND_EXPORT
+        return dict(landed_at=S.daily_landed_at(source, d), kind=kind)
 
     # -- main -----------------------------------------------------------------------------
     def run(self) -> SimSummary:
@@ -182,6 +198,7 @@ class Simulation:
         self._click_manifest(clicks, click_faults, sim)
         for name, df in truth.items():
             df.write_parquet(self.truth_dir / f"{name}.parquet", compression="zstd")
+        self._write_schedule()
         self._write_manifest()
         t = self._tick("truth_write", t)
         truth_rows = {name: df.height for name, df in truth.items()}
@@ -313,6 +330,9 @@ class Simulation:
         feed = self._invoice_feed(lines)
         # which month will the filings get wrong? (chosen first so missing invoices avoid it)
         complete = [m for m in T.month_starts(cfg) if T.next_month(m) <= cfg.end]
+        if cfg.faults.filing_mismatch_in_horizon_only:
+            horizon = dt.datetime.combine(cfg.end, dt.time(0), tzinfo=dt.UTC)
+            complete = [m for m in complete if S.filing_landed_at(m) < horizon]
         self.filing_months: list[dt.date] = []
         if cfg.faults.filing_mismatch_months and complete:
             pool = complete[1:] if len(complete) > 1 else complete
@@ -383,19 +403,39 @@ class Simulation:
             )
         feed = feed.filter(~pl.col("invoice_id").is_in(picked["invoice_id"].implode()))
         self.manifest["missing_invoices"] = missing
-        files = {
-            f"{K.INVOICE_LINES.path}/{_folder('daily', d)}/{FILE}.csv": to_text(
-                part, K.INVOICE_LINES
+        history = feed.filter(pl.col("t") < midnight(cfg.start)).height > 0
+        # billing landing faults (own rng stream): corrections first, then late exports
+        feed = feed.with_row_index("_i")
+        corrections = self._plan_corrections(feed)
+        late_days = self._plan_late_exports(feed, {c["day"] for c in corrections})
+        true_feed = feed
+        for c in corrections:
+            feed = feed.with_columns(
+                pl.when(pl.col("_i") == c["_i"])
+                .then(pl.lit(c["wrong"]))
+                .otherwise(pl.col("amount_usd"))
+                .alias("amount_usd")
             )
-            for (d,), part in feed.partition_by(
-                "export_day", as_dict=True, maintain_order=True
-            ).items()
-        }
+        day_of: dict[str, dt.date] = {}
+        files = {}
+        for (d,), part in feed.partition_by(
+            "export_day", as_dict=True, maintain_order=True
+        ).items():
+            rel = f"{K.INVOICE_LINES.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel] = to_text(part, K.INVOICE_LINES)
+            day_of[rel] = d
         inserts = self._inserts_for(K.INVOICE_LINES, files)
+        corrected_files = {
+            f"{K.INVOICE_LINES.path}/{_folder('daily', c['day'])}/{FILE}.csv" for c in corrections
+        }
         # schema drift: one mid-range invoices file renames amount_usd (only with the flag)
         drift = []
         if cfg.schema_drift:
-            names = sorted(r for r in files if r not in inserts and files[r].height)
+            names = sorted(
+                r
+                for r in files
+                if r not in inserts and files[r].height and r not in corrected_files
+            )
             rel = names[len(names) // 2]
             drift.append(
                 dict(
@@ -406,9 +446,153 @@ class Simulation:
                 )
             )
         self.manifest["schema_drift"] = drift
+        late_rows = []
         for rel, text in files.items():
             rename = {"amount_usd": "amount"} if any(x["file"] == rel for x in drift) else None
-            self.writer.write_csv("invoice_lines", rel, text, inserts.get(rel, []), rename)
+            d = day_of[rel]
+            when = self._daily("invoice_lines", d, history)
+            if d in late_days:
+                when = dict(
+                    landed_at=S.daily_landed_at("invoice_lines", d, late_days[d]),
+                    kind=S.KIND_LATE_EXPORT,
+                )
+                late_rows.append(
+                    dict(
+                        export_date=d.isoformat(),
+                        file=rel,
+                        rows=text.height + len(inserts.get(rel, [])),
+                        days_late=late_days[d],
+                        normal_landed_at=_iso(S.daily_landed_at("invoice_lines", d)),
+                        landed_at=_iso(when["landed_at"]),
+                    )
+                )
+            self.writer.write_csv("invoice_lines", rel, text, inserts.get(rel, []), rename, **when)
+        self.manifest["late_billing_exports"] = late_rows
+        self.manifest["corrected_billing_exports"] = [
+            self._write_correction(c, true_feed, inserts) for c in corrections
+        ]
+
+    def _plan_corrections(self, feed: pl.DataFrame) -> list[dict]:
+        """Pick the lines that land with a wrong amount and are corrected 14-21 days later.
+
+        Candidates: the latest landed row of a line (so the correction is the newest version),
+        not void, |amount| >= 1, service period inside the range, exported after the initial
+        load in a month that has closed when the correction lands, with the correction landing
+        before the horizon end. At most one correction per folder.
+        """
+        cfg = self.cfg
+        n = cfg.faults.corrected_billing_exports
+        if n <= 0:
+            return []
+        lo, hi = CORRECTION_DELAY_DAYS
+        delays: dict[dt.date, tuple[int, int]] = {}
+        for d in feed["export_day"].unique().sort().to_list():
+            # the export lands on d+1 (00:30); the correction k days later: on d+1+k
+            k_min = max(lo, (T.next_month(d) - d).days - 1)
+            k_max = min(hi, (cfg.end - d).days - 2)
+            if d > cfg.start and k_min <= k_max:
+                delays[d] = (k_min, k_max)
+        latest = feed.group_by("line_id", maintain_order=True).last()
+        cands = latest.filter(
+            pl.col("export_day").is_in(list(delays))
+            & (pl.col("status") != "void")
+            & (pl.col("amount_usd").abs() >= 1)
+            & (pl.col("service_end") > cfg.start)
+            & (pl.col("service_start") < cfg.end)
+        ).sort("_i")
+        rng = self.rng_billing
+        out: list[dict] = []
+        used: set[dt.date] = set()
+        for j in rng.permutation(cands.height).tolist() if cands.height else []:
+            r = cands.row(j, named=True)
+            if r["export_day"] in used:
+                continue
+            used.add(r["export_day"])
+            k_min, k_max = delays[r["export_day"]]
+            wrong = round(r["amount_usd"] * CORRECTION_WRONG_FACTOR, 2)
+            out.append(
+                dict(
+                    _i=r["_i"],
+                    day=r["export_day"],
+                    wrong=wrong,
+                    delay_days=int(rng.integers(k_min, k_max + 1)),
+                )
+            )
+            if len(out) == n:
+                break
+        return sorted(out, key=lambda c: c["_i"])
+
+    def _plan_late_exports(self, feed: pl.DataFrame, exclude: set[dt.date]) -> dict[dt.date, int]:
+        """Daily billing folders that land late: export day -> days late. Never the initial
+        load or a corrected folder; a late folder still lands before the horizon end."""
+        cfg = self.cfg
+        n, late = cfg.faults.late_billing_exports, cfg.faults.late_billing_export_days
+        if n <= 0:
+            return {}
+        last = cfg.end - dt.timedelta(days=late + 2)  # lands on d + 1 + late < end
+        days = [
+            d
+            for d in feed["export_day"].unique().sort().to_list()
+            if cfg.start < d <= last and d not in exclude
+        ]
+        k = min(n, len(days))
+        idx = self.rng_billing.choice(len(days), size=k, replace=False).tolist() if k else []
+        return {days[i]: late for i in sorted(idx)}
+
+    def _write_correction(
+        self, c: dict, true_feed: pl.DataFrame, inserts: dict[str, list[tuple[int, dict]]]
+    ) -> dict:
+        """Land the correction file of one wrongly exported line; return its manifest entry."""
+        cfg, d = self.cfg, c["day"]
+        folder = f"{K.INVOICE_LINES.path}/{_folder('daily', d)}"
+        original, rel = f"{folder}/{FILE}.csv", f"{folder}/{CORRECTION_FILE}.csv"
+        row = true_feed.filter(pl.col("_i") == c["_i"])
+        r = row.row(0, named=True)
+        # 1-based data row of the wrong row in the original file, malformed rows counted
+        index = true_feed.filter(pl.col("export_day") == d)["_i"].to_list().index(c["_i"])
+        taken = {pos for pos, _ in inserts.get(original, [])}
+        free = [i for i in range(len(taken) + index + 1) if i not in taken]
+        file_row = free[index] + 1
+        landed = S.daily_landed_at("invoice_lines", d)
+        corrected_at = landed + dt.timedelta(days=c["delay_days"])
+        self.writer.write_csv(
+            "invoice_lines",
+            rel,
+            to_text(row, K.INVOICE_LINES),
+            landed_at=corrected_at,
+            kind=S.KIND_CORRECTION,
+        )
+        wrong_row = row.with_columns(pl.lit(c["wrong"]).alias("amount_usd"))
+
+        def by_month(frame: pl.DataFrame) -> dict[str, float]:
+            daily = T.recognized_revenue_daily(cfg, frame)
+            monthly = (
+                daily.group_by(pl.col("date").dt.strftime("%Y-%m").alias("m"))
+                .agg(pl.col("recognized_revenue_usd").sum())
+                .sort("m")
+            )
+            return dict(monthly.iter_rows())
+
+        true_rev, wrong_rev = by_month(row), by_month(wrong_row)
+        return dict(
+            line_id=r["line_id"],
+            invoice_id=r["invoice_id"],
+            account_id=r["account_id"],
+            status=r["status"],
+            export_date=d.isoformat(),
+            original_file=original,
+            original_row=file_row,
+            original_landed_at=_iso(landed),
+            wrong_amount_usd=c["wrong"],
+            corrected_amount_usd=r["amount_usd"],
+            correction_file=rel,
+            correction_landed_at=_iso(corrected_at),
+            delay_days=c["delay_days"],
+            affected_months=sorted(true_rev),
+            revenue_error_by_month={
+                m: round(wrong_rev[m] - true_rev[m], 6) for m in sorted(true_rev)
+            },
+        )
 
     # -- CRM ------------------------------------------------------------------------------
     def _write_crm(self, company: Company, events: pl.DataFrame) -> None:
@@ -477,10 +661,11 @@ class Simulation:
         pick("subscribed", sub, cfg.faults.skipped_subscribed)
         skipped_ids = {s["missing_event_id"] for s in skipped}
         successor_ids = {s["successor_event_id"] for s in skipped}
-        # late CRM events: recorded 14-45 days after they took effect
+        # late CRM events: recorded 14-45 days (late_crm_delay_days) after they took effect
+        lo, hi = cfg.faults.late_crm_delay_days
         late_c = ev.filter(
             (pl.col("effective_at") >= start)
-            & (pl.col("effective_at") < end - dt.timedelta(days=15))
+            & (pl.col("effective_at") < end - dt.timedelta(days=lo + 1))
             & ~pl.col("event_id").is_in(list(skipped_ids | successor_ids))
             & (pl.col("event_type") != "account_created")
         ).sort("event_id")
@@ -489,8 +674,8 @@ class Simulation:
         recorded = dict(zip(ev["event_id"], ev["recorded_at"], strict=True))
         for i in sorted(rng.choice(late_c.height, size=k, replace=False).tolist()) if k else []:
             r = late_c.row(i, named=True)
-            room = min(45.0, (end - r["effective_at"]).total_seconds() / 86400 - 1)
-            delay = dt.timedelta(days=float(rng.uniform(14, room)))
+            room = min(hi, (end - r["effective_at"]).total_seconds() / 86400 - 1)
+            delay = dt.timedelta(days=float(rng.uniform(lo, room)))
             recorded[r["event_id"]] = r["effective_at"] + delay
             late_rows.append(
                 dict(
@@ -520,16 +705,21 @@ class Simulation:
             )
             .sort(["day", "recorded_at", "event_id"])
         )
+        history = landed.filter(pl.col("recorded_at") < start).height > 0
         landed = _utc(landed, ("effective_at", "recorded_at"))
-        files = {
-            f"{K.ACCOUNT_EVENTS.path}/{_folder('daily', d)}/{FILE}.jsonl": to_json_frame(
-                part, K.ACCOUNT_EVENTS
-            )
-            for (d,), part in landed.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        files, day_of = {}, {}
+        for (d,), part in landed.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.ACCOUNT_EVENTS.path}/{_folder('daily', d)}/{FILE}.jsonl"
+            files[rel], day_of[rel] = to_json_frame(part, K.ACCOUNT_EVENTS), d
         inserts = self._inserts_for(K.ACCOUNT_EVENTS, files)
         for rel, frame in files.items():
-            self.writer.write_jsonl("account_events", rel, frame, inserts.get(rel, []))
+            self.writer.write_jsonl(
+                "account_events",
+                rel,
+                frame,
+                inserts.get(rel, []),
+                **self._daily("account_events", day_of[rel], history),
+            )
         # accounts: created rows land on the creation day (history in the first folder)
         acc = (
             pl.DataFrame(company.accounts)
@@ -538,14 +728,21 @@ class Simulation:
                 pl.max_horizontal(pl.col("created_at").dt.date(), pl.lit(cfg.start)).alias("day")
             )
         )
+        history = acc.filter(pl.col("created_at") < start).height > 0
         acc = _utc(acc, ("created_at",)).sort(["day", "created_at", "account_id"])
-        files = {
-            f"{K.ACCOUNTS.path}/{_folder('daily', d)}/{FILE}.csv": to_text(part, K.ACCOUNTS)
-            for (d,), part in acc.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        files, day_of = {}, {}
+        for (d,), part in acc.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.ACCOUNTS.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel], day_of[rel] = to_text(part, K.ACCOUNTS), d
         inserts = self._inserts_for(K.ACCOUNTS, files)
         for rel, text in files.items():
-            self.writer.write_csv("accounts", rel, text, inserts.get(rel, []))
+            self.writer.write_csv(
+                "accounts",
+                rel,
+                text,
+                inserts.get(rel, []),
+                **self._daily("accounts", day_of[rel], history),
+            )
 
     # -- directory ------------------------------------------------------------------------
     def _write_directory(self, company: Company, users: Users) -> None:
@@ -586,16 +783,21 @@ class Simulation:
             .with_columns(pl.max_horizontal(pl.col("t").dt.date(), pl.lit(cfg.start)).alias("day"))
             .sort(["day", "t", "user_id"])
         )
+        history = feed.filter(pl.col("t") < start).height > 0
         feed = _utc(feed, ("created_at", "deactivated_at"))
-        files = {
-            f"{K.DIRECTORY_USERS.path}/{_folder('daily', d)}/{FILE}.csv": to_text(
-                part, K.DIRECTORY_USERS
-            )
-            for (d,), part in feed.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        files, day_of = {}, {}
+        for (d,), part in feed.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.DIRECTORY_USERS.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel], day_of[rel] = to_text(part, K.DIRECTORY_USERS), d
         inserts = self._inserts_for(K.DIRECTORY_USERS, files)
         for rel, text in files.items():
-            self.writer.write_csv("directory_users", rel, text, inserts.get(rel, []))
+            self.writer.write_csv(
+                "directory_users",
+                rel,
+                text,
+                inserts.get(rel, []),
+                **self._daily("directory_users", day_of[rel], history),
+            )
 
     # -- monthly sources ------------------------------------------------------------------
     def _write_monthly(
@@ -610,7 +812,15 @@ class Simulation:
             }
             inserts = self._inserts_for(source, files)
             for rel, text in files.items():
-                self.writer.write_csv(source.name, rel, text, inserts.get(rel, []))
+                month = dt.date.fromisoformat(rel.split("month=")[1][:7] + "-01")
+                self.writer.write_csv(
+                    source.name,
+                    rel,
+                    text,
+                    inserts.get(rel, []),
+                    landed_at=S.monthly_landed_at(month),
+                    kind=S.KIND_EXPORT,
+                )
         mismatches = []
         for row in profit.filter(pl.col("is_complete_month")).iter_rows(named=True):
             m = row["month_start"]
@@ -639,7 +849,13 @@ class Simulation:
                 ),
                 K.FILINGS,
             )
-            self.writer.write_csv("filings", f"{K.FILINGS.path}/month={m:%Y-%m}/{FILE}.csv", text)
+            self.writer.write_csv(
+                "filings",
+                f"{K.FILINGS.path}/month={m:%Y-%m}/{FILE}.csv",
+                text,
+                landed_at=S.filing_landed_at(m),
+                kind=S.KIND_FILING,
+            )
         self.manifest["filing_mismatches"] = mismatches
 
     # -- experiments ----------------------------------------------------------------------
@@ -648,6 +864,8 @@ class Simulation:
             "experiment_registry",
             K.EXPERIMENT_REGISTRY.path,
             to_text(exp.registry, K.EXPERIMENT_REGISTRY),
+            landed_at=S.registry_landed_at(self.cfg.start),
+            kind=S.KIND_REGISTRY,
         )
         a = (
             exp.assignments.with_columns(
@@ -656,15 +874,20 @@ class Simulation:
             .with_columns(pl.col("assigned_at").dt.date().alias("day"))
             .sort(["day", "assigned_at", "experiment_id", "unit_id"])
         )
-        files = {
-            f"{K.EXPERIMENT_ASSIGNMENTS.path}/{_folder('daily', d)}/{FILE}.csv": to_text(
-                part, K.EXPERIMENT_ASSIGNMENTS
-            )
-            for (d,), part in a.partition_by("day", as_dict=True, maintain_order=True).items()
-        }
+        history = a.filter(pl.col("day") < self.cfg.start).height > 0
+        files, day_of = {}, {}
+        for (d,), part in a.partition_by("day", as_dict=True, maintain_order=True).items():
+            rel = f"{K.EXPERIMENT_ASSIGNMENTS.path}/{_folder('daily', d)}/{FILE}.csv"
+            files[rel], day_of[rel] = to_text(part, K.EXPERIMENT_ASSIGNMENTS), d
         inserts = self._inserts_for(K.EXPERIMENT_ASSIGNMENTS, files)
         for rel, text in files.items():
-            self.writer.write_csv("experiment_assignments", rel, text, inserts.get(rel, []))
+            self.writer.write_csv(
+                "experiment_assignments",
+                rel,
+                text,
+                inserts.get(rel, []),
+                **self._daily("experiment_assignments", day_of[rel], history),
+            )
 
     # -- manifest -------------------------------------------------------------------------
     def _click_manifest(self, clicks, faults, sim: ClickSim) -> None:
@@ -689,6 +912,23 @@ class Simulation:
         )
         self.malformed.extend(clicks.malformed)
 
+    def _write_schedule(self) -> None:
+        """``truth/landing_schedule.parquet``: when each landed file lands. Refuses to write a
+        schedule that misses a file of the landing zone (or lists one that is not there)."""
+        schedule = S.schedule_frame(self.writer.schedule)
+        on_disk = sorted(
+            p.relative_to(self.landing).as_posix() for p in self.landing.rglob("*") if p.is_file()
+        )
+        listed = sorted(schedule["path"])
+        if listed != on_disk:
+            extra, missing = set(listed) - set(on_disk), set(on_disk) - set(listed)
+            raise RuntimeError(
+                f"landing schedule out of step with landing/: not on disk {sorted(extra)[:5]}, "
+                f"not scheduled {sorted(missing)[:5]}, listed twice "
+                f"{len(listed) - len(set(listed))}"
+            )
+        schedule.write_parquet(self.truth_dir / S.SCHEDULE_FILE, compression="zstd")
+
     def _write_manifest(self) -> None:
         cfg, m = self.cfg, self.manifest
         clicks = m["clicks"]
@@ -700,6 +940,8 @@ class Simulation:
             skipped_crm_steps=len(m["skipped_steps"]),
             late_crm_events=len(m["late_crm_events"]),
             missing_invoices=len(m["missing_invoices"]),
+            late_billing_exports=len(m["late_billing_exports"]),
+            corrected_billing_exports=len(m["corrected_billing_exports"]),
             filing_mismatches=len(m["filing_mismatches"]),
             malformed_rows=len(self.malformed),
             schema_drift_files=len(m["schema_drift"]),
@@ -714,7 +956,11 @@ class Simulation:
             counts=counts,
             clicks=clicks,
             crm=dict(skipped_steps=m["skipped_steps"], late_events=m["late_crm_events"]),
-            billing=dict(missing_invoices=m["missing_invoices"]),
+            billing=dict(
+                missing_invoices=m["missing_invoices"],
+                late_exports=m["late_billing_exports"],
+                corrections=m["corrected_billing_exports"],
+            ),
             filings=dict(mismatches=m["filing_mismatches"]),
             malformed=self.malformed,
             schema_drift_files=m["schema_drift"],
