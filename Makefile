@@ -14,7 +14,7 @@ DEV_PORT ?= 3000
 # pip's noise about unreachable local indexes and editable installs; real errors still print.
 PIP_QUIET := { grep -vE 'is ignored: it is neither|BuildBackendWarning|editable_wheel|^ *!!|\*\*\*\*|working directory with the same|precedence during imports|WheelFile\(wheel_path|^\s*$$' || true; }
 
-.PHONY: venv demo test dev bench chaos lint fmt simulate clean
+.PHONY: venv demo test dev bench chaos snapshot lint fmt simulate clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/check_prereqs.sh
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
@@ -54,6 +54,11 @@ bench: venv
 ## Slower fault tests (SIGKILL mid-write, concurrent overlapping runs).
 chaos: venv
 	$(BIN)/python -m pytest -m chaos
+
+## Rewrite the asset-declaration snapshot after an intended change (review the diff, then commit).
+snapshot: venv
+	PACIFIC_UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q pacific_assets_tests/test_definitions.py -k snapshot
+	@git diff --stat -- pacific_assets_tests/snapshots/ || true
 
 lint: venv
 	$(BIN)/ruff check .
