@@ -34,7 +34,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: venv
 	$(BIN)/python -m pacific_assets.demo
 
-## The test suite (the same command CI runs).
+## The test suite (the same command CI runs); the last line counts passed/skipped/deselected.
 test: venv
 	$(BIN)/python -m pytest -m "not chaos"
 
@@ -51,7 +51,9 @@ simulate: venv
 bench: venv
 	$(BIN)/python -m bench.run
 
-## Slower fault tests (SIGKILL mid-write, concurrent overlapping runs).
+## The slowest smoke test, left out of `make test`: the Spark section of the quick benchmark
+## (~5 min on 2 cores; see the chaos marker in pyproject.toml). The other fault tests (idempotent
+## re-run of every asset, concurrent overlapping runs, SIGKILL mid-write) are in `make test`.
 chaos: venv
 	$(BIN)/python -m pytest -m chaos
 
