@@ -24,15 +24,12 @@ import math
 import shutil
 
 import dagster as dg
-import numpy as np
 import polars as pl
 import pytest
 
 from pacific_assets.resources import LakeResource
-from pacific_assets.simulate import truth as T
-from pacific_assets.simulate.company import simulate_company
-from pacific_assets.simulate.config import make_config
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.knowable import knowable_timeline
 from pacific_assets_tests.runs import checks_by_name, materialize_in_waves, range_tags
 
 pytestmark = pytest.mark.spark
@@ -99,59 +96,9 @@ def _company(sim, table: str, period_col: str) -> dict[dt.date, dict]:
     return {r[period_col]: r for r in rows.iter_rows(named=True)}
 
 
-def _knowable(sim) -> dict[str, pl.DataFrame]:
-    """The account timeline and monthly movements the pipeline can know: the simulator's events
-    with each skipped step imputed at its successor, as docs/growth.md defines the imputation.
-
-    The company is regenerated from the seed exactly as the simulator made it (its status table is
-    checked to be the truth's), so the expected figures come from the simulator alone."""
-    cfg = make_config(PROFILE, seed=SEED)
-    rng = np.random.default_rng(np.random.SeedSequence(SEED).spawn(6)[0])  # Simulation's order
-    company = simulate_company(cfg, rng)
-    events = T.events_frame(company)
-    truth_status = pl.read_parquet(sim["truth"] / "account_status_daily.parquet")
-    assert T.account_status_daily(cfg, company, events).equals(truth_status)
-    skipped = sim["manifest"]["crm"]["skipped_steps"]
-    assert skipped, "the simulator injected no skipped CRM step"
-    by_id = {r["event_id"]: r for r in events.iter_rows(named=True)}
-    values = ("plan", "seats", "mrr_usd", "contract_end")
-    gone = [step["missing_event_id"] for step in skipped]
-    knowable = events.filter(~pl.col("event_id").is_in(gone))
-    for step in skipped:
-        missing, successor = by_id[step["missing_event_id"]], by_id[step["successor_event_id"]]
-        account = knowable.filter(pl.col("account_id") == missing["account_id"])
-        prior = account.filter(pl.col("effective_at") < missing["effective_at"]).row(-1, named=True)
-        between = (pl.col("account_id") == missing["account_id"]) & pl.col(
-            "effective_at"
-        ).is_between(missing["effective_at"], successor["effective_at"], closed="left")
-        # Without the skipped step, the events in between apply to the status before it.
-        knowable = knowable.with_columns(
-            status=pl.when(between).then(pl.lit(prior["status"])).otherwise(pl.col("status"))
-        )
-        last = account.filter(pl.col("effective_at") < successor["effective_at"]).row(
-            -1, named=True
-        )
-        # An imputed subscribed/reactivated takes the successor's values, any other imputed step
-        # carries the state in force over; it takes effect just before its successor.
-        source = successor if missing["event_type"] in ("subscribed", "reactivated") else last
-        at = successor["effective_at"] - dt.timedelta(microseconds=1)
-        assert at.date() == successor["effective_at"].date()
-        imputed = missing | {"effective_at": at, "recorded_at": None}
-        imputed |= {v: source[v] for v in values}
-        knowable = pl.concat([knowable, pl.DataFrame([imputed], schema=events.schema)])
-    knowable = knowable.sort(["account_id", "effective_at"])
-    status = T.account_status_daily(cfg, company, knowable)
-    return {
-        "status": status.with_columns(
-            mrr=pl.when(pl.col("is_paying")).then(pl.col("mrr_usd")).otherwise(0.0)
-        ),
-        "growth_monthly": T.account_growth(cfg, knowable, status, "month"),
-    }
-
-
 @pytest.fixture(scope="module")
 def knowable(sim) -> dict[str, pl.DataFrame]:
-    return _knowable(sim)
+    return knowable_timeline(sim["truth"], sim["manifest"], PROFILE, SEED)
 
 
 def test_growth_imputes_each_skipped_step_at_its_successor(sim, knowable) -> None:

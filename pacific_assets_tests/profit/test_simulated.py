@@ -28,6 +28,7 @@ import pytest
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.knowable import knowable_timeline
 from pacific_assets_tests.runs import checks_by_name, grid_waves, range_tags
 
 PROFIT = [
@@ -131,23 +132,21 @@ def _copy_landing(sim: Lake, root: Path) -> Lake:
     return Lake(root)
 
 
-def _paying_at(lake: Lake, day: dt.date, truth: bool) -> set[str]:
-    status = (
-        pl.read_parquet(lake.truth / "account_status_daily.parquet")
-        if truth
-        else lake.read("account_status_daily", [day.isoformat()])
-    )
-    return set(status.filter((pl.col("date") == day) & pl.col("is_paying"))["account_id"])
+def _paying_at(status: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    return status.filter((pl.col("date") == day) & pl.col("is_paying"))
 
 
 def _assert_matches_truth(
     lake: Lake,
     checks: dict[str, dg.AssetCheckEvaluation],
+    status: pl.DataFrame,
     crm_faulty: frozenset[str] = frozenset(),
 ) -> list[dt.date]:
-    """``crm_faulty``: accounts whose CRM history has an injected skipped step. Their status can
+    """``status``: the account statuses profit can know (the truth's, or for the whole chain the
+    simulator's timeline with growth's documented imputation, pacific_assets_tests.knowable).
+    ``crm_faulty``: accounts whose CRM history has an injected skipped step. Their status can
     only be known from the step's successor (growth imputes it there), so a billing gap on days
-    before that is invisible, and their month-end status may differ from the truth."""
+    before that is invisible."""
     manifest = json.loads((lake.truth / "fault_manifest.json").read_text())
     faulty = set(manifest["fault_free_scope"]["months_with_missing_invoices"])
     truth = pl.read_parquet(lake.truth / "unit_profit_monthly.parquet")
@@ -174,12 +173,15 @@ def _assert_matches_truth(
         for c in MONEY:
             assert row[c] == pytest.approx(t[c], abs=HALF_CENT), (key, c)
         assert row["accounts_with_uninvoiced_days"] == 0, key
+        # Subscribers and seats: the accounts paying at the end of the month's last day.
         last_day = t["status_as_of"]
-        differ = _paying_at(lake, last_day, truth=True) ^ _paying_at(lake, last_day, truth=False)
-        assert differ <= crm_faulty, (key, differ)
-        if not differ:
-            for c in COUNTS:
-                assert row[c] == t[c], (key, c)
+        paying = _paying_at(status, last_day)
+        ours_paying = _paying_at(
+            lake.read("account_status_daily", [last_day.isoformat()]), last_day
+        )
+        assert set(ours_paying["account_id"]) == set(paying["account_id"]), key
+        assert row["paying_subscribers"] == paying.height, key
+        assert row["licensed_seats"] == paying["seats"].sum(), key
         compared.append(month)
     assert compared, "no fault-free complete month to compare"
 
@@ -248,7 +250,15 @@ def test_profit_on_staged_simulation_matches_truth(sim_data: Lake, tmp_path: Pat
     graph = defs.resolve_asset_graph()
     keys = _closure(graph, PROFIT, stop={"account_status_daily", "engagement_hours"})
     checks = _run_in_waves(defs, keys, start, end)
-    _assert_matches_truth(lake, checks)
+    _assert_matches_truth(lake, checks, status)
+    # with the truth's statuses the counts are the truth's own
+    truth = pl.read_parquet(lake.truth / "unit_profit_monthly.parquet")
+    for t in truth.filter(pl.col("is_complete_month")).iter_rows(named=True):
+        paying = _paying_at(status, t["status_as_of"])
+        assert (t["paying_subscribers"], t["licensed_seats"]) == (
+            paying.height,
+            paying["seats"].sum(),
+        )
 
 
 def test_staging_growth_profit_chain_matches_truth(sim_data: Lake, tmp_path: Path) -> None:
@@ -263,5 +273,8 @@ def test_staging_growth_profit_chain_matches_truth(sim_data: Lake, tmp_path: Pat
     checks = _run_in_waves(defs, keys, start, end)
     manifest = json.loads((lake.truth / "fault_manifest.json").read_text())
     _assert_matches_truth(
-        lake, checks, frozenset(manifest["fault_free_scope"]["accounts_with_skipped_steps"])
+        lake,
+        checks,
+        knowable_timeline(lake.truth, manifest)["status"],  # sim_data: profile "test", seed 7
+        frozenset(manifest["fault_free_scope"]["accounts_with_skipped_steps"]),
     )
