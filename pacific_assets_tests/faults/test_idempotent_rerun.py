@@ -7,7 +7,8 @@ row. Every step must succeed both times (a step that fails twice proves nothing 
 table). A second run over the same inputs must not add, drop or change a row — no appended
 duplicates, no run-time values in the data (columns that record *when* something ran are named
 below, with the reason, and left out of the comparison). It runs in ``make test`` (~2-3 min on 2
-cores): it is the only idempotency check of profit, growth, investor and experiments.
+cores): it is the only idempotency check of profit, growth, investor and experiments, and it
+replaces the former in-process staging + engagement slice (those tables must be bit-identical).
 """
 
 from __future__ import annotations
@@ -17,15 +18,10 @@ import shutil
 import subprocess
 import sys
 
-import dagster as dg
 import polars as pl
 
-from pacific_assets import partitions
-from pacific_assets.engagement.assets import ASSETS as ENGAGEMENT_ASSETS
-from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS
 from pacific_assets.storage.lake import Lake
-from pacific_assets_tests.faults.conftest import REPO, resources, runner_env, sort_frame
-from pacific_assets_tests.runs import range_tags
+from pacific_assets_tests.faults.conftest import REPO, runner_env, sort_frame
 
 #: Full periods of the first six weeks of the "test" profile (2025-09-01..2025-10-12): every
 #: pipeline has partitions there (September closes profit, growth and the investor month; the
@@ -93,49 +89,6 @@ def _close(a: pl.Series, b: pl.Series) -> bool:
         return False
     scale = a.abs().clip(lower_bound=1.0)
     return bool(((a - b).abs() <= scale * FLOAT_TOLERANCE).fill_null(True).all())
-
-
-def _in_process_pass(lake: Lake, instance: dg.DagsterInstance) -> None:
-    """Staging and engagement over three weeks, in this process (the quick slice)."""
-    assets = [*RAW_SPECS, *STAGING_ASSETS, *ENGAGEMENT_ASSETS]
-    daily = [a.key for a in STAGING_ASSETS if a.partitions_def == partitions.daily]
-    monthly = [a.key for a in STAGING_ASSETS if a.partitions_def == partitions.monthly]
-    plain = [a.key for a in STAGING_ASSETS if a.partitions_def is None]
-    runs = [
-        (daily, range_tags("2025-09-01", "2025-09-21")),
-        (monthly, range_tags("2025-09-01", "2025-09-01")),
-        (plain, {}),
-        (["raw_clicks"], {}),
-        (
-            [
-                "stg_clicks",
-                "user_engagement_daily",
-                "engagement_completeness",
-                "engagement_hours",
-                "engagement_hours_by_team",
-            ],
-            range_tags("2025-09-01", "2025-09-21"),
-        ),
-    ]
-    for selection, tags in runs:
-        result = dg.materialize(
-            assets, selection=selection, resources=resources(lake), instance=instance, tags=tags
-        )
-        assert result.success, selection
-
-
-def test_rerunning_staging_and_engagement_is_idempotent(sim_data, tmp_path) -> None:
-    """The quick slice for `make test`: the pipelines fed directly by the landing zone."""
-    lake = Lake(tmp_path / "data")
-    shutil.copytree(sim_data.landing, lake.landing)
-    instance = dg.DagsterInstance.ephemeral()
-    _in_process_pass(lake, instance)
-    first = lake_snapshot(lake)
-    _in_process_pass(lake, instance)
-    problems, rounding = _differences(first, lake_snapshot(lake))
-    assert not problems, "\n".join(problems)
-    assert not rounding, f"not bit-identical: {rounding}"
-    assert {"stg_clicks", "engagement_hours", "stg_invoice_lines", "quarantine"} <= set(first)
 
 
 def _tables_of_groups(groups: set[str]) -> set[str]:
