@@ -32,7 +32,8 @@ def knowable_timeline(
     columns, plus ``mrr``: MRR while paying, else 0) and ``growth_monthly`` (the truth's
     account_growth_monthly columns)."""
     cfg = make_config(profile, seed=seed)
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(6)[0])  # Simulation's order
+    # the simulator's first child seed sequence draws the company (Simulation.rng_company)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     company = simulate_company(cfg, rng)
     events = T.events_frame(company)
     truth_status = pl.read_parquet(truth / "account_status_daily.parquet")
