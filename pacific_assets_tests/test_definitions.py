@@ -55,12 +55,25 @@ def declarations() -> dict[str, dict]:
 def test_asset_declarations_match_snapshot() -> None:
     """Keys, groups, owners, partitions, deps, freshness and checks change only on purpose.
 
-    Regenerate after an intended change with PACIFIC_UPDATE_SNAPSHOTS=1 and review the diff.
+    The snapshot is never written by a plain test run: a missing or different snapshot fails.
+    After an intended change, regenerate it deliberately with ``make snapshot`` (which runs this
+    test with ``PACIFIC_UPDATE_SNAPSHOTS=1``) and review the diff of
+    ``pacific_assets_tests/snapshots/asset_declarations.json`` before committing it.
     """
     current = declarations()
-    if os.environ.get("PACIFIC_UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+    if os.environ.get("PACIFIC_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
         SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
-    assert current == json.loads(SNAPSHOT.read_text())
+    assert SNAPSHOT.exists(), (
+        f"{SNAPSHOT} is missing: create it deliberately with `make snapshot` "
+        "(PACIFIC_UPDATE_SNAPSHOTS=1) and commit it after review"
+    )
+    recorded = json.loads(SNAPSHOT.read_text())
+    changed = sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
+    assert current == recorded, (
+        f"asset declarations differ from the snapshot for {changed}; if intended, run "
+        "`make snapshot` and review the diff"
+    )
 
 
 def test_every_asset_has_owners_group_and_description() -> None:

@@ -3,8 +3,18 @@
 A few small companies (fixed seeds) go through staging -> click ingestion -> engagement ->
 ab_unit_daily -> experiment_results. The simulator plants three experiments (truth/experiments):
 a real +10% effect on sessions, a null experiment, and a broken 65/35 allocation registered as
-50/50. Claims are judged over all seeds (a binomial bound for rates), never on one lucky seed;
-the rates themselves are tested with hundreds of seeds on the statistics layer (test_stats.py).
+50/50. "Every time" claims (SRM flagged, CUPED narrower) are judged on every seed.
+
+Rates (interval coverage, false positives) need many independent experiments for a binomial bound
+with teeth, and a whole chain per seed is too slow for hundreds of seeds. So one larger company
+gets replicate experiments planted in its landing zone next to the simulator's: its accounts are
+shuffled into disjoint groups of about ``GROUP_USERS`` users; per group, one experiment keeps the
+real-effect experiment's own assignments (a random subset of both arms: the true effect is still
+the simulator's +10%), and one re-randomizes the broken experiment's users 50/50 (an A/A test:
+true effect 0). Disjoint groups of accounts make the replicates independent. They go through the
+same real chain; the rates are judged with a binomial test (alpha 0.001) over ~40 replicates, so
+an estimator whose coverage is 0.6 or whose false-positive rate is 0.3 fails (power > 0.99).
+The statistics layer itself is tested with K = 400 synthetic seeds (test_stats.py).
 
 The last test lands a late click for an old day and follows it through the same late-data path
 as engagement: ingestion registers the batch, the engagement late-data sensor re-runs that day,
@@ -17,6 +27,7 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import polars as pl
 import pytest
 from scipy import stats as sps
@@ -41,6 +52,15 @@ SIM = dict(profile="test", days=60, accounts=60, events_per_user_day=1.5, batche
 SEEDS = (11, 12, 13, 14)
 BINOMIAL_ALPHA = 0.001
 FIRST_DAY = dt.date(2025, 9, 1)
+#: The company the replicate experiments are planted in: ten times the accounts of SIM.
+REPLICATE_SIM = {**SIM, "accounts": 600}
+REPLICATE_SEED = 21
+#: Users per replicate experiment (about 35 per arm): ~40 replicates of each kind.
+GROUP_USERS = 70
+#: Fewer replicates than this and the binomial bound would let a broken estimator through.
+MIN_REPLICATES = 30
+TRUE_EFFECT_PARENT = "EXP-001-onboarding-checklist"
+AA_PARENT = "EXP-003-pricing-page"
 
 
 def consistent(hits: int, k: int, p: float) -> bool:
@@ -70,22 +90,128 @@ def simulated(tmp_path_factory):
                 if e.check_name == "sample_ratio_mismatch"
             )
             truth = pl.read_parquet(root / "truth" / "experiments.parquet")
-            results = Lake(root).read("experiment_results")
-            final = results.join(
-                truth.select(
-                    "experiment_id",
-                    "kind",
-                    "true_relative_effect",
-                    pl.col("end_date")
-                    .map_elements(lambda d: monday(d - dt.timedelta(days=1)), return_dtype=pl.Date)
-                    .alias("week_start"),
-                ),
-                on=["experiment_id", "week_start"],
-            ).filter(pl.col("is_primary_metric"))
+            final = _final_week(Lake(root).read("experiment_results"), truth)
             out[seed] = dict(
                 root=root, instance=instance, final=final, srm=srm_check, last_day=last_day
             )
         yield out
+
+
+def _final_week(results: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """Each experiment's primary-metric row of the week holding its last day, with its truth."""
+    last_week = pl.col("end_date").map_elements(
+        lambda d: monday(d - dt.timedelta(days=1)), return_dtype=pl.Date
+    )
+    return results.join(
+        truth.select(
+            "experiment_id", "kind", "true_relative_effect", last_week.alias("week_start")
+        ),
+        on=["experiment_id", "week_start"],
+    ).filter(pl.col("is_primary_metric"))
+
+
+def _landed_csvs(folder: Path, required: list[str]) -> pl.DataFrame:
+    """Every CSV landed under ``folder``, as strings; rows missing a required field left out."""
+    frames = [pl.read_csv(f, infer_schema=False) for f in sorted(folder.rglob("*.csv"))]
+    return pl.concat(frames, how="diagonal").drop_nulls(required)
+
+
+def plant_replicates(root: Path, rng: np.random.Generator) -> pl.DataFrame:
+    """Add the replicate experiments to the landing zone (registry + assignments); returns their
+    truth (experiment_id, kind, true_relative_effect, end_date)."""
+    landing = root / "landing" / "experiments"
+    registry = pl.read_csv(landing / "registry.csv", infer_schema=False)
+    assignments = _landed_csvs(
+        landing / "assignments", ["experiment_id", "unit_type", "unit_id", "variant", "assigned_at"]
+    )
+    users = _landed_csvs(root / "landing" / "directory" / "users", ["user_id", "account_id"])
+    account_of = users.select("user_id", "account_id").unique("user_id", keep="first")
+    truth = pl.read_parquet(root / "truth" / "experiments.parquet")
+    planted, rows, regs = [], [], []
+    for parent, kind in ((TRUE_EFFECT_PARENT, "true_effect"), (AA_PARENT, "null")):
+        parent_truth = truth.row(by_predicate=pl.col("experiment_id") == parent, named=True)
+        units = assignments.filter(pl.col("experiment_id") == parent).join(
+            account_of, left_on="unit_id", right_on="user_id"
+        )
+        accounts = sorted(units["account_id"].unique())
+        order = rng.permutation(len(accounts))
+        sizes = dict(units.group_by("account_id").len().iter_rows())
+        groups, current, n = [], [], 0
+        for i in order:
+            current.append(accounts[i])
+            n += sizes[accounts[i]]
+            if n >= GROUP_USERS:
+                groups.append(current)
+                current, n = [], 0
+        for g, members in enumerate(groups):
+            eid = f"{parent}-replicate-{g:03d}"
+            part = units.filter(pl.col("account_id").is_in(members)).sort("unit_id")
+            if kind == "null":  # an A/A test: a fresh exact 50/50 split of the same users
+                treated = rng.permutation(part.height) < part.height // 2
+                part = part.with_columns(
+                    variant=pl.Series(np.where(treated, "treatment", "control"))
+                )
+            rows.append(part.select(assignments.columns).with_columns(experiment_id=pl.lit(eid)))
+            regs.append(
+                registry.filter(pl.col("experiment_id") == parent).with_columns(
+                    experiment_id=pl.lit(eid), weights=pl.lit("0.5|0.5")
+                )
+            )
+            planted.append(
+                dict(
+                    experiment_id=eid,
+                    kind=kind,
+                    true_relative_effect=parent_truth["true_relative_effect"],
+                    end_date=parent_truth["end_date"],
+                )
+            )
+    pl.concat([registry, *regs]).write_csv(landing / "registry.csv", null_value="")
+    new = pl.concat(rows).with_columns(day=pl.col("assigned_at").str.slice(0, 10))
+    for (day,), part in new.partition_by("day", as_dict=True).items():
+        folder = landing / "assignments" / f"date={day}"
+        folder.mkdir(exist_ok=True)
+        part.drop("day").write_csv(folder / "replicates.csv")
+    return pl.DataFrame(planted)
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory) -> pl.DataFrame:
+    """The larger company with the replicates, through the real chain: final-week rows."""
+    root = tmp_path_factory.mktemp("replicates") / "data"
+    summary = simulate(root, seed=REPLICATE_SEED, **REPLICATE_SIM)
+    truth = plant_replicates(root, np.random.default_rng(REPLICATE_SEED))
+    last_day = dt.date.fromisoformat(summary.end) - dt.timedelta(days=1)
+    run_chain(root, dg.DagsterInstance.ephemeral(), FIRST_DAY, last_day)
+    return _final_week(Lake(root).read("experiment_results"), truth)
+
+
+def replicates(replicated: pl.DataFrame, kind: str) -> list[dict]:
+    rows = replicated.filter(pl.col("kind") == kind).to_dicts()
+    assert len(rows) >= MIN_REPLICATES, f"{len(rows)} {kind} replicates: too few for a bound"
+    return rows
+
+
+def test_true_effect_inside_the_95_interval_at_a_95_rate(replicated):
+    rows = replicates(replicated, "true_effect")
+    assert all(r["metric"] == "sessions" and r["test"] == "welch_t" for r in rows)
+    assert all(r["true_relative_effect"] == pytest.approx(0.10) for r in rows)
+    hits = sum(r["rel_ci_low"] <= r["true_relative_effect"] <= r["rel_ci_high"] for r in rows)
+    print(f"true effect inside the 95% interval: {hits}/{len(rows)} replicates")
+    assert consistent(hits, len(rows), 0.95), (
+        f"coverage {hits}/{len(rows)}",
+        [(r["rel_ci_low"], r["rel_ci_high"]) for r in rows],
+    )
+
+
+def test_null_experiment_significant_at_a_5_rate(replicated):
+    rows = replicates(replicated, "null")
+    assert all(r["true_relative_effect"] == 0.0 for r in rows)
+    hits = sum(r["p_value"] < 0.05 for r in rows)
+    print(f"A/A replicates significant at 5%: {hits}/{len(rows)}")
+    assert consistent(hits, len(rows), 0.05), (
+        f"{hits}/{len(rows)} significant",
+        [r["p_value"] for r in rows],
+    )
 
 
 def by_kind(simulated, kind: str) -> list[dict]:
@@ -94,19 +220,6 @@ def by_kind(simulated, kind: str) -> list[dict]:
         rows += run["final"].filter(pl.col("kind") == kind).to_dicts()
     assert len(rows) == len(SEEDS), kind
     return rows
-
-
-def test_true_effect_inside_the_95_interval(simulated):
-    rows = by_kind(simulated, "true_effect")
-    hits = sum(r["rel_ci_low"] <= r["true_relative_effect"] <= r["rel_ci_high"] for r in rows)
-    assert consistent(hits, len(rows), 0.95), [(r["rel_ci_low"], r["rel_ci_high"]) for r in rows]
-    assert all(r["metric"] == "sessions" and r["test"] == "welch_t" for r in rows)
-
-
-def test_null_experiment_significant_at_a_5_rate(simulated):
-    rows = by_kind(simulated, "null") + by_kind(simulated, "broken_allocation")  # no effect
-    hits = sum(r["p_value"] < 0.05 for r in rows)
-    assert consistent(hits, len(rows), 0.05), [r["p_value"] for r in rows]
 
 
 def test_broken_allocation_flagged_by_srm_every_time(simulated):

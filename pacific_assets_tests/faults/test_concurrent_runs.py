@@ -17,8 +17,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from pacific_assets_tests.faults.conftest import (
     REPO,
     assert_same_tables,
@@ -63,7 +61,6 @@ def _concurrently(lake, ranges, barrier, **env) -> list[dict]:
     return reports
 
 
-@pytest.mark.chaos
 def test_overlapping_concurrent_runs_equal_one_serial_run(staged_template, tmp_path):
     concurrent = copy_lake(staged_template, tmp_path / "concurrent")
     serial = copy_lake(staged_template, tmp_path / "serial")
@@ -100,7 +97,6 @@ print(row[0], row[1])
 """
 
 
-@pytest.mark.chaos
 def test_two_runs_spilling_at_the_same_time_both_finish(tmp_path):
     """Two processes configured like the engagement assets spill to disk at the same moment."""
     root, barrier = tmp_path / "data", tmp_path / "barrier"

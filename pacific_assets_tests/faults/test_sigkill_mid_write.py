@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
-
 from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.storage.catalog import connect
 from pacific_assets.storage.lake import Lake
@@ -79,7 +77,6 @@ def test_sigkill_mid_write_keeps_previous_partition_and_rerun_succeeds(staged_te
     assert_same_tables(snapshot(lake, [table], others), snapshot(staged_template, [table], others))
 
 
-@pytest.mark.chaos
 def test_range_run_killed_at_first_write_keeps_every_partition(staged_template, tmp_path):
     """The engagement chain over three days, killed at its first partition write: all three days
     of all three tables stay as they were; the re-run picks up a newly landed batch."""

@@ -21,10 +21,15 @@ def test_every_sensor_and_schedule_starts_running() -> None:
     assert not stopped, f"schedules that would start STOPPED: {stopped}"
     names = {s.name for s in repo.sensor_defs}
     assert {"oncall_run_failure", "oncall_check_results"} <= names
-    # Assets with automation conditions need a RUNNING automation sensor (the implicit one is
-    # STOPPED).
-    if any(n.automation_condition is not None for n in defs.resolve_asset_graph().asset_nodes):
-        assert any(isinstance(s, dg.AutomationConditionSensorDefinition) for s in repo.sensor_defs)
+    # Assets with automation conditions (ab_unit_daily follows its daily facts) need a RUNNING
+    # automation sensor (the implicit one is STOPPED).
+    automated = {
+        n.key.to_user_string()
+        for n in defs.resolve_asset_graph().asset_nodes
+        if n.automation_condition is not None
+    }
+    assert "ab_unit_daily" in automated, automated
+    assert any(isinstance(s, dg.AutomationConditionSensorDefinition) for s in repo.sensor_defs)
 
 
 def test_exactly_one_schedule_per_business_cadence() -> None:
@@ -33,8 +38,8 @@ def test_exactly_one_schedule_per_business_cadence() -> None:
     coverage = cadence_coverage(list(repo.schedule_defs), graph)
     keys = graph.materializable_asset_keys
     for cadence in CADENCES:
-        if dg.AssetKey(cadence.key_asset) not in keys:
-            continue  # the pipeline has not landed its asset yet
+        # Every pipeline has landed: a cadence whose asset is missing is a renamed/removed asset.
+        assert dg.AssetKey(cadence.key_asset) in keys, (cadence.label, cadence.key_asset)
         assert len(coverage[cadence.label]) == 1, (cadence.label, coverage[cadence.label])
 
 

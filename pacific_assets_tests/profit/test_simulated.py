@@ -10,13 +10,14 @@ dollars), so any semantic difference fails.
 
 Two tests: one runs the real staging assets and takes account statuses from the truth (profit's
 own correctness, independent of growth's imputation); the other runs the whole chain staging →
-growth → profit and skips, saying so, only while growth's ``account_status_daily`` is not defined.
+growth → profit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -27,7 +28,8 @@ import pytest
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
-from pacific_assets_tests.runs import grid_waves, range_tags
+from pacific_assets_tests.knowable import knowable_timeline
+from pacific_assets_tests.runs import checks_by_name, grid_waves, range_tags
 
 PROFIT = [
     "invoice_lines_current",
@@ -50,6 +52,8 @@ MONEY = [
 ]
 COUNTS = ["paying_subscribers", "licensed_seats"]
 HALF_CENT = 0.005
+#: The reconciliation tolerance of docs/profit.md (``PACIFIC_RECONCILIATION_TOLERANCE``): 0.5 %.
+TOLERANCE = 0.005
 
 
 def _defs(lake_resource: LakeResource) -> dg.Definitions:
@@ -103,16 +107,22 @@ def _range_tags(pdef, start: dt.date, end: dt.date) -> dict[str, str]:
     return range_tags(keys[0], keys[-1])
 
 
-def _run_in_waves(defs: dg.Definitions, keys: set[dg.AssetKey], start: dt.date, end: dt.date):
-    """Materialize ``keys`` parents-first, one range run per (wave, partition grid)."""
+def _run_in_waves(
+    defs: dg.Definitions, keys: set[dg.AssetKey], start: dt.date, end: dt.date
+) -> dict[str, dg.AssetCheckEvaluation]:
+    """Materialize ``keys`` parents-first, one range run per (wave, partition grid); returns the
+    check evaluations of all runs by check name."""
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()
+    checks = {}
     for pdef, group in grid_waves(graph, keys):
         result = job.execute_in_process(
             instance=instance, asset_selection=group, tags=_range_tags(pdef, start, end)
         )
         assert result.success, [k.to_user_string() for k in group]
+        checks |= checks_by_name(result)
+    return checks
 
 
 def _copy_landing(sim: Lake, root: Path) -> Lake:
@@ -122,19 +132,21 @@ def _copy_landing(sim: Lake, root: Path) -> Lake:
     return Lake(root)
 
 
-def _paying_at(lake: Lake, day: dt.date, truth: bool) -> set[str]:
-    status = (
-        pl.read_parquet(lake.truth / "account_status_daily.parquet")
-        if truth
-        else lake.read("account_status_daily", [day.isoformat()])
-    )
-    return set(status.filter((pl.col("date") == day) & pl.col("is_paying"))["account_id"])
+def _paying_at(status: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    return status.filter((pl.col("date") == day) & pl.col("is_paying"))
 
 
-def _assert_matches_truth(lake: Lake, crm_faulty: frozenset[str] = frozenset()) -> list[dt.date]:
-    """``crm_faulty``: accounts whose CRM history has an injected skipped step. Their status can
+def _assert_matches_truth(
+    lake: Lake,
+    checks: dict[str, dg.AssetCheckEvaluation],
+    status: pl.DataFrame,
+    crm_faulty: frozenset[str] = frozenset(),
+) -> list[dt.date]:
+    """``status``: the account statuses profit can know (the truth's, or for the whole chain the
+    simulator's timeline with growth's documented imputation, pacific_assets_tests.knowable).
+    ``crm_faulty``: accounts whose CRM history has an injected skipped step. Their status can
     only be known from the step's successor (growth imputes it there), so a billing gap on days
-    before that is invisible, and their month-end status may differ from the truth."""
+    before that is invisible."""
     manifest = json.loads((lake.truth / "fault_manifest.json").read_text())
     faulty = set(manifest["fault_free_scope"]["months_with_missing_invoices"])
     truth = pl.read_parquet(lake.truth / "unit_profit_monthly.parquet")
@@ -161,12 +173,15 @@ def _assert_matches_truth(lake: Lake, crm_faulty: frozenset[str] = frozenset()) 
         for c in MONEY:
             assert row[c] == pytest.approx(t[c], abs=HALF_CENT), (key, c)
         assert row["accounts_with_uninvoiced_days"] == 0, key
+        # Subscribers and seats: the accounts paying at the end of the month's last day.
         last_day = t["status_as_of"]
-        differ = _paying_at(lake, last_day, truth=True) ^ _paying_at(lake, last_day, truth=False)
-        assert differ <= crm_faulty, (key, differ)
-        if not differ:
-            for c in COUNTS:
-                assert row[c] == t[c], (key, c)
+        paying = _paying_at(status, last_day)
+        ours_paying = _paying_at(
+            lake.read("account_status_daily", [last_day.isoformat()]), last_day
+        )
+        assert set(ours_paying["account_id"]) == set(paying["account_id"]), key
+        assert row["paying_subscribers"] == paying.height, key
+        assert row["licensed_seats"] == paying["seats"].sum(), key
         compared.append(month)
     assert compared, "no fault-free complete month to compare"
 
@@ -186,7 +201,25 @@ def _assert_matches_truth(lake: Lake, crm_faulty: frozenset[str] = frozenset()) 
         assert r["revenue_variance_usd"] == pytest.approx(expected, abs=0.01)
         expected = m["true_expenses_usd"] - m["filed_expenses_usd"]
         assert r["expenses_variance_usd"] == pytest.approx(expected, abs=0.01)
-        assert f"{m['month']} MISMATCH" in r["status_reason"] or r["status_reason"]
+        # The reason names each figure outside the tolerance with both amounts, and only those.
+        reason = r["status_reason"]
+        off = []
+        for what in ("revenue", "expenses"):
+            true, filed = m[f"true_{what}_usd"], m[f"filed_{what}_usd"]
+            if abs(true - filed) > TOLERANCE * abs(filed):
+                off.append(what)
+                said = re.search(rf"{what} computed \$([\d,.]+) vs filed \$([\d,.]+)", reason)
+                assert said, reason
+                computed, filed_said = (float(x.replace(",", "")) for x in said.groups())
+                assert computed == pytest.approx(true, abs=0.01), reason
+                assert filed_said == pytest.approx(filed, abs=0.005), reason
+            else:
+                assert f"{what} computed" not in reason, reason
+        assert off, f"the injected mismatch of {m['month']} is within the tolerance: {m}"
+        # and the reconciliation check fails (ERROR) naming the month.
+        check = checks["reconciled_with_filings"]
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+        assert f"{m['month']} MISMATCH: {reason}" in check.description, check.description
     # Fault-free months reconcile; the filings are the truth rounded to cents.
     for month in compared:
         if f"{month:%Y-%m}" not in {m["month"] for m in mismatches}:
@@ -206,9 +239,7 @@ def test_profit_on_staged_simulation_matches_truth(sim_data: Lake, tmp_path: Pat
     lake = _copy_landing(sim_data, tmp_path / "data")
     resource = LakeResource(data_root=str(lake.root), duckdb_memory_limit="1GB", duckdb_threads=2)
     defs = _defs(resource)
-    absent = _missing(defs, STAGING + PROFIT)
-    if absent:
-        pytest.skip(f"not defined yet in pacific_assets.definitions: {', '.join(absent)}")
+    assert not _missing(defs, STAGING + PROFIT)
     status = pl.read_parquet(lake.truth / "account_status_daily.parquet").with_columns(
         pl.lit(False).alias("imputed")
     )
@@ -218,8 +249,16 @@ def test_profit_on_staged_simulation_matches_truth(sim_data: Lake, tmp_path: Pat
     start, end = _sim_window(lake)
     graph = defs.resolve_asset_graph()
     keys = _closure(graph, PROFIT, stop={"account_status_daily", "engagement_hours"})
-    _run_in_waves(defs, keys, start, end)
-    _assert_matches_truth(lake)
+    checks = _run_in_waves(defs, keys, start, end)
+    _assert_matches_truth(lake, checks, status)
+    # with the truth's statuses the counts are the truth's own
+    truth = pl.read_parquet(lake.truth / "unit_profit_monthly.parquet")
+    for t in truth.filter(pl.col("is_complete_month")).iter_rows(named=True):
+        paying = _paying_at(status, t["status_as_of"])
+        assert (t["paying_subscribers"], t["licensed_seats"]) == (
+            paying.height,
+            paying["seats"].sum(),
+        )
 
 
 def test_staging_growth_profit_chain_matches_truth(sim_data: Lake, tmp_path: Path) -> None:
@@ -227,18 +266,15 @@ def test_staging_growth_profit_chain_matches_truth(sim_data: Lake, tmp_path: Pat
     lake = _copy_landing(sim_data, tmp_path / "data")
     resource = LakeResource(data_root=str(lake.root), duckdb_memory_limit="1GB", duckdb_threads=2)
     defs = _defs(resource)
-    absent = _missing(defs, ["account_status_daily"])
-    if absent:
-        pytest.skip(
-            "growth's account_status_daily is not defined in pacific_assets.definitions yet "
-            "(pacific_assets.growth registers no assets); the staged-simulation test covers "
-            "profit against the truth meanwhile"
-        )
+    assert not _missing(defs, ["account_status_daily", *STAGING, *PROFIT])
     start, end = _sim_window(lake)
     graph = defs.resolve_asset_graph()
     keys = _closure(graph, PROFIT, stop={"engagement_hours"})
-    _run_in_waves(defs, keys, start, end)
+    checks = _run_in_waves(defs, keys, start, end)
     manifest = json.loads((lake.truth / "fault_manifest.json").read_text())
     _assert_matches_truth(
-        lake, frozenset(manifest["fault_free_scope"]["accounts_with_skipped_steps"])
+        lake,
+        checks,
+        knowable_timeline(lake.truth, manifest)["status"],  # sim_data: profile "test", seed 7
+        frozenset(manifest["fault_free_scope"]["accounts_with_skipped_steps"]),
     )
