@@ -18,8 +18,10 @@ daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
 weekly = dg.WeeklyPartitionsDefinition(start_date=START_DATE, day_offset=1, timezone="UTC")
 monthly = dg.MonthlyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
 
-#: Range runs: a year-long backfill is a handful of runs, not one per day (DESIGN §1).
-daily_backfill = dg.BackfillPolicy.multi_run(max_partitions_per_run=31)
+#: Range runs: a backfill of any selection is one run per grid, whatever its length; each asset
+#: body bounds its own memory (chunks of days where a range is big). One policy for every asset
+#: also keeps ``dagster asset materialize --partition-range`` working for any selection (the CLI
+#: accepts ranges only for single-run policies) and never mixes policies in one backfill.
 single_run_backfill = dg.BackfillPolicy.single_run()
 
 

@@ -32,6 +32,15 @@ class LakeResource(dg.ConfigurableResource):
     def lake(self) -> Lake:
         return Lake(self.data_root)
 
+    def for_asset(self, context: dg.AssetExecutionContext) -> Lake:
+        """The lake for a running asset step: every partition the step writes of its own
+        tables records what it was built from (captured now, before the step reads anything),
+        so sensors can tell stale partitions from fresh ones (``pacific_assets.lineage``)."""
+        from pacific_assets.lineage import recorder_for
+
+        lake = self.lake
+        return lake.recording(recorder_for(context, lake))
+
     @contextmanager
     def duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A fresh in-memory DuckDB (UTC, bounded memory) that reads the lake's Parquet."""

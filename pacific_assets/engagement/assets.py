@@ -30,7 +30,8 @@ from pacific_assets.engagement.ingest import (
     quarantine_messages,
 )
 from pacific_assets.engagement.landing import CLOCK_ALLOWANCE, FIRST_DAY, ClickLanding
-from pacific_assets.engagement.outage import OutageConfig, judge_days
+from pacific_assets.engagement.outage import SLA_WINDOW, OutageConfig, judge_days
+from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import (
     conform,
@@ -263,9 +264,10 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
 @dg.asset(
     group_name=GROUP,
     partitions_def=partitions.daily,
-    backfill_policy=partitions.daily_backfill,
+    backfill_policy=partitions.single_run_backfill,
     deps=[raw_clicks],
     kinds={"duckdb", "parquet"},
+    metadata=reads_metadata(Read("clicks", "clicks")),
     check_specs=[
         dg.AssetCheckSpec(
             "late_share_within_sla",
@@ -292,7 +294,7 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
 def stg_clicks(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
-        stats = build_stg_clicks(lake.lake, con, keys)
+        stats = build_stg_clicks(lake.for_asset(context), con, keys)
     per_day: pl.DataFrame = stats["per_day"]
     events = int(per_day["events"].sum()) if per_day.height else 0
     late = int(per_day["late_events"].sum()) if per_day.height else 0
@@ -398,9 +400,11 @@ _DIRECTORY_DEP = dg.AssetDep(DIRECTORY_TABLE, partition_mapping=dg.AllPartitionM
 @dg.asset(
     group_name=GROUP,
     partitions_def=partitions.daily,
-    backfill_policy=partitions.daily_backfill,
+    backfill_policy=partitions.single_run_backfill,
     deps=[stg_clicks, _DIRECTORY_DEP],
     kinds={"duckdb", "parquet"},
+    # licensed users as of each day: the directory is a change feed that carries forward
+    metadata=reads_metadata(Read("stg_clicks"), Read(DIRECTORY_TABLE, "through")),
     description=(
         "One row per user and UTC day with at least one click: account_id and team (from the "
         "directory), licensed (licensed on that day), sessions, hours, events, late_events. "
@@ -413,7 +417,7 @@ def user_engagement_daily(
 ) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
-        rows = build_user_engagement_daily(lake.lake, con, keys)
+        rows = build_user_engagement_daily(lake.for_asset(context), con, keys)
     preview = lake.lake.read("user_engagement_daily", keys[-1:]).head(_PREVIEW)
     return dg.MaterializeResult(metadata={**_range_meta(keys, rows), "preview": _md(preview)})
 
@@ -449,7 +453,7 @@ def build_completeness(
 @dg.asset(
     group_name=GROUP,
     partitions_def=partitions.daily,
-    backfill_policy=partitions.daily_backfill,
+    backfill_policy=partitions.single_run_backfill,
     deps=[
         dg.AssetDep(
             stg_clicks,
@@ -459,6 +463,11 @@ def build_completeness(
         )
     ],
     kinds={"duckdb", "parquet"},
+    # the day and the same weekday of the baseline weeks; judged once the day is 48 h old
+    metadata=reads_metadata(
+        Read("stg_clicks", "weekdays", weeks=BASELINE_WEEKS),
+        Read("", "settled", hours=int(SLA_WINDOW.total_seconds() // 3600)),
+    ),
     check_specs=[
         dg.AssetCheckSpec(
             "no_kafka_outage",
@@ -483,7 +492,7 @@ def engagement_completeness(
 ) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
-        verdict, _detail = build_completeness(lake.lake, con, keys, config)
+        verdict, _detail = build_completeness(lake.for_asset(context), con, keys, config)
     outage_days = verdict.filter(pl.col("outage_hours").is_not_null())
     return dg.MaterializeResult(
         metadata={
@@ -583,6 +592,11 @@ def build_hours(
 
 
 _HOURS_DEPS = [user_engagement_daily, engagement_completeness, _DIRECTORY_DEP]
+_HOURS_READS = reads_metadata(
+    Read("user_engagement_daily"),
+    Read("engagement_completeness"),
+    Read(DIRECTORY_TABLE, "through"),
+)
 _HOURS_CHECK = (
     "WARN when a day of this run is not complete (suspected Kafka outage, or provisional "
     "within the 48 h SLA window): its numbers undercount and carry is_complete = false."
@@ -615,9 +629,10 @@ def _hours_result(
 @dg.asset(
     group_name=GROUP,
     partitions_def=partitions.daily,
-    backfill_policy=partitions.daily_backfill,
+    backfill_policy=partitions.single_run_backfill,
     deps=_HOURS_DEPS,
     kinds={"duckdb", "parquet"},
+    metadata=_HOURS_READS,
     check_specs=[
         dg.AssetCheckSpec("days_complete", asset="engagement_hours", description=_HOURS_CHECK)
     ],
@@ -631,16 +646,17 @@ def _hours_result(
 def engagement_hours(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
-        summary, preview = build_hours(lake.lake, con, keys, by_team=False)
+        summary, preview = build_hours(lake.for_asset(context), con, keys, by_team=False)
     return _hours_result(summary, preview, keys, "days_complete")
 
 
 @dg.asset(
     group_name=GROUP,
     partitions_def=partitions.daily,
-    backfill_policy=partitions.daily_backfill,
+    backfill_policy=partitions.single_run_backfill,
     deps=_HOURS_DEPS,
     kinds={"duckdb", "parquet"},
+    metadata=_HOURS_READS,
     check_specs=[
         dg.AssetCheckSpec(
             "days_complete", asset="engagement_hours_by_team", description=_HOURS_CHECK
@@ -657,7 +673,7 @@ def engagement_hours_by_team(
 ) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
-        summary, preview = build_hours(lake.lake, con, keys, by_team=True)
+        summary, preview = build_hours(lake.for_asset(context), con, keys, by_team=True)
     return _hours_result(summary, preview, keys, "days_complete")
 
 

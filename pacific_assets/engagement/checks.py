@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from pacific_assets import clock
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 
@@ -21,7 +22,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def newest_event_ts(lake: Lake, con) -> dt.datetime | None:

@@ -5,8 +5,10 @@ dashboard would show "users disengaged". So every UTC hour of a day gets a basel
 of the same weekday and hour over the previous ``baseline_weeks`` weeks (days that have a
 stg_clicks partition; at least ``min_history_weeks`` of them, or the day is "unchecked").
 
-An hour is *judged* once it ended more than 48 h ago (the SLA: later clicks may still be on their
-way). A judged hour with fewer than ``outage_ratio`` x its baseline events is *low*. Single low
+A day's hours are *judged* once the whole day ended more than 48 h ago (the SLA: later clicks may
+still be on their way). Judging the whole day at once keeps the verdict a function of the data
+and one clock fact (settled or not), so a day is re-judged exactly once, when it settles, not
+every hour (docs/engagement.md). A judged hour with fewer than ``outage_ratio`` x its baseline events is *low*. Single low
 hours happen by chance (clicks come in bursts of sessions), so the verdict is about windows: a run
 of consecutive low hours is an outage when together they
 
@@ -34,6 +36,8 @@ from collections.abc import Iterable
 
 import dagster as dg
 import polars as pl
+
+from pacific_assets import clock
 
 SLA_WINDOW = dt.timedelta(hours=48)
 
@@ -66,10 +70,7 @@ class OutageConfig(dg.Config):
     as_of: str | None = None
 
     def now(self) -> dt.datetime:
-        if self.as_of:
-            ts = dt.datetime.fromisoformat(self.as_of)
-            return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
-        return dt.datetime.now(dt.UTC)
+        return clock.parse_instant(self.as_of) if self.as_of else clock.now()
 
 
 def baseline_dependents(day: dt.date, weeks: int, last: dt.date) -> list[dt.date]:
@@ -107,10 +108,7 @@ def hourly_baseline(
         target.join(history, on=["date", "hour"], how="left")
         .with_columns(
             pl.col("history_weeks").fill_null(0),
-            settled=(
-                pl.col("date").cast(pl.Datetime("us", "UTC"))
-                + pl.duration(hours=pl.col("hour") + 1)
-            )
+            settled=(pl.col("date").cast(pl.Datetime("us", "UTC")) + pl.duration(hours=24))
             <= pl.lit(cutoff),
         )
         .with_columns(
@@ -176,7 +174,7 @@ def judge_days(
                 "in ingestion, this is not disengagement"
             )
         elif not bool(d["settled"].all()):
-            complete, reason = False, "provisional: hours newer than 48 h are not judged yet"
+            complete, reason = False, "provisional: the day is not 48 h old yet, not judged"
         elif not has_baseline:
             complete = True
             reason = f"unchecked: fewer than {config.min_history_weeks} earlier weeks of baseline"

@@ -35,9 +35,11 @@ from pacific_assets.experiments.inputs import (
 from pacific_assets.experiments.metadata import md_table
 from pacific_assets.experiments.pseudonymize import KEY_ENV, PseudonymizerResource
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
+from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.partitions import daily, single_run_backfill
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import conform, run_sql
+from pacific_assets.storage.lake import Lake
 
 TABLE = "ab_unit_daily"
 ENGAGEMENT_TABLE = "user_engagement_daily"
@@ -82,18 +84,16 @@ SCHEMA: dict[str, pl.DataType] = {
     "pre_recognized_revenue_usd_null_reason": pl.String,
 }
 
-#: How ``ab_unit_daily`` keeps up with its daily facts (no schedule of its own): a day is re-run
-#: when that day of ``user_engagement_daily`` or ``recognized_revenue_daily`` is rebuilt — by the
-#: engagement late-data sensor, the daily engagement schedule or the profit month close. Only
-#: updates after the condition starts count (a fresh instance never requests the history), and
-#: an update made by a run that also rebuilds ``ab_unit_daily`` is ignored (no double runs).
-FOLLOW_DAILY_FACTS = (
-    dg.AutomationCondition.any_deps_updated()
-    .allow(dg.AssetSelection.assets(ENGAGEMENT_TABLE, REVENUE_TABLE))
-    .since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("rebuild the days whose engagement or revenue was rebuilt")
+#: What day d reads (lineage, docs/experiments.md): every unit's rows carry its pre-period
+#: covariates (the 14 days before its assignment), so a day reads engagement, revenue, the
+#: assignments and the directory up to d; the registry whole.
+READS = reads_metadata(
+    Read(ENGAGEMENT_TABLE, "through"),
+    Read(REVENUE_TABLE, "through"),
+    Read(ASSIGNMENTS_TABLE, "through"),
+    Read(DIRECTORY_TABLE, "through"),
+    Read(REGISTRY_TABLE, "all"),
+)
 
 CHECK_UNITS_ASSIGNED_ONCE = "units_assigned_once"
 CHECK_ASSIGNMENTS_MATCH_REGISTRY = "assignments_match_registry"
@@ -178,13 +178,15 @@ def build_ab_unit_daily(
     start: dt.date,
     end: dt.date,
     log=None,
+    store: Lake | None = None,
 ) -> BuildSummary:
     """Build and write ``ab_unit_daily`` for the days in ``[start, end)``, 31 days per SQL pass.
 
     Each pass writes its days to the lake before the next starts, so memory stays bounded by one
     chunk however long the range. Separate from the asset so tests and notebooks can call it.
+    ``store``: the lake to write to (the asset passes its lineage-recording lake).
     """
-    lake = lake_resource.lake
+    lake = store or lake_resource.lake
     registry = load_registry(lake)
     engagement_days = covered_days(lake, ENGAGEMENT_TABLE)
     revenue_days = covered_days(lake, REVENUE_TABLE)
@@ -338,7 +340,7 @@ def _key_label(pseudonymizer: PseudonymizerResource) -> str:
         dg.AssetDep(REGISTRY_TABLE),
     ],
     check_specs=CHECK_SPECS,
-    automation_condition=FOLLOW_DAILY_FACTS,
+    metadata=READS,
 )
 def ab_unit_daily(
     context: dg.AssetExecutionContext,
@@ -353,10 +355,11 @@ def ab_unit_daily(
     covariates ``pre_*`` = the same metrics summed over the 14 days before the assignment day.
     User ids are HMAC-SHA256 pseudonyms. Full definitions: docs/experiments.md.
     """
+    store = lake.for_asset(context)
     window = context.partition_time_window
     keys = context.partition_keys
     summary = build_ab_unit_daily(
-        lake, pseudonymizer, window.start.date(), window.end.date(), log=context.log
+        lake, pseudonymizer, window.start.date(), window.end.date(), log=context.log, store=store
     )
     return dg.MaterializeResult(
         metadata={

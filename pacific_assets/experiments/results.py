@@ -22,6 +22,7 @@ from pacific_assets.experiments.ab_unit_daily import SCHEMA as AB_SCHEMA
 from pacific_assets.experiments.ab_unit_daily import TABLE as AB_TABLE
 from pacific_assets.experiments.metadata import md_table
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
+from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.partitions import single_run_backfill, weekly
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import lake_view, run_sql
@@ -421,11 +422,12 @@ def _empty_units() -> pl.DataFrame:
     backfill_policy=single_run_backfill,
     kinds={"duckdb", "parquet"},
     deps=[
-        # Lineage shows the week's days; the results read each experiment's days from its start
-        # (cumulative), so re-run a past week after restating older days (docs/experiments.md).
         dg.AssetDep(AB_TABLE, partition_mapping=dg.TimeWindowPartitionMapping()),
         dg.AssetDep(REGISTRY_TABLE),
     ],
+    # The graph shows the week's days; a week's results read each experiment's days from its
+    # start (cumulative), so a restated older day makes every later week stale.
+    metadata=reads_metadata(Read(AB_TABLE, "through"), Read(REGISTRY_TABLE, "all")),
     check_specs=[
         dg.AssetCheckSpec(
             CHECK_SRM,
@@ -450,10 +452,11 @@ def experiment_results(
     the 14-day pre-period covariate) with its CI, and the SRM test. Definitions:
     docs/experiments.md.
     """
+    store = lake.for_asset(context)
     keys = context.partition_keys
     week_starts = [dt.date.fromisoformat(k) for k in keys]
     df, srm_log = build_experiment_results(lake, week_starts)
-    lake.lake.write_partitions(TABLE, "week_start", keys, df)
+    store.write_partitions(TABLE, "week_start", keys, df)
 
     flagged = [s for s in srm_log if s["flagged"]]
     latest_week = keys[-1]

@@ -22,8 +22,9 @@ import polars as pl
 from pacific_assets import partitions
 from pacific_assets.contracts import ACCOUNT_EVENTS
 from pacific_assets.growth.lifecycle import RENEWAL_WINDOW_DAYS, build_history
+from pacific_assets.lineage import Read, publish_slices, reads_metadata
 from pacific_assets.resources import LakeResource
-from pacific_assets.storage.duck import conform, lake_view, run_sql
+from pacific_assets.storage.duck import conform, lake_view, run_sql, sql_text
 from pacific_assets.storage.lake import Lake
 
 GROUP = "growth"
@@ -105,7 +106,7 @@ def compute_daily(lake: LakeResource, start: dt.date, end: dt.date) -> pl.DataFr
     if not files:
         raise dg.Failure(
             description=f"{HISTORY} has not been materialized yet: materialize it before "
-            f"{DAILY} (they run together in growth_status_job)."
+            f"{DAILY} (growth_daily_status_schedule runs them together)."
         )
     with lake.duckdb() as con:
         # small (one row per lifecycle step) and read many times by the query: a table
@@ -148,7 +149,7 @@ def compute_periods(
         raise dg.Failure(
             description=f"{DAILY} is missing {len(missing)} day(s) needed for {period_col} "
             f"{bounds[0][0]}..{bounds[-1][0]}: {shown}. Materialize those {DAILY} partitions "
-            "first (growth_status_job)."
+            "first (growth_daily_status_schedule or its keeper sensor, growth_late_crm_events)."
         )
     days = [str(start + dt.timedelta(days=i)) for i in range((end - start).days)]
     periods = pl.DataFrame(
@@ -255,9 +256,13 @@ def imputed_steps_result(history: pl.DataFrame) -> dg.AssetCheckResult:
 def account_status_history(
     context: dg.AssetExecutionContext, lake: LakeResource
 ) -> dg.MaterializeResult:
+    store = lake.for_asset(context)
     events = read_crm_events(lake)
     history = build_history(events)
-    lake.lake.write_table(HISTORY, history)
+    publish_slices(
+        store, HISTORY, history, {"through_day": (sql_text(SQL_DIR, "history_slices"), True)}
+    )
+    store.write_table(HISTORY, history)
     imputed = history.filter(pl.col("imputed"))
     context.log.info(
         f"{HISTORY}: {events.height} events -> {history.height} steps, "
@@ -294,6 +299,8 @@ def account_status_history(
     partitions_def=partitions.daily,
     backfill_policy=partitions.single_run_backfill,
     deps=[dg.AssetDep(HISTORY)],
+    # day d reads the history's steps up to d: a late event re-materializes its day and after
+    metadata=reads_metadata(Read(HISTORY, "slice", name="through_day")),
     check_specs=[
         dg.AssetCheckSpec(
             UNIQUE_DAY_CHECK,
@@ -316,10 +323,11 @@ def account_status_history(
 def account_status_daily(
     context: dg.AssetExecutionContext, lake: LakeResource
 ) -> dg.MaterializeResult:
+    store = lake.for_asset(context)
     keys = context.partition_keys
     start, end = dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1])
     frame = compute_daily(lake, start, end)
-    lake.lake.write_partitions(DAILY, "date", keys, frame)
+    store.write_partitions(DAILY, "date", keys, frame)
     last = frame.filter(pl.col("date") == end)
     dupes = frame.group_by("date", "account_id").len().filter(pl.col("len") > 1)
     context.log.info(f"{DAILY}: {frame.height} rows for {len(keys)} day(s) {keys[0]}..{keys[-1]}")
@@ -375,9 +383,10 @@ def _growth_asset(name: str, pdef: dg.TimeWindowPartitionsDefinition, period_col
         ),
     )
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        store = lake.for_asset(context)
         keys = context.partition_keys
         frame = compute_periods(lake, period_bounds(pdef, keys), period_col)
-        lake.lake.write_partitions(name, period_col, keys, frame)
+        store.write_partitions(name, period_col, keys, frame)
         context.log.info(f"{name}: {len(keys)} {what}(s) {keys[0]}..{keys[-1]}")
         return dg.MaterializeResult(
             metadata={

@@ -10,12 +10,14 @@ partition range in one pass. Each run writes, besides its own table:
 """
 
 import datetime as dt
+import time
 
 import dagster as dg
 import polars as pl
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
+from pacific_assets import clock
 from pacific_assets.investor import checks, publish, report
 from pacific_assets.investor.completeness import (
     STATUS_PARTITION_COL,
@@ -30,6 +32,7 @@ from pacific_assets.investor.inputs import (
     Grain,
     deps_for,
     period_starts_from_keys,
+    reads_for,
 )
 from pacific_assets.investor.rollup import RollupResult, compute_rollup
 from pacific_assets.partitions import single_run_backfill
@@ -53,20 +56,17 @@ class RollupConfig(dg.Config):
     tolerance_relative: float = Field(default=0.001, description="Restatement tolerance, relative.")
 
     def as_of_utc(self) -> dt.datetime:
-        if not self.as_of:
-            return dt.datetime.now(dt.UTC)
-        parsed = dt.datetime.fromisoformat(self.as_of.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        return clock.parse_instant(self.as_of) if self.as_of else clock.now()
 
 
-def _facts(context: dg.AssetExecutionContext) -> InstanceFacts:
+def _facts(context: dg.AssetExecutionContext, lake: Lake) -> InstanceFacts:
     """Freshness and check results come from the instance and the asset graph: the code
     location's (daemon and UI runs), else the job's (in-process runs carry no repository)."""
     try:
         graph = context.repository_def.asset_graph
     except Exception:
         graph = context.job_def.asset_layer.asset_graph
-    return InstanceFacts(context.instance, graph)
+    return InstanceFacts(context.instance, graph, lake)
 
 
 def _history(lake: Lake, grain: Grain, current: pl.DataFrame) -> pl.DataFrame:
@@ -168,11 +168,11 @@ def _run(
 ) -> tuple[RollupResult, dt.datetime, float]:
     periods = period_starts_from_keys(context.partition_keys)
     as_of = config.as_of_utc()
-    started = dt.datetime.now(dt.UTC)
+    started = time.monotonic()
     result = compute_rollup(
-        spark, lake_res.lake, grain, periods, as_of=as_of, facts=_facts(context)
+        spark, lake_res.lake, grain, periods, as_of=as_of, facts=_facts(context, lake_res.lake)
     )
-    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    seconds = time.monotonic() - started
     context.log.info(
         f"{grain.asset}: {len(periods)} period(s) in {seconds:.1f} s; "
         f"complete: {sum(v.is_complete for v in result.periods.values())}"
@@ -186,6 +186,7 @@ def _run(
     partitions_def=MONTHLY.partitions_def,
     backfill_policy=single_run_backfill,
     deps=deps_for(MONTHLY),
+    metadata=reads_for(MONTHLY),
     check_specs=checks.check_specs(MONTHLY),
     pool="spark",
     kinds={"spark", "parquet"},
@@ -204,10 +205,10 @@ def investor_rollup(
     ``published/investor_rollup/month=YYYY-MM/v=<n>``) when a run after month end finds every input
     complete; later changes to published figures raise the restatement check. Definitions:
     docs/investor.md."""
-    data = lake.lake
+    data = lake.for_asset(context)
     result, as_of, seconds = _run(context, MONTHLY, config, lake, pyspark.spark_session)
     tolerance = publish.Tolerance(config.tolerance_absolute, config.tolerance_relative)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     history = _history(data, MONTHLY, result.kpis)
     pending: list[publish.Restatement] = []
     approved: list[publish.Restatement] = []
@@ -305,6 +306,7 @@ def investor_rollup(
     partitions_def=WEEKLY.partitions_def,
     backfill_policy=single_run_backfill,
     deps=deps_for(WEEKLY),
+    metadata=reads_for(WEEKLY),
     check_specs=checks.check_specs(WEEKLY),
     pool="spark",
     kinds={"spark", "parquet"},
@@ -320,9 +322,9 @@ def executive_weekly(
     DAU/WAU, hours per active user per day, and the growth pipeline's account counts (new,
     churned, renewed, renewing, imputed). Same completeness record and null-with-reason rules as
     the investor rollup; weekly packs are not published snapshots. Definitions: docs/investor.md."""
-    data = lake.lake
+    data = lake.for_asset(context)
     result, as_of, seconds = _run(context, WEEKLY, config, lake, pyspark.spark_session)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     history = _history(data, WEEKLY, result.kpis)
     previews, paths = {}, {}
     for week in sorted(result.periods):

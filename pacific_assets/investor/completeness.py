@@ -8,8 +8,9 @@ itself, for every period it computes, and writes the verdict to the lake table
 - **present**: every partition the period needs is live in the lake (daily inputs up to
   yesterday, plus the day before the period for the opening MRR; weekly/monthly inputs once the
   period has ended — before that they are ``not_due``);
-- **fresh**: no partition was materialized before one of its own upstream partitions (read from
-  the Dagster instance, one level up the asset graph, by event-log storage id);
+- **fresh**: what each partition reads has not changed since it was built (its lineage record,
+  ``pacific_assets.lineage``: the same facts the sensors use, so "stale" here and a rebuild
+  request there always agree);
 - **complete**: no day is flagged incomplete by ``engagement_completeness`` (Kafka outage), and the
   month reconciles with the accountant's filings (``profit_reconciliation``);
 - **checked**: the latest evaluation of every ERROR-severity check on the input, for the run that
@@ -38,6 +39,7 @@ from pacific_assets.investor.inputs import (
     InputTable,
     required_keys,
 )
+from pacific_assets.lineage import LakeState, asset_lineage_from_graph
 from pacific_assets.storage.lake import Lake
 
 STATUS_TABLE = "rollup_input_status"
@@ -331,57 +333,32 @@ def period_verdicts(verdicts: Sequence[InputVerdict]) -> dict[dt.date, PeriodVer
 
 
 class InstanceFacts:
-    """DagsterFacts read from the Dagster instance and the code location's asset graph."""
+    """DagsterFacts: freshness from the lake's lineage, check verdicts from the Dagster instance."""
 
-    def __init__(self, instance: dg.DagsterInstance, asset_graph) -> None:
+    def __init__(self, instance: dg.DagsterInstance, asset_graph, lake: Lake) -> None:
         self.instance = instance
         self.graph = asset_graph
+        self.state = LakeState(lake)
         self._run_keys: dict[str, set[str] | None] = {}
-
-    def _latest(self, key: dg.AssetKey, partitions: set[str] | None) -> dict[str | None, int]:
-        node = self.graph.get(key) if self.graph.has(key) else None
-        if node is not None and node.is_partitioned:
-            return dict(
-                self.instance.get_latest_storage_id_by_partition(
-                    key, dg.DagsterEventType.ASSET_MATERIALIZATION, partitions
-                )
-            )
-        records = self.instance.fetch_materializations(key, limit=1).records
-        return {None: records[0].storage_id} if records else {}
 
     def stale(self, table: str, keys: Sequence[str]) -> tuple[dict[str, str], bool]:
         key = dg.AssetKey(table)
         if not self.graph.has(key) or not self.graph.get(key).is_partitioned:
             return {}, False
-        mine = self._latest(key, set(keys))
-        wanted: dict[dg.AssetKey, set[str]] = defaultdict(set)
-        parents_of: dict[str, list] = {}
-        for k in keys:
-            if k not in mine:  # written outside Dagster: the lake is the only fact we have
-                continue
-            result = self.graph.get_parents_partitions(key, k)
-            parents = [
-                p
-                for p in result.parent_partitions
-                if self.graph.has(p.asset_key) and self.graph.get(p.asset_key).is_materializable
-            ]
-            parents_of[k] = parents
-            for p in parents:
-                if p.partition_key is not None:
-                    wanted[p.asset_key].add(p.partition_key)
-                else:
-                    wanted.setdefault(p.asset_key, set())
-        latest = {pk: self._latest(pk, parts or None) for pk, parts in wanted.items()}
+        spec = asset_lineage_from_graph(self.graph, key)
         stale = {}
-        for k, parents in parents_of.items():
-            for p in sorted(
-                parents, key=lambda p: (p.asset_key.to_user_string(), p.partition_key or "")
-            ):
-                upstream_id = latest.get(p.asset_key, {}).get(p.partition_key)
-                if upstream_id is not None and upstream_id > mine[k]:
-                    where = f" {p.partition_key}" if p.partition_key else ""
-                    stale[k] = f"{p.asset_key.to_user_string()}{where} was re-materialized after it"
-                    break
+        for k in keys:
+            record = self.state.lineage(table, k)
+            if record is None:  # written before lineage was recorded: nothing to compare
+                continue
+            inputs, _, versions = spec.inputs_detail(self.state, k)
+            if inputs != record.inputs:
+                changed = sorted(
+                    n for n, v in versions.items() if record.input_versions.get(n) != v
+                )
+                stale[k] = "its inputs changed since it was built" + (
+                    f" ({', '.join(changed)})" if changed else ""
+                )
         return stale, True
 
     def _covered(self, record, partitions_def, keys: set[str]) -> set[str]:

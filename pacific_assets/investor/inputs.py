@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pacific_assets import partitions
+from pacific_assets.lineage import Read, reads_metadata
 
 #: Measures shared by the weekly and the monthly growth tables (TRUTH_TABLES + the growth interface).
 GROWTH_COUNT_COLUMNS: dict[str, str] = {
@@ -266,6 +267,14 @@ def required_keys(
     if table.grain == "daily":
         return days(period_start, min(period_end, as_of)), True
     return [period_start.isoformat()], period_end <= as_of
+
+
+def reads_for(grain: Grain) -> dict[str, dg.MetadataValue]:
+    """What a period reads (lineage): its days or its own period of each input; the account
+    dimension up to the period's end (accounts created later cannot appear in it)."""
+    return reads_metadata(
+        *(Read(t.table, "through" if t.grain == "dimension" else "window") for t in grain.inputs)
+    )
 
 
 def deps_for(grain: Grain) -> list[dg.AssetDep]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pacific_assets import clock
 from pacific_assets.operations.rotation import Rotation
 from pacific_assets.resources import LakeResource
 
@@ -32,10 +33,7 @@ class OpsResource(dg.ConfigurableResource):
     frozen_now: str = ""
 
     def now(self) -> dt.datetime:
-        if not self.frozen_now:
-            return dt.datetime.now(dt.UTC)
-        at = dt.datetime.fromisoformat(self.frozen_now)
-        return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+        return clock.parse_instant(self.frozen_now) if self.frozen_now else clock.now()
 
     def rotation(self) -> Rotation:
         return Rotation.load(self.rotation_file or None)

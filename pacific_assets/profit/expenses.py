@@ -54,7 +54,7 @@ def profit_expenses(
     context: dg.AssetExecutionContext, lake: LakeResource, profit_settings: ProfitSettings
 ) -> dg.MaterializeResult:
     settings = profit_settings.validated()
-    store = lake.lake
+    store = lake.for_asset(context)
     window = context.partition_time_window
     months = lakeio.month_starts(window.start.date(), window.end.date())
     with lake.duckdb() as con:

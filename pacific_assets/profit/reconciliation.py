@@ -207,7 +207,7 @@ def profit_reconciliation(
     context: dg.AssetExecutionContext, lake: LakeResource, profit_settings: ProfitSettings
 ) -> dg.MaterializeResult:
     settings = profit_settings.validated()
-    store = lake.lake
+    store = lake.for_asset(context)
     window = context.partition_time_window
     months = lakeio.month_starts(window.start.date(), window.end.date())
     keys = context.partition_keys

@@ -12,6 +12,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from pacific_assets.lineage import Read, publish_slices, reads_metadata
 from pacific_assets.partitions import daily, single_run_backfill
 from pacific_assets.profit import lakeio
 from pacific_assets.resources import LakeResource
@@ -83,7 +84,7 @@ CASH_COLLECTED_DAILY_SCHEMA = pl.Schema(
 def invoice_lines_current(
     context: dg.AssetExecutionContext, lake: LakeResource
 ) -> dg.MaterializeResult:
-    store = lake.lake
+    store = lake.for_asset(context)
     with lake.duckdb() as con:
         files = duck.lake_view(
             con, store, "stg_invoice_lines", lakeio.UPSTREAM_SCHEMAS["stg_invoice_lines"]
@@ -93,6 +94,15 @@ def invoice_lines_current(
             INVOICE_LINES_CURRENT_SCHEMA,
         )
     lakeio.assert_finite("invoice_lines_current", lines)
+    publish_slices(
+        store,
+        "invoice_lines_current",
+        lines,
+        {
+            "recognized": (duck.sql_text(lakeio.SQL_DIR, "revenue_slice_recognized"), False),
+            "cash": (duck.sql_text(lakeio.SQL_DIR, "revenue_slice_cash"), False),
+        },
+    )
     store.write_table("invoice_lines_current", lines)
 
     bad = lines.filter((pl.col("status") != "void") & ~pl.col("is_recognized"))
@@ -154,7 +164,7 @@ def _write_daily(
     value_col: str,
 ) -> dg.MaterializeResult:
     """Shared body of the two daily facts: one DuckDB pass over the run's whole day range."""
-    store = lake.lake
+    store = lake.for_asset(context)
     _require_current_lines(store)
     start, end = _window_dates(context)
     with lake.duckdb() as con:
@@ -181,6 +191,7 @@ def _write_daily(
     partitions_def=daily,
     backfill_policy=single_run_backfill,
     deps=["invoice_lines_current"],
+    metadata=reads_metadata(Read("invoice_lines_current", "slice", name="recognized")),
     description="**Recognized revenue per account per day** (accrual, DESIGN §3b): the sum over "
     "the account's recognized invoice lines whose half-open service period "
     "[service_start, service_end) contains the day, of amount ÷ days in the period. Refund lines "
@@ -205,6 +216,7 @@ def recognized_revenue_daily(
     partitions_def=daily,
     backfill_policy=single_run_backfill,
     deps=["invoice_lines_current"],
+    metadata=reads_metadata(Read("invoice_lines_current", "slice", name="cash")),
     description="**Cash collected per account per day**: the amount of paid lines on the UTC day "
     "of `paid_at`, minus refunds on the day the money went back (`refunded_usd` shows them). "
     "Open lines have not been paid; void lines are ignored.",

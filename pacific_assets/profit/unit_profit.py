@@ -219,7 +219,7 @@ def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: Mont
     "`incomplete_reason` say whether every input of the month was there and billed.",
 )
 def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    store = lake.lake
+    store = lake.for_asset(context)
     window = context.partition_time_window
     months = lakeio.month_starts(window.start.date(), window.end.date())
     with lake.duckdb() as con:

@@ -20,6 +20,7 @@ import polars as pl
 
 from pacific_assets import partitions
 from pacific_assets.contracts import SOURCES, LandingSource
+from pacific_assets.lineage import LANDING_SOURCE_KEY
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.landing import (
     ROW_NUMBER,
@@ -360,7 +361,11 @@ def raw_spec(source: LandingSource) -> dg.AssetSpec:
             f"simulator): `{_folder_pattern(source)}`. Immutable; pipelines never modify or move "
             "these files. Contract: `pacific_assets/contracts.py`."
         ),
-        metadata={"landing_path": _folder_pattern(source), "format": source.fmt},
+        metadata={
+            "landing_path": _folder_pattern(source),
+            "format": source.fmt,
+            LANDING_SOURCE_KEY: source.name,
+        },
         kinds={"csv" if source.fmt == "csv" else "json"},
     )
 
@@ -408,7 +413,7 @@ def staging_asset(source: LandingSource) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         keys = context.partition_keys if source.grain != "none" else [UNPARTITIONED_KEY]
-        store = lake.lake
+        store = lake.for_asset(context)
         try:
             run = read_and_validate(store, source, keys)
         except SchemaDriftError as exc:

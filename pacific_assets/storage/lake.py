@@ -30,8 +30,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+from pacific_assets.lineage import LINEAGE_FILE, Lineage
+
+if TYPE_CHECKING:
+    from pacific_assets.lineage import Recorder
 
 #: Set to "after_tmp_write" to SIGKILL the writer once the new file is on disk but not yet live
 #: (used by the fault tests to prove the previous partition survives).
@@ -91,8 +97,15 @@ class PartitionWrite:
 class Lake:
     """File-level access to one data root: landing zone, lake, truth and catalog paths."""
 
-    def __init__(self, data_root: str | os.PathLike[str]):
+    def __init__(self, data_root: str | os.PathLike[str], recorder: Recorder | None = None):
         self.root = Path(data_root).expanduser().resolve()
+        #: Set for the lake handed to a running asset step: stamps every partition the step
+        #: writes with what it was built from (``pacific_assets.lineage``).
+        self.recorder = recorder
+
+    def recording(self, recorder: Recorder) -> Lake:
+        """This data root, with every write of the recorder's assets stamped with lineage."""
+        return Lake(self.root, recorder)
 
     # -- locations -------------------------------------------------------------------------
     @property
@@ -210,6 +223,15 @@ class Lake:
             shutil.rmtree(vdir, ignore_errors=True)
             raise
         os.replace(tmp, target)
+        record = previous = None
+        if self.recorder is not None and self.recorder.tracks(table):
+            try:
+                record = self.recorder.record(table, key, target)
+                _write_durably(vdir / LINEAGE_FILE, record.to_json())
+                previous = _read_lineage(link)
+            except BaseException:
+                shutil.rmtree(vdir, ignore_errors=True)
+                raise
         if os.environ.get(FAULT_ENV) == "after_tmp_write":
             os.kill(os.getpid(), signal.SIGKILL)
         # The temporary link's name must not match the readers' ``*=*`` glob.
@@ -218,6 +240,8 @@ class Lake:
         os.replace(new_link, link)
         _fsync_dir(link.parent)
         self._gc_versions(link)
+        if record is not None:
+            self.recorder.published(record, previous)
 
     def write_partitions(
         self,
@@ -303,6 +327,20 @@ def _version_ns_str(name: str) -> int:
         return int(name.rsplit(".", 1)[-1].split("-", 1)[0])
     except ValueError:
         return 0
+
+
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _read_lineage(link: Path) -> Lineage | None:
+    try:
+        return Lineage.from_json((link.resolve() / LINEAGE_FILE).read_text())
+    except (FileNotFoundError, OSError, ValueError, TypeError):
+        return None
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,0 +1,578 @@
+"""What every lake partition was built from, so that staleness is a fact, not a cursor.
+
+Each partition version in the lake carries a ``lineage.json`` next to its Parquet file, written
+before the version goes live (so it travels with the data, atomically):
+
+- ``content``: a digest of the rows (order-independent, plus the schema) — the partition's data
+  version. A rebuild that produces the same rows has the same content, so nothing downstream of
+  it is stale.
+- ``inputs``: a digest of everything the partition was built from, captured when its step
+  *started* (before it read anything): the content of every upstream partition it reads (per the
+  rules below), the fingerprint of the landed files it staged, and the clock facts it depends on.
+- ``built_at``, ``run_id``, ``rows``, a per-input summary, and for unpartitioned state tables the
+  ``slices`` their daily children read (below).
+
+A partition is **stale** when the digest of its inputs *now* differs from the one it recorded;
+**missing** when the lake has no live version. Both are computed from the lake alone (and the
+landing zone and the clock), so a fresh or restored Dagster instance, or a reset sensor cursor,
+sees exactly what the lake holds (docs/operations.md, "State, not cursors").
+
+How partition *k* of an asset reads another table is a :class:`Read`, declared on the asset as
+metadata ``pacific/reads`` where it differs from what the Dagster dependency says (the default:
+the same period, or the declared ``TimeWindowPartitionMapping`` offsets; everything for
+``AllPartitionMapping`` and unpartitioned upstreams):
+
+==================  ===============================================================================
+rule                partition *k* (period ``[start, end)``) reads
+==================  ===============================================================================
+``window``          upstream partitions whose key falls in the period, shifted by ``offset``
+                    periods of the asset's own grid and ``days_before`` days
+``through``         every upstream partition before ``end`` (state that carries forward: the user
+                    directory, experiment assignments)
+``all``             every upstream partition
+``weekdays``        the same weekday in the previous ``weeks`` weeks and *k* itself (the outage
+                    baseline of engagement_completeness)
+``slice``           the slice ``name`` of an unpartitioned upstream state table, for key *k*
+                    (e.g. the invoice lines in service on day *k*)
+``landing``         the files landed in the source's folder for *k* (staging)
+``clicks``          the landed click batches holding events of date *k*
+``settled``         whether *k* ended more than ``hours`` hours ago (verdicts judged after an SLA)
+==================  ===============================================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import dagster as dg
+import duckdb
+
+from pacific_assets import clock
+from pacific_assets.contracts import SOURCES
+
+LINEAGE_FILE = "lineage.json"
+READS_KEY = "pacific/reads"
+#: Metadata on a raw_<source> external asset: which landed source it stands for.
+LANDING_SOURCE_KEY = "pacific/landing_source"
+UNPARTITIONED = "current"
+MISSING = "-"
+
+
+# -- digests -----------------------------------------------------------------------------------
+def digest(parts: Iterable[str]) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+_local = threading.local()
+
+
+def _duck() -> duckdb.DuckDBPyConnection:
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = _local.con = duckdb.connect()
+        con.execute("SET threads = 1")
+    return con
+
+
+def content_digest(parquet: str | os.PathLike[str]) -> tuple[str, int]:
+    """(digest, rows) of a Parquet file's rows, independent of row order and row groups."""
+    con = _duck()
+    schema = con.execute(
+        "SELECT string_agg(name || ':' || type, ',' ORDER BY name) FROM parquet_schema(?)",
+        [str(parquet)],
+    ).fetchone()[0]
+    rows, total = con.execute(
+        "SELECT count(*), coalesce(sum(hash(t))::HUGEINT, 0)::VARCHAR FROM read_parquet(?, hive_partitioning = false) t",
+        [str(parquet)],
+    ).fetchone()
+    return digest([schema or "", str(rows), total]), int(rows)
+
+
+# -- records -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Lineage:
+    """The lineage record of one partition version (``lineage.json``)."""
+
+    table: str
+    key: str
+    content: str
+    rows: int
+    inputs: str
+    built_at: str
+    run_id: str | None = None
+    #: input -> number of upstream partitions read (or a short note for landing/clock inputs)
+    read: dict[str, str] = field(default_factory=dict)
+    #: input -> digest of that input alone (which input changed, when a partition is rebuilt)
+    input_versions: dict[str, str] = field(default_factory=dict)
+    #: unpartitioned state tables only: slice name -> {daily key -> digest}
+    slices: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the slices whose value for day d covers everything up to d (looked up at or before d)
+    cumulative: list[str] = field(default_factory=list)
+
+    def slice_value(self, name: str, key: str) -> str:
+        values = self.slices.get(name, {})
+        if name not in self.cumulative:
+            return values.get(key, MISSING)
+        keys = sorted(values)
+        i = _bisect_left(keys, key + "\x7f")  # the last key <= key
+        return values[keys[i - 1]] if i else MISSING
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Lineage:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class Read:
+    """How one partition reads one upstream table (see the module docstring for the rules)."""
+
+    table: str
+    rule: str = "window"
+    offset: int = 0
+    days_before: int = 0
+    weeks: int = 0
+    name: str = ""
+    hours: int = 0
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k in ("table", "rule") or v not in (0, "")}
+
+
+def reads_metadata(*reads: Read) -> dict[str, dg.MetadataValue]:
+    """Asset metadata declaring how the asset reads its inputs (shown in the UI)."""
+    return {READS_KEY: dg.MetadataValue.json([r.as_dict() for r in reads])}
+
+
+# -- grids ---------------------------------------------------------------------------------------
+def grid_of(pdef: dg.PartitionsDefinition | None) -> str:
+    """ "daily", "weekly", "monthly" or "none" (every project grid is one of these)."""
+    if pdef is None:
+        return "none"
+    cron = getattr(pdef, "cron_schedule", "")
+    _minute, _hour, dom, _month, dow = cron.split()
+    if dow != "*":
+        return "weekly"
+    return "monthly" if dom != "*" else "daily"
+
+
+def _add_months(d: dt.date, n: int) -> dt.date:
+    m = d.month - 1 + n
+    return dt.date(d.year + m // 12, m % 12 + 1, 1)
+
+
+def shift(grid: str, start: dt.date, n: int) -> dt.date:
+    if grid == "daily":
+        return start + dt.timedelta(days=n)
+    if grid == "weekly":
+        return start + dt.timedelta(weeks=n)
+    return _add_months(start, n)
+
+
+def period(grid: str, key: str) -> tuple[dt.date, dt.date]:
+    start = dt.date.fromisoformat(key)
+    return start, shift(grid, start, 1)
+
+
+# -- what the lake and the landing zone hold now -----------------------------------------------
+class LakeState:
+    """A read-only view of the lake's live partitions and their lineage, for one decision.
+
+    Reading is cheap: a readlink per partition and a JSON read per *version* (versions never
+    change, so they are cached for the life of the process).
+    """
+
+    _cache: ClassVar[dict[str, Lineage | None]] = {}
+    _cache_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, lake, now: dt.datetime | None = None):
+        self.lake = lake
+        self.now = now or clock.now()
+        self._tables: dict[str, dict[str, tuple[str, Lineage | None]]] = {}
+        self._landing: dict[str, dict[str, tuple[str, int]]] = {}
+        self._clicks: dict[str, tuple[str, int]] | None = None
+        self._prefix: dict[str, tuple[list[str], list[str]]] = {}
+
+    # lake partitions
+    def partitions(self, table: str) -> dict[str, tuple[str, Lineage | None]]:
+        """key -> (version name, lineage or None for versions written without one)."""
+        if table not in self._tables:
+            out: dict[str, tuple[str, Lineage | None]] = {}
+            tdir = self.lake.lake / table
+            if tdir.is_dir():
+                for entry in os.scandir(tdir):
+                    if "=" not in entry.name or not entry.is_symlink():
+                        continue
+                    target = os.readlink(entry.path)
+                    version = target.rsplit("/", 1)[-1]
+                    vdir = tdir / target
+                    if not vdir.exists():
+                        continue
+                    out[entry.name.split("=", 1)[1]] = (version, self._lineage(vdir))
+            self._tables[table] = out
+        return self._tables[table]
+
+    def _lineage(self, vdir: Path) -> Lineage | None:
+        path = str(vdir / LINEAGE_FILE)
+        with self._cache_lock:
+            if path in self._cache:
+                return self._cache[path]
+        try:
+            record = Lineage.from_json(Path(path).read_text())
+        except (FileNotFoundError, ValueError, TypeError):
+            record = None
+        with self._cache_lock:
+            self._cache[path] = record
+        return record
+
+    def content(self, table: str, key: str) -> str:
+        version, record = self.partitions(table).get(key, (None, None))
+        if version is None:
+            return MISSING
+        return record.content if record else f"v:{version}"
+
+    def lineage(self, table: str, key: str) -> Lineage | None:
+        return self.partitions(table).get(key, (None, None))[1]
+
+    def _sorted_keys(self, table: str) -> tuple[list[str], list[str]]:
+        """Live keys in order, and the running digest of their contents (for ``through``)."""
+        if table not in self._prefix:
+            keys = sorted(self.partitions(table))
+            running, acc = [], ""
+            for k in keys:
+                acc = digest([acc, k, self.content(table, k)])
+                running.append(acc)
+            self._prefix[table] = (keys, running)
+        return self._prefix[table]
+
+    # landing
+    def landing(self, source: str) -> dict[str, tuple[str, int]]:
+        """Partition key -> (fingerprint of the landed files, file count) for a staged source."""
+        if source not in self._landing:
+            spec = SOURCES[source]
+            base = self.lake.landing / spec.path
+            out: dict[str, tuple[str, int]] = {}
+            if spec.grain == "none":
+                if base.is_file():
+                    st = base.stat()
+                    out[UNPARTITIONED] = (digest([base.name, str(st.st_size)]), 1)
+            elif base.is_dir():
+                for folder in os.scandir(base):
+                    if not folder.is_dir() or "=" not in folder.name:
+                        continue
+                    value = folder.name.split("=", 1)[1]
+                    key = value if spec.grain == "daily" else f"{value}-01"
+                    files = sorted(
+                        (f.name, f.stat().st_size)
+                        for f in os.scandir(folder.path)
+                        if f.is_file() and not f.name.startswith(".")
+                    )
+                    out[key] = (digest(f"{n}:{s}" for n, s in files), len(files))
+            self._landing[source] = out
+        return self._landing[source]
+
+    def clicks(self) -> dict[str, tuple[str, int]]:
+        """Event date -> (fingerprint of the batches holding its events, batch count)."""
+        if self._clicks is None:
+            from pacific_assets.engagement.landing import ClickLanding
+
+            by_date: dict[str, list[str]] = {}
+            for entry in ClickLanding(self.lake.landing).manifest():
+                for day in entry.event_dates:
+                    by_date.setdefault(day, []).append(entry.batch)
+            self._clicks = {d: (digest(sorted(b)), len(b)) for d, b in by_date.items()}
+        return self._clicks
+
+
+# -- the inputs of a partition -------------------------------------------------------------------
+@dataclass(frozen=True)
+class AssetLineage:
+    """What the lineage rules need to know about one asset."""
+
+    table: str
+    grid: str
+    reads: tuple[Read, ...]
+
+    def inputs(self, state: LakeState, key: str) -> tuple[str, dict[str, str]]:
+        """(digest of every input of partition ``key`` as it is now, per-input summary)."""
+        digest_, summary, _ = self.inputs_detail(state, key)
+        return digest_, summary
+
+    def inputs_detail(
+        self, state: LakeState, key: str
+    ) -> tuple[str, dict[str, str], dict[str, str]]:
+        """The inputs digest, the per-input summary and each input's own digest."""
+        parts: list[str] = [self.table, key]
+        summary: dict[str, str] = {}
+        versions: dict[str, str] = {}
+        start, end = period(self.grid, key) if self.grid != "none" else (None, None)
+        for read in self.reads:
+            tag, note = _read_digest(read, state, self.grid, key, start, end)
+            parts.append(tag)
+            summary[_label(read)] = note
+            versions[_label(read)] = digest([tag])
+        return digest(parts), summary, versions
+
+
+def _label(read: Read) -> str:
+    if read.rule in ("landing", "clicks", "settled"):
+        return f"{read.rule}:{read.table}" if read.table else read.rule
+    return read.table
+
+
+def _read_digest(read: Read, state: LakeState, grid: str, key: str, start, end) -> tuple[str, str]:
+    rule = read.rule
+    if rule == "landing":
+        fp, n = state.landing(read.table).get(key, (MISSING, 0))
+        return f"landing:{read.table}:{fp}", f"{n} file(s)"
+    if rule == "clicks":
+        fp, n = state.clicks().get(key, (MISSING, 0))
+        return f"clicks:{fp}", f"{n} batch(es)"
+    if rule == "settled":
+        settled = state.now >= dt.datetime.combine(end, dt.time(), dt.UTC) + dt.timedelta(
+            hours=read.hours
+        )
+        return f"settled:{read.hours}:{settled}", "settled" if settled else "provisional"
+    if rule == "slice":
+        record = state.lineage(read.table, UNPARTITIONED)
+        content = state.content(read.table, UNPARTITIONED)
+        if record is None or read.name not in record.slices:
+            return f"slice:{read.table}:{content}", f"whole table {content[:8]}"
+        value = record.slice_value(read.name, key)
+        return f"slice:{read.table}:{read.name}:{value}", f"slice {read.name}"
+    if rule == "all" or grid == "none":
+        keys, running = state._sorted_keys(read.table)
+        return (
+            f"all:{read.table}:{running[-1] if running else MISSING}",
+            f"{len(keys)} partition(s)",
+        )
+    if rule == "through":
+        keys, running = state._sorted_keys(read.table)
+        end_key = end.isoformat()
+        n = _bisect_left(keys, end_key)
+        return f"through:{read.table}:{running[n - 1] if n else MISSING}", f"{n} partition(s)"
+    if rule == "weekdays":
+        wanted = [(start - dt.timedelta(weeks=w)).isoformat() for w in range(read.weeks + 1)]
+        parts = [f"{k}={state.content(read.table, k)}" for k in wanted]
+        return f"weekdays:{read.table}:{digest(parts)}", f"{len(wanted)} day(s)"
+    if rule == "window":
+        lo = shift(grid, start, read.offset) - dt.timedelta(days=read.days_before)
+        lo_key, hi_key = lo.isoformat(), end.isoformat()
+        keys = [k for k in state.partitions(read.table) if lo_key <= k < hi_key]
+        parts = [f"{k}={state.content(read.table, k)}" for k in sorted(keys)]
+        return f"window:{read.table}:{digest(parts)}", f"{len(keys)} partition(s)"
+    raise ValueError(f"unknown lineage rule {rule!r} for input {read.table}")
+
+
+def _bisect_left(keys: Sequence[str], x: str) -> int:
+    import bisect
+
+    return bisect.bisect_left(keys, x)
+
+
+# -- rules from the asset graph --------------------------------------------------------------------
+def derive_reads(
+    metadata: Mapping[str, object],
+    parents: Iterable[tuple[str, dg.PartitionMapping | None, bool, Mapping[str, object]]],
+) -> tuple[Read, ...]:
+    """The asset's declared ``pacific/reads``, else one Read per Dagster dependency.
+
+    ``parents``: (table, partition mapping, parent is partitioned, parent metadata).
+    """
+    declared = metadata.get(READS_KEY)
+    if declared is not None:
+        value = getattr(declared, "value", declared)
+        return tuple(Read(**r) for r in value)
+    out = []
+    for table, mapping, partitioned, parent_meta in parents:
+        source = parent_meta.get(LANDING_SOURCE_KEY)
+        source = getattr(source, "value", source)
+        if source:
+            out.append(Read(str(source), "landing"))
+        elif not partitioned or isinstance(mapping, dg.AllPartitionMapping):
+            out.append(Read(table, "all"))
+        elif isinstance(mapping, dg.TimeWindowPartitionMapping):
+            out.append(Read(table, "window", offset=mapping.start_offset))
+        else:
+            out.append(Read(table, "window"))
+    return tuple(out)
+
+
+def asset_lineage_from_graph(asset_graph, key: dg.AssetKey, project_graph=None) -> AssetLineage:
+    """The asset's read rules from ``asset_graph``. A parent that the graph only knows as an
+    unpartitioned stub (a run of a subset of the project, e.g. ``dg.materialize`` in a test) is
+    looked up in ``project_graph``: the rules are the asset's, not the run's."""
+    node = asset_graph.get(key)
+    parents = []
+    for pk in sorted(node.parent_keys, key=lambda k: k.to_user_string()):
+        parent = asset_graph.get(pk)
+        if not parent.is_materializable and parent.partitions_def is None:
+            project_graph = project_graph or _project_graph()
+        if (
+            project_graph is not None
+            and not parent.is_materializable
+            and parent.partitions_def is None
+            and project_graph.has(pk)
+        ):
+            parent = project_graph.get(pk)
+        parents.append(
+            (
+                pk.to_user_string(),
+                node.partition_mappings.get(pk),
+                parent.partitions_def is not None,
+                parent.metadata,
+            )
+        )
+    return AssetLineage(
+        key.to_user_string(), grid_of(node.partitions_def), derive_reads(node.metadata, parents)
+    )
+
+
+# -- writing: a step's recorder ------------------------------------------------------------------
+class Recorder:
+    """Captures, at the start of a step, what each partition it will write is built from, and
+    stamps that on every partition the step writes (``lineage.json`` + per-partition metadata).
+    """
+
+    def __init__(
+        self,
+        lake,
+        assets: Mapping[str, AssetLineage],
+        keys: Mapping[str, Sequence[str]],
+        run_id: str | None,
+        context: dg.AssetExecutionContext | None = None,
+    ):
+        self.assets = dict(assets)
+        self.lake = lake
+        self.context = context
+        self.run_id = run_id
+        state = LakeState(lake)
+        self.built_at = state.now.isoformat()
+        self._inputs: dict[tuple[str, str], tuple[str, dict[str, str], dict[str, str]]] = {}
+        for table, spec in self.assets.items():
+            for key in keys.get(table) or [UNPARTITIONED]:
+                self._inputs[(table, key)] = spec.inputs_detail(state, key)
+        self._slices: dict[str, dict[str, dict[str, str]]] = {}
+
+    def tracks(self, table: str) -> bool:
+        return table in self.assets
+
+    def set_slices(self, table: str, slices: dict[str, tuple[dict[str, str], bool]]) -> None:
+        """Publish per-day slices of an unpartitioned state table (set before writing it):
+        name -> ({day: digest}, cumulative)."""
+        self._slices[table] = slices
+
+    def record(self, table: str, key: str, parquet: Path) -> Lineage:
+        content, rows = content_digest(parquet)
+        spec = self.assets[table]
+        captured = self._inputs.get((table, key))
+        if captured is None:  # a partition the step did not announce: what its inputs are now
+            now = clock.parse_instant(self.built_at)
+            captured = spec.inputs_detail(LakeState(self.lake, now), key)
+        inputs, summary, versions = captured
+        return Lineage(
+            table=table,
+            key=key,
+            content=content,
+            rows=rows,
+            inputs=inputs,
+            built_at=self.built_at,
+            run_id=self.run_id,
+            read=summary,
+            input_versions=versions,
+            slices={name: values for name, (values, _) in self._slices.get(table, {}).items()},
+            cumulative=sorted(n for n, (_, c) in self._slices.get(table, {}).items() if c),
+        )
+
+    def published(self, record: Lineage, previous: Lineage | None) -> None:
+        """After the version went live: per-partition metadata for the UI."""
+        if self.context is None:
+            return
+        unchanged = previous is not None and previous.content == record.content
+        meta = {
+            "pacific/data_version": record.content,
+            "pacific/inputs_version": record.inputs,
+            "pacific/input_versions": dg.MetadataValue.json(record.input_versions),
+            "pacific/content_unchanged": unchanged,
+            "dagster/row_count": record.rows,
+        }
+        grid = self.assets[record.table].grid
+        self.context.add_asset_metadata(
+            meta,
+            asset_key=record.table,
+            partition_key=None if grid == "none" else record.key,
+        )
+
+
+def recorder_for(context: dg.AssetExecutionContext, lake) -> Recorder:
+    """The recorder of the running step: its assets' rules and partition keys."""
+    graph = _asset_graph(context)
+    assets, keys = {}, {}
+    for key in context.selected_asset_keys:
+        table = key.to_user_string()
+        assets[table] = asset_lineage_from_graph(graph, key)
+        keys[table] = list(context.partition_keys) if graph.get(key).partitions_def else []
+    return Recorder(lake, assets, keys, context.run.run_id, context)
+
+
+def _project_graph():
+    from pacific_assets.definitions import defs  # lazy: definitions import this module
+
+    return defs.resolve_asset_graph()
+
+
+def _asset_graph(context: dg.AssetExecutionContext):
+    try:
+        return context.repository_def.asset_graph
+    except Exception:  # an in-process job run carries no repository
+        return context.job_def.asset_layer.asset_graph
+
+
+# -- slices of unpartitioned state tables -------------------------------------------------------
+def publish_slices(lake, table: str, frame, sql_by_slice: Mapping[str, tuple[str, bool]]) -> None:
+    """Compute and attach the per-day slices of an unpartitioned state table before it is written.
+
+    Each SQL reads the table as view ``t`` and returns ``(key DATE, h HUGEINT)``: the hash of the
+    rows that partition ``key`` of a daily reader depends on (one row may count on many days).
+    ``cumulative``: day d depends on every row up to d (status carries forward), so the slice of
+    d is the running total. Without a recorder (plain lake) nothing happens.
+    """
+    recorder = getattr(lake, "recorder", None)
+    if recorder is None or not recorder.tracks(table):
+        return
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("t", frame.to_arrow())
+        out: dict[str, tuple[dict[str, str], bool]] = {}
+        for name, (sql, cumulative) in sql_by_slice.items():
+            rows = con.execute(
+                f"SELECT CAST(key AS VARCHAR), CAST(sum(CAST(h AS HUGEINT)) AS VARCHAR) "
+                f"FROM (\n{sql}\n) WHERE key IS NOT NULL GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            values: dict[str, str] = {}
+            running = 0
+            for key, h in rows:
+                if cumulative:
+                    running += int(h)
+                    values[key] = digest([name, str(running)])
+                else:
+                    values[key] = digest([name, h])
+            out[name] = (values, cumulative)
+    finally:
+        con.close()
+    recorder.set_slices(table, out)
