@@ -11,9 +11,8 @@ from pacific_assets.engagement.assets import ASSETS
 from pacific_assets.engagement.checks import newest_event_within_48h
 from pacific_assets.engagement.ingest import kafka_resource_from_env
 from pacific_assets.engagement.sensors import (
-    clicks_ingest_schedule,
+    clicks_ingest_sensor,
     clicks_late_data_sensor,
-    engagement_daily_job,
     engagement_daily_schedule,
     raw_clicks_job,
 )
@@ -21,8 +20,8 @@ from pacific_assets.engagement.sensors import (
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[newest_event_within_48h],
-    jobs=[raw_clicks_job, engagement_daily_job],
-    schedules=[clicks_ingest_schedule, engagement_daily_schedule],
-    sensors=[clicks_late_data_sensor],
+    jobs=[raw_clicks_job],
+    schedules=[engagement_daily_schedule],
+    sensors=[clicks_ingest_sensor, clicks_late_data_sensor],
     resources={"clicks_kafka": kafka_resource_from_env()},
 )

@@ -1,8 +1,8 @@
 """experiments pipeline: the A/B unit-level table and the weekly experiment read-out.
 
-Assets: ``ab_unit_daily`` (daily; follows engagement and revenue by its automation condition)
-and ``experiment_results`` (weekly, Monday; ``experiments_weekly_schedule``). Resource
-``pseudonymizer`` holds the key for user-id pseudonyms (``PACIFIC_PSEUDONYM_KEY``).
+Assets: ``ab_unit_daily`` (daily, ``ab_unit_daily_schedule``; rebuilt when its engagement or
+revenue days change) and ``experiment_results`` (weekly, Monday; ``experiments_weekly_schedule``).
+Resource ``pseudonymizer`` holds the key for user-id pseudonyms (``PACIFIC_PSEUDONYM_KEY``).
 See docs/experiments.md.
 """
 
@@ -11,11 +11,11 @@ import dagster as dg
 from pacific_assets.experiments.ab_unit_daily import ab_unit_daily
 from pacific_assets.experiments.pseudonymize import pseudonymizer_from_env
 from pacific_assets.experiments.results import experiment_results
-from pacific_assets.experiments.schedules import experiment_results_job, experiments_weekly_schedule
+from pacific_assets.experiments.schedules import EXPERIMENT_SCHEDULES, EXPERIMENT_SENSORS
 
 defs = dg.Definitions(
     assets=[ab_unit_daily, experiment_results],
-    jobs=[experiment_results_job],
-    schedules=[experiments_weekly_schedule],
+    schedules=EXPERIMENT_SCHEDULES,
+    sensors=EXPERIMENT_SENSORS,
     resources={"pseudonymizer": pseudonymizer_from_env()},
 )

@@ -1,29 +1,41 @@
 """When the experiment pipeline runs.
 
-- ``ab_unit_daily`` has no schedule: it follows its daily facts through its automation condition
-  (``FOLLOW_DAILY_FACTS``): the daily engagement run, the late-data sensor's re-runs and the
-  profit month close each rebuild the ab_unit_daily days they touched.
+- ``ab_unit_daily_schedule`` (every day, 03:00 UTC): yesterday's unit rows, after the daily
+  engagement chain (02:30) and the revenue facts (02:00).
 - ``experiments_weekly_schedule`` runs ``experiment_results`` for the Monday week that just
   closed, on Tuesday 06:00 UTC: the week's last day (Sunday) is inside the engagement 48 h
   late-data window until Tuesday 00:00, so Tuesday morning is the first time the week is
   complete. SLA: weekly preferred (warn after 7 days), monthly acceptable (fail after 31).
+- ``experiments_follow_facts`` (sensor): a unit's rows on day d read its engagement and revenue
+  up to d (the pre-period covariate reaches back 14 days before its assignment), so when late
+  data rebuilds an engagement or revenue day, the unit days that read it are rebuilt, then the
+  weekly results that read those.
 """
 
-import dagster as dg
+from pacific_assets.automation import cadence_schedule, keeper_sensor
 
-from pacific_assets.experiments.results import experiment_results
+AB_TABLE = "ab_unit_daily"
+RESULTS_TABLE = "experiment_results"
 
-experiment_results_job = dg.define_asset_job(
-    "experiment_results_job",
-    selection=dg.AssetSelection.assets(experiment_results),
-    description="The weekly A/B read-out (experiment_results) for one or more Monday weeks.",
+ab_unit_daily_schedule = cadence_schedule(
+    "ab_unit_daily_schedule",
+    [AB_TABLE],
+    "0 3 * * *",
+    "03:00 UTC: yesterday's ab_unit_daily rows, after engagement (02:30) and revenue (02:00).",
+)
+experiments_weekly_schedule = cadence_schedule(
+    "experiments_weekly_schedule",
+    [RESULTS_TABLE],
+    "0 6 * * 2",
+    "Tuesday 06:00 UTC: experiment_results for the Monday week that just closed.",
+)
+experiments_follow_facts = keeper_sensor(
+    "experiments_follow_facts",
+    [AB_TABLE, RESULTS_TABLE],
+    "Rebuilds the ab_unit_daily days (and the weeks of experiment_results) whose engagement, "
+    "revenue, assignments or directory inputs changed.",
+    minimum_interval_seconds=120,
 )
 
-experiments_weekly_schedule = dg.build_schedule_from_partitioned_job(
-    experiment_results_job,
-    name="experiments_weekly_schedule",
-    description="Tuesday 06:00 UTC: experiment_results for the Monday week that just closed.",
-    day_of_week=2,
-    hour_of_day=6,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+EXPERIMENT_SCHEDULES = [ab_unit_daily_schedule, experiments_weekly_schedule]
+EXPERIMENT_SENSORS = [experiments_follow_facts]

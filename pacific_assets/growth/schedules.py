@@ -1,69 +1,54 @@
-"""When the growth assets run: each grain on its own clock, late events through the sensor.
+"""When the growth assets run: each grain on its own clock, late CRM events as they are staged.
 
-- ``growth_daily_status_schedule`` (every day 01:00 UTC): the status history and yesterday's
-  daily account facts. Daily facts feed the investor and profit pipelines too, so they are kept
-  current every day, not only at the end of the week.
+- ``growth_daily_status_schedule`` (every day 01:30 UTC, after staging at 01:00): the status
+  history and yesterday's daily account facts. Daily facts feed the investor and profit
+  pipelines too, so they are kept current every day, not only at the end of the week.
 - ``growth_weekly_schedule`` (Monday 04:00 UTC): ``account_growth`` for the Monday week that just
   closed — the runbook's "latest account statuses by end of week"; the SLA deadline is Monday
   09:00 UTC (freshness policy in operations.policies), which leaves a re-run in the morning.
-- ``growth_monthly_schedule`` (the 1st, 05:00 UTC): ``account_growth_monthly`` for the month
-  that just closed; its SLA deadline is the 2nd, 09:00 UTC (growth's monthly-grain rule).
+- ``growth_monthly_schedule`` (the 1st, 05:00 UTC): ``account_growth_monthly`` for the month that
+  just closed; its SLA deadline is the 2nd, 09:00 UTC.
+- ``growth_late_crm_events`` (sensor): a CRM event lands in the partition of the day the CRM
+  *recorded* it but changes the account's status from the day it *took effect*; status carries
+  forward, so the history is rebuilt and exactly the days from that date on (and the weeks and
+  months holding them) become stale — the sensor rebuilds them, one grain after the other.
 
-Whether the closed week (month) is in by its deadline, with all its days of account facts, is
-checked hourly by the central ``newest_expected_partition`` check (operations), not here.
-
-Why three schedules and not one: a run holds one partition grid (Dagster cannot put daily,
-weekly and monthly partitions in one run) and a schedule cannot launch a multi-grain backfill.
-The weekly and monthly runs read daily facts built hours earlier; if those are missing the run
-fails naming the missing days. CRM data staged after the daily run (late events, a late export)
-is picked up by the ``growth_late_crm_events`` sensor, which rebuilds every affected grain.
+Whether the closed week (month) is in by its deadline is checked hourly by the central
+``newest_expected_partition`` check (operations), not here. Three schedules, not one: a run holds
+one partition grid, and the weekly and monthly runs read the daily facts built before them.
 """
 
-import dagster as dg
-
+from pacific_assets.automation import cadence_schedule, keeper_sensor
 from pacific_assets.growth.assets import DAILY, HISTORY, MONTHLY, WEEKLY
 
-growth_status_job = dg.define_asset_job(
-    "growth_status_job",
-    selection=dg.AssetSelection.assets(HISTORY, DAILY),
-    description="Replays the CRM events into the status history and builds the daily account "
-    "facts of the selected days (one run for any range).",
+growth_daily_status_schedule = cadence_schedule(
+    "growth_daily_status_schedule",
+    [HISTORY, DAILY],
+    "30 1 * * *",
+    "Every day 01:30 UTC: the status history (when CRM events changed) and yesterday's daily "
+    "account facts.",
 )
-growth_weekly_job = dg.define_asset_job(
-    "growth_weekly_job",
-    selection=dg.AssetSelection.assets(WEEKLY),
-    description="account_growth for the selected Monday weeks, from the daily account facts.",
+growth_weekly_schedule = cadence_schedule(
+    "growth_weekly_schedule",
+    [WEEKLY],
+    "0 4 * * 1",
+    "End of week (Monday 04:00 UTC): account_growth for the Monday week that just closed; SLA "
+    "deadline Monday 09:00 UTC.",
 )
-growth_monthly_job = dg.define_asset_job(
-    "growth_monthly_job",
-    selection=dg.AssetSelection.assets(MONTHLY),
-    description="account_growth_monthly for the selected months, from the daily account facts.",
+growth_monthly_schedule = cadence_schedule(
+    "growth_monthly_schedule",
+    [MONTHLY],
+    "0 5 1 * *",
+    "The 1st, 05:00 UTC: account_growth_monthly for the month that just closed.",
 )
-
-growth_daily_status_schedule = dg.build_schedule_from_partitioned_job(
-    growth_status_job,
-    name="growth_daily_status_schedule",
-    hour_of_day=1,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day 01:00 UTC: status history and yesterday's daily account facts.",
-)
-growth_weekly_schedule = dg.build_schedule_from_partitioned_job(
-    growth_weekly_job,
-    name="growth_weekly_schedule",
-    day_of_week=1,
-    hour_of_day=4,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="End of week (Monday 04:00 UTC): account_growth for the Monday week that just "
-    "closed; SLA deadline Monday 09:00 UTC.",
-)
-growth_monthly_schedule = dg.build_schedule_from_partitioned_job(
-    growth_monthly_job,
-    name="growth_monthly_schedule",
-    day_of_month=1,
-    hour_of_day=5,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="The 1st, 05:00 UTC: account_growth_monthly for the month that just closed.",
+growth_late_crm_events = keeper_sensor(
+    "growth_late_crm_events",
+    [HISTORY, DAILY, WEEKLY, MONTHLY],
+    "Late CRM events: when staged events change the status history, rebuilds the days from the "
+    "earliest date they take effect (status carries forward) and the weeks and months holding "
+    "them — never the whole history.",
+    minimum_interval_seconds=120,
 )
 
-GROWTH_JOBS = [growth_status_job, growth_weekly_job, growth_monthly_job]
 GROWTH_SCHEDULES = [growth_daily_status_schedule, growth_weekly_schedule, growth_monthly_schedule]
+GROWTH_SENSORS = [growth_late_crm_events]

@@ -6,7 +6,8 @@ cadence schedules fill only the gaps the pipelines left. So instead of each pack
 them, ``build_operations_defs`` looks at the merged definitions once and returns:
 
 - ``sla_newest_partition_checks``: the partition checks (``operations.checks``),
-- ``sla_partition_checks`` job + ``sla_partition_checks_hourly`` schedule: runs them all hourly,
+- ``sla_partition_checks`` job + ``sla_checks_sensor``: runs a check whenever its verdict would
+  change (a deadline passed, a partition appeared), so an SLA miss alerts within a minute,
 - ``oncall_run_failure`` and ``oncall_check_results`` sensors (``operations.sensors``),
 - the cadence schedules no pipeline defines (``operations.schedules``),
 - a RUNNING automation-condition sensor if assets use automation conditions and no pipeline
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pacific_assets.operations.checks import build_sla_partition_checks
+from pacific_assets.operations.checks import build_sla_partition_checks, sla_targets
 from pacific_assets.operations.schedules import missing_cadence_schedules
 from pacific_assets.operations.sensors import asset_directory, build_oncall_sensors
+from pacific_assets.operations.sla_sensor import SLA_CHECKS, build_sla_checks_sensor
 
 SLA_CHECKS_JOB = "sla_partition_checks"
 
@@ -34,25 +36,18 @@ def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
     checks = build_sla_partition_checks(graph)
     jobs: list = []
     schedules: list = list(missing_cadence_schedules(list(merged.schedules or []), graph))
+    sensors: list = []
     if checks is not None:
         job = dg.define_asset_job(
             SLA_CHECKS_JOB,
-            selection=dg.AssetSelection.checks(checks),
-            description="Every newest-expected-partition check (the SLA partition checks).",
+            selection=dg.AssetSelection.checks(checks) | dg.AssetSelection.checks(*SLA_CHECKS),
+            description="The SLA checks: every newest-expected-partition check and the newest "
+            "click's 48 h check.",
         )
         jobs.append(job)
-        schedules.append(
-            dg.ScheduleDefinition(
-                name="sla_partition_checks_hourly",
-                job=job,
-                cron_schedule="15 * * * *",
-                execution_timezone="UTC",
-                default_status=dg.DefaultScheduleStatus.RUNNING,
-                description="Evaluates the SLA partition checks hourly: a missed partition is "
-                "a run that never happened, so no materialization would trigger the check.",
-            )
-        )
-    sensors: list = list(build_oncall_sensors(asset_directory(graph)))
+        sensors.append(build_sla_checks_sensor(job, sla_targets(graph)))
+    policies = {n.key: n.freshness_policy for n in graph.asset_nodes if n.freshness_policy}
+    sensors.extend(build_oncall_sensors(asset_directory(graph), policies))
     sensors.extend(_automation_sensor(merged, graph))
     return dg.Definitions(
         asset_checks=[checks] if checks is not None else [],

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster import DagsterEventType
 
+from pacific_assets.dagster_compat import freshness_states
 from pacific_assets.operations.alerts import Alert, deliver
 from pacific_assets.operations.incidents import IncidentStore
-from pacific_assets.operations.policies import POLICIES, SLA_CHECK_NAME
+from pacific_assets.operations.policies import POLICIES, SLA_CHECK_NAME, describe_freshness
 from pacific_assets.operations.resources import OpsResource, ops_dir
 from pacific_assets.operations.routing import route
 from pacific_assets.resources import LakeResource
@@ -122,7 +123,8 @@ class _RunRouter:
         self.ops_dir = ops_dir(lake)
         self.store = IncidentStore(self.ops_dir)
         self.rotation = ops.rotation()
-        self.by = f"run {run.run_id}"
+        self.run_id = run.run_id if run is not None else None
+        self.by = f"run {run.run_id}" if run is not None else "freshness evaluation"
         self.alerts: list[dict] = []
 
     def partitions_of(self, key: dg.AssetKey) -> list[str] | None:
@@ -160,7 +162,7 @@ class _RunRouter:
             action=routed.action,
             contacts=routed.contacts,
             runbook_step=step_text,
-            run_id=self.run.run_id,
+            run_id=self.run_id,
         )
         if not is_new:
             return
@@ -175,7 +177,7 @@ class _RunRouter:
             route=routed,
             runbook_step=step_text,
             incident_id=incident.id,
-            run_id=self.run.run_id,
+            run_id=self.run_id,
         )
         mention = self.rotation.mention(routed.owner)
         self.alerts.append(deliver(alert, self.ops_dir, self.ops.slack_webhook_url, mention))
@@ -282,10 +284,45 @@ def handle_run(
     return router.alerts
 
 
+FRESHNESS = "freshness"
+
+
+def route_freshness(
+    *,
+    states: Mapping[dg.AssetKey, str],
+    policies: Mapping[dg.AssetKey, dg.FreshnessPolicy],
+    at: dt.datetime,
+    directory: Mapping[dg.AssetKey, AssetInfo],
+    lake: LakeResource,
+    ops: OpsResource,
+) -> list[dict]:
+    """Dagster's freshness verdicts to incidents: FAIL opens (and alerts once), anything else
+    resolves. State, not events: the same states give the same incidents, so re-evaluating is
+    harmless and a missed evaluation is caught up by the next one."""
+    router = _RunRouter(run=None, at=at, directory=directory, lake=lake, ops=ops)
+    for key, state in sorted(states.items(), key=lambda kv: kv[0].to_user_string()):
+        asset = key.to_user_string()
+        if state == "FAIL":
+            router.open(
+                asset,
+                router.pipeline_of(key),
+                FRESHNESS,
+                "ERROR",
+                f"Freshness policy failed ({describe_freshness(policies.get(key))}): Dagster "
+                "found no materialization of the asset recent enough for its SLA.",
+                None,
+            )
+        elif state in ("PASS", "WARN"):
+            router.resolve(asset, FRESHNESS, None)
+    return router.alerts
+
+
 def build_oncall_sensors(
     directory: Mapping[dg.AssetKey, AssetInfo],
+    freshness_policies: Mapping[dg.AssetKey, dg.FreshnessPolicy] | None = None,
 ) -> list[dg.SensorDefinition]:
-    """The run-failure sensor and the check-results sensor, RUNNING by default."""
+    """The run-failure, check-results and freshness sensors, RUNNING by default."""
+    policies = dict(freshness_policies or {})
 
     @dg.run_failure_sensor(
         name="oncall_run_failure",
@@ -335,7 +372,27 @@ def build_oncall_sensors(
             ops=ops,
         )
 
-    return [oncall_run_failure, oncall_check_results]
+    @dg.sensor(
+        name="oncall_freshness",
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=60,
+        description="Routes Dagster's freshness verdicts (the freshness daemon's state per "
+        "asset): FAIL opens an incident and alerts its on-call route once; PASS resolves it.",
+    )
+    def oncall_freshness(context: dg.SensorEvaluationContext, lake: LakeResource, ops: OpsResource):
+        states = freshness_states(context.instance, list(policies))
+        alerts = route_freshness(
+            states=states, policies=policies, at=ops.now(), directory=directory, lake=lake, ops=ops
+        )
+        failing = sorted(k.to_user_string() for k, s in states.items() if s == "FAIL")
+        if alerts:
+            context.log.info(f"{len(alerts)} freshness alert(s): {failing}")
+        return dg.SkipReason(
+            f"{len(failing)} asset(s) failing freshness"
+            + (f": {', '.join(failing)}" if failing else "")
+        )
+
+    return [oncall_run_failure, oncall_check_results, oncall_freshness]
 
 
 def _root_message(error) -> str:

@@ -15,12 +15,7 @@ from pacific_assets.profit.revenue import (
     invoice_lines_current,
     recognized_revenue_daily,
 )
-from pacific_assets.profit.schedules import (
-    profit_daily_facts_job,
-    profit_daily_facts_schedule,
-    profit_month_close_schedule,
-    profit_monthly_job,
-)
+from pacific_assets.profit.schedules import PROFIT_SCHEDULES, PROFIT_SENSORS
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.profit.unit_economics import account_unit_economics
 from pacific_assets.profit.unit_profit import unit_profit
@@ -37,7 +32,7 @@ PROFIT_ASSETS = [
 
 defs = dg.Definitions(
     assets=PROFIT_ASSETS,
-    jobs=[profit_daily_facts_job, profit_monthly_job],
-    schedules=[profit_daily_facts_schedule, profit_month_close_schedule],
+    schedules=PROFIT_SCHEDULES,
+    sensors=PROFIT_SENSORS,
     resources={"profit_settings": ProfitSettings()},
 )

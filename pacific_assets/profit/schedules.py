@@ -1,89 +1,46 @@
 """When the profit assets run: the daily facts every night, the closed month on the 2nd.
 
-A Dagster run holds one partition grid, so the pipeline runs as two jobs on two schedules:
-
-- ``profit_daily_facts_schedule`` (every day, 02:00 UTC — after staging and growth's 01:00 status
-  run): rebuilds ``invoice_lines_current`` and the daily revenue and cash facts for every day from
-  the first of the previous month to yesterday, in one range run. Re-doing about two months each
-  night picks up late voids, refunds and back-dated lines before the month is closed.
+- ``profit_daily_facts_schedule`` (every day, 02:00 UTC — after staging at 01:00): the latest
+  state of every invoice line, then yesterday's recognized revenue and cash per account.
 - ``profit_month_close_schedule`` (the 2nd, 04:00 UTC): ``profit_expenses``, ``unit_profit``,
   ``account_unit_economics`` and ``profit_reconciliation`` for the month that just closed, ready
   before the review deadline (3rd, 09:00 UTC).
-
-The monthly assets refuse to run on stale daily facts (``month_inputs.require_fresh_facts``), so
-if the nightly run failed or billing landed after it, the month close fails with what to re-run
-instead of publishing numbers from an old snapshot of the books.
+- ``profit_late_billing`` (sensor): a late export, a void, a refund or a corrected export changes
+  the current state of some invoice lines; the days those lines touch (their service period for
+  revenue, the payment day for cash) become stale and are rebuilt, then the months holding them
+  (a closed month is re-closed, and its reconciliation with the filing re-done). When the
+  accountant's filing lands, the month's reconciliation is redone.
 
 Whether the closed month is in and complete by the deadline is checked by the central
 ``newest_expected_partition`` check (operations), hourly, not by a profit schedule.
 """
 
-import datetime as dt
+from pacific_assets.automation import cadence_schedule, keeper_sensor
 
-import dagster as dg
+DAILY_FACTS = ["invoice_lines_current", "recognized_revenue_daily", "cash_collected_daily"]
+MONTH_CLOSE = ["profit_expenses", "unit_profit", "account_unit_economics", "profit_reconciliation"]
 
-from pacific_assets.profit.expenses import profit_expenses
-from pacific_assets.profit.lakeio import add_months
-from pacific_assets.profit.reconciliation import profit_reconciliation
-from pacific_assets.profit.revenue import (
-    cash_collected_daily,
-    invoice_lines_current,
-    recognized_revenue_daily,
+profit_daily_facts_schedule = cadence_schedule(
+    "profit_daily_facts_schedule",
+    DAILY_FACTS,
+    "0 2 * * *",
+    "Nightly 02:00 UTC: the latest state of the books, then yesterday's recognized revenue and "
+    "cash per account (and any earlier day the books changed).",
 )
-from pacific_assets.profit.unit_economics import account_unit_economics
-from pacific_assets.profit.unit_profit import unit_profit
-
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-profit_daily_facts_job = dg.define_asset_job(
-    "profit_daily_facts_job",
-    selection=dg.AssetSelection.assets(
-        invoice_lines_current, recognized_revenue_daily, cash_collected_daily
-    ),
-    description="The latest state of every invoice line, then recognized revenue and cash per "
-    "account per day for the selected days (one range run).",
+profit_month_close_schedule = cadence_schedule(
+    "profit_month_close_schedule",
+    MONTH_CLOSE,
+    "0 4 2 * *",
+    "Month close (the 2nd, 04:00 UTC): the closed month's expenses, unit profit, per-account "
+    "unit economics and reconciliation with the filing.",
 )
-
-profit_monthly_job = dg.define_asset_job(
-    "profit_monthly_job",
-    selection=dg.AssetSelection.assets(
-        profit_expenses, unit_profit, account_unit_economics, profit_reconciliation
-    ),
-    description="Expense lines, unit profit, per-account unit economics and the reconciliation "
-    "with the filings for the selected months (reads the daily facts of those months).",
+profit_late_billing = keeper_sensor(
+    "profit_late_billing",
+    DAILY_FACTS + MONTH_CLOSE,
+    "Late, voided, refunded or corrected invoice lines, late ops/HR files and filings: rebuilds "
+    "exactly the days and months whose inputs changed, daily facts before months.",
+    minimum_interval_seconds=120,
 )
 
-
-def daily_facts_request(scheduled: dt.datetime) -> dg.RunRequest:
-    """The nightly range: first day of the previous month through yesterday (UTC)."""
-    yesterday = scheduled.astimezone(dt.UTC).date() - dt.timedelta(days=1)
-    first = add_months(yesterday.replace(day=1), -1)
-    return dg.RunRequest(
-        run_key=f"profit-daily-facts-{yesterday.isoformat()}",
-        tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: yesterday.isoformat()},
-    )
-
-
-@dg.schedule(
-    name="profit_daily_facts_schedule",
-    cron_schedule="0 2 * * *",
-    execution_timezone="UTC",
-    job=profit_daily_facts_job,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Nightly: the latest state of the books, then recognized revenue and cash per "
-    "account per day from the first of the previous month to yesterday.",
-)
-def profit_daily_facts_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return daily_facts_request(context.scheduled_execution_time)
-
-
-profit_month_close_schedule = dg.build_schedule_from_partitioned_job(
-    profit_monthly_job,
-    name="profit_month_close_schedule",
-    description="Month close (the 2nd, 04:00 UTC): the closed month's expenses, unit profit, "
-    "per-account unit economics and reconciliation with the filing.",
-    day_of_month=2,
-    hour_of_day=4,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+PROFIT_SCHEDULES = [profit_daily_facts_schedule, profit_month_close_schedule]
+PROFIT_SENSORS = [profit_late_billing]

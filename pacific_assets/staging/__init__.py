@@ -7,5 +7,8 @@ Every landed source except clicks (staged by the engagement pipeline) gets ``raw
 import dagster as dg
 
 from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS
+from pacific_assets.staging.schedules import STAGING_SCHEDULES, STAGING_SENSORS
 
-defs = dg.Definitions(assets=[*RAW_SPECS, *STAGING_ASSETS])
+defs = dg.Definitions(
+    assets=[*RAW_SPECS, *STAGING_ASSETS], schedules=STAGING_SCHEDULES, sensors=STAGING_SENSORS
+)

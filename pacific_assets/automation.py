@@ -1,0 +1,487 @@
+"""Which partitions to build now: the one decision behind every schedule and sensor.
+
+Every schedule and sensor of the pipelines asks the same question of durable facts — the lake's
+partitions and what each was built from (``pacific_assets.lineage``), the landing zone, the clock
+and the runs in progress — never of a cursor:
+
+- a partition is **missing** when its period has ended, it is *due* (the tick of its pipeline's
+  cadence schedule for that period has passed) and the lake has no version of it;
+- it is **stale** when what it reads has changed since it was built (its inputs digest differs);
+- it is **ready** when nothing it reads is itself missing, stale or being built — except
+  partitions of the same request that run before it in the same run (same period, same grid);
+- it is **in progress** when a queued or running run, or a requested backfill, targets it.
+
+A request is made for ready partitions that are missing or stale and not in progress, grouped into
+as few runs as possible: one run per set of assets and contiguous range of periods, so a backfill
+of a year is a handful of runs. Unpartitioned tables run before their partitioned readers (those
+wait for the next evaluation), unless they fit in the readers' single run. Run keys name the
+state a request answers, so the daemon never launches the same request twice, even while a run is
+queued.
+
+Consequences (docs/operations.md): a fresh or restored instance, or a reset cursor, over an
+up-to-date lake requests nothing; a lake missing partitions gets exactly those; late data
+rebuilds exactly the partitions that read it, one layer per evaluation, and nothing that only
+*could* have changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from pacific_assets import clock
+from pacific_assets.dagster_compat import backfill_targets, next_cron_tick
+from pacific_assets.lineage import (
+    UNPARTITIONED,
+    AssetLineage,
+    LakeState,
+    asset_lineage_from_graph,
+    digest,
+    period,
+    shift,
+)
+from pacific_assets.resources import LakeResource
+
+#: Schedule metadata: the cron of the cadence and the assets it builds (their "due" time).
+DUE_CRON_KEY = "pacific/due_cron"
+DUE_ASSETS_KEY = "pacific/assets"
+#: Sensors leave a missing partition to its schedule for this long after it is due.
+SENSOR_GRACE = dt.timedelta(minutes=15)
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+_ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+_LAKE_RULES = ("window", "through", "all", "weekdays", "slice")
+
+
+@dataclass
+class AssetState:
+    """What one asset's partitions need right now."""
+
+    spec: AssetLineage
+    keys: list[str]  # partitions that exist on the grid now (periods that have ended)
+    needs: dict[str, str] = field(default_factory=dict)  # key -> "missing" | "stale"
+    in_progress: set[str] = field(default_factory=set)
+    due_at: dict[str, dt.datetime] = field(default_factory=dict)
+
+    def unsettled(self) -> set[str]:
+        return set(self.needs) | self.in_progress
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The outcome of one evaluation: the requests, and what each asset needs, for logs."""
+
+    requests: list[dg.RunRequest]
+    needs: dict[str, dict[str, str]]
+    waiting: dict[str, list[str]]
+
+    def describe(self) -> str:
+        parts = []
+        for table, needs in sorted(self.needs.items()):
+            kinds = defaultdict(list)
+            for k, why in needs.items():
+                kinds[why].append(k)
+            parts.append(
+                f"{table}: " + ", ".join(f"{len(v)} {w} ({_span(v)})" for w, v in kinds.items())
+            )
+        return "; ".join(parts) or "everything is up to date"
+
+
+def _span(keys: Sequence[str]) -> str:
+    keys = sorted(keys)
+    return keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+
+
+# -- facts -----------------------------------------------------------------------------------------
+def due_crons(repository_def) -> dict[str, str]:
+    """Asset -> the cron of the cadence schedule that builds it (read from schedule metadata)."""
+    out: dict[str, str] = {}
+    for schedule in repository_def.schedule_defs:
+        meta = schedule.metadata or {}
+        cron, assets = meta.get(DUE_CRON_KEY), meta.get(DUE_ASSETS_KEY)
+        if cron is None or assets is None:
+            continue
+        for table in getattr(assets, "value", assets):
+            out[table] = getattr(cron, "value", cron)
+    return out
+
+
+def in_progress(instance: dg.DagsterInstance, asset_graph) -> dict[str, set[str] | None]:
+    """Asset -> partition keys targeted by queued/running runs and requested backfills (None:
+    every partition, e.g. a run without partition tags)."""
+    out: dict[str, set[str] | None] = {}
+
+    def add(table: str, keys: Iterable[str] | None) -> None:
+        if keys is None or out.get(table, set()) is None:
+            out[table] = None
+        else:
+            out.setdefault(table, set()).update(keys)  # type: ignore[union-attr]
+
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_ACTIVE)):
+        tags = run.tags
+        for key in run.asset_selection or ():
+            table = key.to_user_string()
+            node = asset_graph.get(key) if asset_graph.has(key) else None
+            pdef = node.partitions_def if node is not None else None
+            if pdef is None:
+                add(table, [UNPARTITIONED])
+            elif "dagster/partition" in tags:
+                add(table, [tags["dagster/partition"]])
+            elif RANGE_START in tags:
+                try:
+                    add(
+                        table,
+                        pdef.get_partition_keys_in_range(
+                            dg.PartitionKeyRange(tags[RANGE_START], tags[RANGE_END])
+                        ),
+                    )
+                except Exception:
+                    add(table, None)
+            else:
+                add(table, None)
+    for table, keys in backfill_targets(instance).items():
+        add(table, keys)
+    return out
+
+
+# -- the evaluation --------------------------------------------------------------------------------
+class Planner:
+    """Evaluates the lake against the graph for a set of target assets (and their ancestors)."""
+
+    def __init__(
+        self,
+        lake,
+        asset_graph,
+        *,
+        now: dt.datetime | None = None,
+        due: Mapping[str, str] | None = None,
+        running: Mapping[str, set[str] | None] | None = None,
+    ):
+        self.lake = lake
+        self.graph = asset_graph
+        self.now = now or clock.now()
+        self.due = dict(due or {})
+        self.running = dict(running or {})
+        self.state = LakeState(lake, self.now)
+        self._assets: dict[str, AssetState] = {}
+
+    def asset(self, table: str) -> AssetState | None:
+        """The evaluated state of one lake asset (None for tables that are not assets)."""
+        if table in self._assets:
+            return self._assets[table]
+        key = dg.AssetKey(table)
+        if not self.graph.has(key) or not self.graph.get(key).is_materializable:
+            return None
+        spec = asset_lineage_from_graph(self.graph, key)
+        for read in spec.reads:  # ancestors first
+            if read.rule in _LAKE_RULES:
+                self.asset(read.table)
+        node = self.graph.get(key)
+        pdef = node.partitions_def
+        keys = pdef.get_partition_keys(current_time=self.now) if pdef else [UNPARTITIONED]
+        st = AssetState(spec, keys)
+        running = self.running.get(table, set())
+        st.in_progress = set(keys) if running is None else set(running) & set(keys)
+        live = self.state.partitions(table)
+        cron = self.due.get(table)
+        for k in keys:
+            if k not in live:
+                st.needs[k] = "missing"
+                if cron and pdef is not None:
+                    end = dt.datetime.combine(period(spec.grid, k)[1], dt.time(), dt.UTC)
+                    st.due_at[k] = next_cron_tick(cron, end, "UTC")
+                continue
+            record = live[k][1]
+            if record is None:
+                continue  # written before lineage existed: trusted as built
+            inputs, _ = spec.inputs(self.state, k)
+            if inputs != record.inputs:
+                st.needs[k] = "stale"
+        self._assets[table] = st
+        return st
+
+    def blockers(self, table: str, key: str) -> list[tuple[str, str]]:
+        """Upstream partitions that partition ``key`` reads and that are not settled."""
+        st = self.asset(table)
+        assert st is not None
+        out = []
+        start, end = period(st.spec.grid, key) if st.spec.grid != "none" else (None, None)
+        for read in st.spec.reads:
+            if read.rule not in _LAKE_RULES:
+                continue
+            parent = self.asset(read.table)
+            if parent is None:
+                continue
+            unsettled = parent.unsettled()
+            if not unsettled:
+                continue
+            if read.rule in ("all", "slice") or st.spec.grid == "none":
+                hits = unsettled
+            elif read.rule == "through":
+                hits = {k for k in unsettled if k < end.isoformat()}
+            elif read.rule == "weekdays":
+                wanted = {
+                    (start - dt.timedelta(weeks=w)).isoformat() for w in range(read.weeks + 1)
+                }
+                hits = unsettled & wanted
+            else:  # window
+                lo = shift(st.spec.grid, start, read.offset) - dt.timedelta(days=read.days_before)
+                hits = {k for k in unsettled if lo.isoformat() <= k < end.isoformat()}
+            out.extend((read.table, k) for k in sorted(hits))
+        return out
+
+    def plan(
+        self, targets: Sequence[str], *, horizon: dt.datetime, tags: Mapping[str, str] | None = None
+    ) -> Plan:
+        """Requests for the ``targets`` whose missing partitions are due by ``horizon``."""
+        states = {t: self.asset(t) for t in targets}
+        states = {t: s for t, s in states.items() if s is not None}
+        order = [t for t in self._topo(list(states))]
+        wanted: dict[str, set[str]] = {}
+        waiting: dict[str, list[str]] = {}
+        for table in order:
+            st = states[table]
+            for k, why in sorted(st.needs.items()):
+                if k in st.in_progress:
+                    continue
+                if why == "missing" and st.due_at.get(k, self.now) > horizon:
+                    continue
+                blocked = [
+                    (p, pk)
+                    for p, pk in self.blockers(table, k)
+                    if not self._same_run(p, pk, table, k, wanted, states)
+                ]
+                if blocked:
+                    waiting.setdefault(table, []).append(k)
+                    continue
+                wanted.setdefault(table, set()).add(k)
+        requests = self._group_with_tables(wanted, states, dict(tags or {}), waiting)
+        needs = {t: dict(s.needs) for t, s in states.items() if s.needs}
+        return Plan(requests, needs, waiting)
+
+    def _same_run(self, parent, pkey, table, key, wanted, states) -> bool:
+        """A blocker that this request builds first, in the same run (same grid and period)."""
+        if parent not in states or pkey not in wanted.get(parent, set()):
+            return False
+        if states[parent].spec.grid == "none":
+            return True  # the table joins its reader's run (``_group``)
+        return states[parent].spec.grid == states[table].spec.grid and pkey == key
+
+    def _topo(self, tables: list[str]) -> list[str]:
+        done: list[str] = []
+
+        def visit(t: str, seen: set[str]) -> None:
+            if t in done or t in seen:
+                return
+            seen.add(t)
+            for read in self._assets[t].spec.reads:
+                if read.table in tables:
+                    visit(read.table, seen)
+            done.append(t)
+
+        for t in sorted(tables):
+            visit(t, set())
+        return done
+
+    def _group_with_tables(
+        self,
+        wanted: dict[str, set[str]],
+        states: dict[str, AssetState],
+        tags: dict[str, str],
+        waiting: dict[str, list[str]],
+    ) -> list[dg.RunRequest]:
+        """An unpartitioned table runs in the one run that reads it (its readers see it built);
+        when several runs would read it, it runs alone and its readers wait for it."""
+        tables = {t for t, ks in wanted.items() if states[t].spec.grid == "none"}
+        while True:
+            runs = self._runs({t: k for t, k in wanted.items() if t not in tables}, states)
+            alone = set()
+            for table in tables:
+                readers = [i for i, (_, assets, _) in enumerate(runs) if self._reads(assets, table)]
+                if len(readers) > 1:
+                    alone.add(table)
+            if not alone:
+                break
+            dropped = self._drop_readers(alone, wanted, states, waiting)
+            if not dropped:
+                break
+        requests = []
+        placed: set[str] = set()
+        for _grid, assets, keys in runs:
+            joined = sorted(t for t in tables - alone if self._reads(assets, t))
+            placed.update(joined)
+            requests.append(self._request(joined + sorted(assets), keys, states, tags))
+        for table in sorted(tables - placed):
+            requests.insert(0, self._request([table], [UNPARTITIONED], states, tags))
+        return requests
+
+    def _reads(self, assets: Iterable[str], table: str) -> bool:
+        return any(r.table == table for a in assets for r in self._assets[a].spec.reads)
+
+    def _drop_readers(self, alone, wanted, states, waiting) -> bool:
+        """Remove from ``wanted`` what reads a table of ``alone`` (and what runs after it)."""
+        dropped = False
+        changed = True
+        gone = {(t, UNPARTITIONED) for t in alone}
+        while changed:
+            changed = False
+            for table, keys in list(wanted.items()):
+                if table in alone:
+                    continue
+                for k in sorted(keys):
+                    if any(b in gone for b in self.blockers_of(table, k, wanted)):
+                        keys.discard(k)
+                        gone.add((table, k))
+                        waiting.setdefault(table, []).append(k)
+                        changed = dropped = True
+                if not keys:
+                    wanted.pop(table)
+        return dropped
+
+    def blockers_of(self, table: str, key: str, wanted) -> list[tuple[str, str]]:
+        """Upstream partitions of ``key`` that this request builds (they run first)."""
+        return [(p, pk) for p, pk in self.blockers(table, key) if pk in wanted.get(p, set())]
+
+    def _runs(
+        self, wanted: dict[str, set[str]], states: dict[str, AssetState]
+    ) -> list[tuple[str, frozenset[str], list[str]]]:
+        """(grid, assets, contiguous keys) per run: one per set of assets and range on a grid."""
+        out = []
+        by_grid: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for table, keys in wanted.items():
+            for k in keys:
+                by_grid[states[table].spec.grid][k].add(table)
+        for grid, per_key in sorted(by_grid.items()):
+            ordered = sorted(per_key)
+            position = {k: i for i, k in enumerate(states[next(iter(per_key[ordered[0]]))].keys)}
+            runs: list[tuple[frozenset[str], list[str]]] = []
+            for k in ordered:
+                assets = frozenset(per_key[k])
+                prev = runs[-1] if runs else None
+                if (
+                    prev is not None
+                    and prev[0] == assets
+                    and position[k] == position[prev[1][-1]] + 1
+                ):
+                    prev[1].append(k)
+                else:
+                    runs.append((assets, [k]))
+            out.extend((grid, assets, keys) for assets, keys in runs)
+        return out
+
+    def _request(
+        self, assets: list[str], keys: list[str], states: dict[str, AssetState], tags: dict
+    ) -> dg.RunRequest:
+        # the run key names the state it answers: the same request is never launched twice
+        def own(t: str) -> list[str]:
+            return [UNPARTITIONED] if states[t].spec.grid == "none" else keys
+
+        fingerprint = digest(
+            f"{t}:{k}:{states[t].spec.inputs(self.state, k)[0]}" for t in assets for k in own(t)
+        )
+        run_tags = dict(tags)
+        if keys != [UNPARTITIONED]:
+            run_tags.update({RANGE_START: keys[0], RANGE_END: keys[-1]})
+        why = sorted({states[t].needs.get(k, "") for t in assets for k in own(t)} - {""})
+        run_tags["pacific/why"] = ",".join(why)
+        return dg.RunRequest(
+            run_key=f"{'+'.join(assets)}:{keys[0]}..{keys[-1]}:{fingerprint}",
+            asset_selection=[dg.AssetKey(t) for t in assets],
+            tags=run_tags,
+        )
+
+
+# -- the schedules and sensors every pipeline declares ---------------------------------------------
+def _planner(context, lake, now: dt.datetime) -> Planner:
+    repo = context.repository_def
+    graph = repo.asset_graph
+    return Planner(
+        lake,
+        graph,
+        now=now,
+        due=due_crons(repo),
+        running=in_progress(context.instance, graph),
+    )
+
+
+def cadence_schedule(
+    name: str,
+    assets: Sequence[str],
+    cron: str,
+    description: str,
+) -> dg.ScheduleDefinition:
+    """The schedule of one cadence: at each tick, the partitions of ``assets`` that are due by
+    then and missing or stale (none: a skip that says why). Its cron is also when those
+    partitions become *due*, for every sensor's decision (``due_crons``)."""
+    targets = list(assets)
+
+    @dg.schedule(
+        name=name,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        target=dg.AssetSelection.assets(*targets),
+        metadata={DUE_CRON_KEY: cron, DUE_ASSETS_KEY: targets},
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext, lake: LakeResource):
+        now = clock.now()
+        tick = context.scheduled_execution_time or now
+        plan = _planner(context, lake.lake, now).plan(
+            targets, horizon=max(tick, now), tags={"pacific/trigger": name}
+        )
+        if not plan.requests:
+            return dg.SkipReason(_skip_text(plan))
+        return plan.requests
+
+    return _schedule
+
+
+def keeper_sensor(
+    name: str,
+    assets: Sequence[str],
+    description: str,
+    minimum_interval_seconds: int = 60,
+) -> dg.SensorDefinition:
+    """The sensor that keeps ``assets`` up to date between their schedules: stale partitions
+    (late or corrected data upstream) as soon as they are ready, and missing partitions that
+    their schedule left behind (``SENSOR_GRACE`` after they were due)."""
+    targets = list(assets)
+
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        asset_selection=dg.AssetSelection.assets(*targets),
+        description=description,
+    )
+    def _sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+        now = clock.now()
+        plan = _planner(context, lake.lake, now).plan(
+            targets, horizon=now - SENSOR_GRACE, tags={"pacific/trigger": name}
+        )
+        if plan.requests:
+            context.log.info(f"{len(plan.requests)} request(s): {plan.describe()}")
+            return dg.SensorResult(run_requests=plan.requests)
+        return dg.SensorResult(skip_reason=_skip_text(plan))
+
+    return _sensor
+
+
+def _skip_text(plan: Plan) -> str:
+    if plan.waiting:
+        return "waiting for upstream partitions: " + "; ".join(
+            f"{t} {_span(ks)}" for t, ks in sorted(plan.waiting.items())
+        )
+    if plan.needs:
+        return f"nothing due yet ({plan.describe()})"
+    return "everything is up to date"

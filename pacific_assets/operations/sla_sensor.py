@@ -1,0 +1,89 @@
+"""Runs an SLA check exactly when its verdict would change.
+
+An SLA check's verdict depends on the lake (is the partition there, complete?) and the clock (has
+its deadline passed?). Every materialization run already evaluates the checks of the assets it
+builds; what no run triggers is a deadline passing with nothing built — the failure an SLA exists
+for. So this sensor (every minute) computes each check's verdict now, compares it with the
+latest verdict Dagster recorded for that check, and runs exactly the checks whose verdict
+differs: an SLA miss pages within a minute of its deadline, and a quiet day runs nothing. Like
+every decision here it reads state, not a cursor: a fresh instance runs each check once.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pacific_assets import clock
+from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus, asset_check_history
+from pacific_assets.engagement.checks import freshness_result, newest_event_ts
+from pacific_assets.lineage import digest
+from pacific_assets.operations.checks import SlaTarget, evaluate
+from pacific_assets.operations.policies import SLA_CHECK_NAME
+from pacific_assets.resources import LakeResource
+
+#: SLA checks defined by the pipelines themselves (evaluated here too).
+NEWEST_CLICK_CHECK = dg.AssetCheckKey(dg.AssetKey("stg_clicks"), "newest_event_within_48h")
+SLA_CHECKS = [NEWEST_CLICK_CHECK]
+
+
+def _recorded(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> tuple | None:
+    """(passed, severity, description) of the latest stored verdict, None if never evaluated."""
+    for record in asset_check_history(instance, key, limit=5):
+        if record.status not in (
+            AssetCheckExecutionRecordStatus.SUCCEEDED,
+            AssetCheckExecutionRecordStatus.FAILED,
+        ):
+            continue
+        if record.event is None:
+            return None
+        ev = record.event.dagster_event.event_specific_data
+        return (ev.passed, ev.severity if not ev.passed else None, ev.description)
+    return None
+
+
+def _verdict(result: dg.AssetCheckResult) -> tuple:
+    return (result.passed, result.severity if not result.passed else None, result.description)
+
+
+def current_verdicts(lake, targets: list[SlaTarget], now) -> dict[dg.AssetCheckKey, tuple]:
+    """The verdict every SLA check would give now (the newest-click check: pass/fail only, its
+    text names the age, which changes every minute)."""
+    out = {
+        dg.AssetCheckKey(t.key, SLA_CHECK_NAME): _verdict(evaluate(t, lake, now)) for t in targets
+    }
+    from pacific_assets.storage.catalog import connect
+
+    with connect() as con:
+        newest = newest_event_ts(lake, con)
+    out[NEWEST_CLICK_CHECK] = (freshness_result(newest, now).passed,)
+    return out
+
+
+def build_sla_checks_sensor(job, targets: list[SlaTarget]) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="sla_checks_sensor",
+        job=job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Runs each SLA check (newest expected partition, newest click within 48 h) "
+        "when its verdict would differ from the one Dagster recorded: at a deadline, when a "
+        "partition appears or goes missing. Quiet periods run nothing.",
+    )
+    def sla_checks_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+        now = clock.now()
+        changed = []
+        for key, verdict in sorted(
+            current_verdicts(lake.lake, targets, now).items(), key=lambda kv: str(kv[0])
+        ):
+            recorded = _recorded(context.instance, key)
+            if recorded is None or recorded[: len(verdict)] != verdict:
+                changed.append((key, verdict))
+        if not changed:
+            return dg.SkipReason("every SLA check's recorded verdict is current")
+        return dg.RunRequest(
+            run_key=f"sla:{digest(f'{k}:{v}' for k, v in changed)}",
+            asset_check_keys=[k for k, _ in changed],
+            tags={"pacific/trigger": "sla_checks_sensor", "pacific/why": "verdict changed"},
+        )
+
+    return sla_checks_sensor
