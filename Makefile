@@ -14,7 +14,7 @@ DEV_PORT ?= 3000
 # pip's noise about unreachable local indexes and editable installs; real errors still print.
 PIP_QUIET := { grep -vE 'is ignored: it is neither|BuildBackendWarning|editable_wheel|^ *!!|\*\*\*\*|working directory with the same|precedence during imports|WheelFile\(wheel_path|^\s*$$' || true; }
 
-.PHONY: venv demo test dev bench chaos snapshot lint fmt simulate clean
+.PHONY: venv demo test dev sync replay bench chaos snapshot lint fmt simulate clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/check_prereqs.sh
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
@@ -39,10 +39,21 @@ test: venv
 	$(BIN)/python -m pytest -m "not chaos"
 
 ## Dagster UI + daemon on 127.0.0.1 with the project-local DAGSTER_HOME and the demo data.
+## The instance first learns what the lake already holds (make sync), so nothing is recomputed.
 dev: venv
 	@test -d "$(PACIFIC_DATA_ROOT)/landing" || $(BIN)/python -m pacific_assets.simulate --profile demo
+	@$(BIN)/python -m pacific_assets.sync
 	@echo "Dagster UI: http://127.0.0.1:$(DEV_PORT)"
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(DEV_PORT) -w workspace.yaml
+
+## Report the lake's partitions to the instance (a new or restored DAGSTER_HOME); never recomputes.
+sync: venv
+	$(BIN)/python -m pacific_assets.sync
+
+## Replay 35 simulated days through Dagster's daemons on an instance of its own (REPLAY_ARGS=...);
+## writes data/reports/replay/summary.json and timeline.html.
+replay: venv
+	$(BIN)/python -m pacific_assets.replay $(REPLAY_ARGS)
 
 simulate: venv
 	$(BIN)/python -m pacific_assets.simulate --profile demo
