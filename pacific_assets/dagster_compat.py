@@ -13,15 +13,12 @@ Checked, and public (so NOT here): ``dg.DagsterEventType``, ``dg.FreshnessPolicy
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
 try:
-    from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
-    from dagster._core.definitions.events import AssetKeyPartitionKey
     from dagster._core.definitions.freshness import (
         CronFreshnessPolicy,
         TimeWindowFreshnessPolicy,
@@ -41,16 +38,12 @@ except ImportError as exc:  # pragma: no cover - only on a Dagster upgrade
         "pacific_assets_tests/test_dagster_compat.py lists what each name must do."
     ) from exc
 
-if TYPE_CHECKING:
-    from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
-
 __all__ = [
     "REPLAY_INSTANCE_YAML",
     "AssetCheckExecutionRecordStatus",
     "CronFreshnessPolicy",
     "TimeWindowFreshnessPolicy",
     "asset_check_history",
-    "backfill_request",
     "backfill_targets",
     "dagster_now",
     "freshness_states",
@@ -67,28 +60,6 @@ __all__ = [
 # AssetCheckExecutionRecordStatus: the status of a stored check execution (SUCCEEDED / FAILED /
 # PLANNED), see ``asset_check_history``. No public enum; ``dg.AssetCheckResult`` is only the
 # in-run result, not the stored record.
-
-
-def backfill_request(
-    wanted: Iterable[tuple[dg.AssetKey, str | None]],
-    asset_graph: BaseAssetGraph,
-    tags: Mapping[str, str],
-) -> dg.RunRequest:
-    """One sensor request naming its own partitions per asset; the sensor daemon makes it a backfill.
-
-    Why private: the late-data sensors (engagement, growth) rebuild different partition sets per
-    asset (a day for staging, that day plus later weekdays for the baseline tables; days, weeks,
-    months and an unpartitioned history for growth) in one request, so the backfill daemon runs
-    them in dependency order. Public ``dg.RunRequest`` checked: ``partition_key`` is one key for
-    every asset, and the ``dagster/asset_partition_range_*`` tags one contiguous range on one
-    grid, in one run — neither says "these keys for this asset". ``RunRequest.for_asset_graph_subset``
-    is marked "intentionally left private since AssetGraphSubset is not part of the public API".
-    ``wanted`` holds (asset key, partition key or None for an unpartitioned asset).
-    """
-    subset = AssetGraphSubset.from_asset_partition_set(
-        {AssetKeyPartitionKey(key, pk) for key, pk in wanted}, asset_graph
-    )
-    return dg.RunRequest.for_asset_graph_subset(subset, tags=dict(tags))
 
 
 def dagster_now() -> dt.datetime:

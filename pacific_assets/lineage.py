@@ -529,6 +529,23 @@ def recorder_for(context: dg.AssetExecutionContext, lake) -> Recorder:
     return Recorder(lake, assets, keys, context.run.run_id, context)
 
 
+def stale_partitions(
+    lake, table: str, keys: Sequence[str], state: LakeState | None = None
+) -> list[str]:
+    """Of ``keys``, the partitions of ``table`` whose inputs changed since they were built (their
+    recorded inputs digest differs from the one their inputs give now). Versions written before
+    lineage existed are trusted; absent partitions are not listed (they are missing, not stale).
+    """
+    state = state or LakeState(lake)
+    spec = asset_lineage_from_graph(_project_graph(), dg.AssetKey(table))
+    out = []
+    for k in keys:
+        record = state.lineage(table, k)
+        if record is not None and spec.inputs(state, k)[0] != record.inputs:
+            out.append(k)
+    return out
+
+
 def _project_graph():
     from pacific_assets.definitions import defs  # lazy: definitions import this module
 

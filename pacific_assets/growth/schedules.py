@@ -13,7 +13,7 @@
   forward, so the history is rebuilt and exactly the days from that date on (and the weeks and
   months holding them) become stale — the sensor rebuilds them, one grain after the other.
 
-Whether the closed week (month) is in by its deadline is checked hourly by the central
+Whether the closed week (month) is in by its deadline is checked by the central
 ``newest_expected_partition`` check (operations), not here. Three schedules, not one: a run holds
 one partition grid, and the weekly and monthly runs read the daily facts built before them.
 """

@@ -38,14 +38,16 @@ def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
     schedules: list = list(missing_cadence_schedules(list(merged.schedules or []), graph))
     sensors: list = []
     if checks is not None:
+        # the pipelines' own SLA checks, where the pipeline is in this code location
+        own = [k for k in SLA_CHECKS if graph.has(k)]
         job = dg.define_asset_job(
             SLA_CHECKS_JOB,
-            selection=dg.AssetSelection.checks(checks) | dg.AssetSelection.checks(*SLA_CHECKS),
+            selection=dg.AssetSelection.checks(checks) | dg.AssetSelection.checks(*own),
             description="The SLA checks: every newest-expected-partition check and the newest "
             "click's 48 h check.",
         )
         jobs.append(job)
-        sensors.append(build_sla_checks_sensor(job, sla_targets(graph)))
+        sensors.append(build_sla_checks_sensor(job, sla_targets(graph), own))
     policies = {n.key: n.freshness_policy for n in graph.asset_nodes if n.freshness_policy}
     sensors.extend(build_oncall_sensors(asset_directory(graph), policies))
     sensors.extend(_automation_sensor(merged, graph))

@@ -45,21 +45,26 @@ def _verdict(result: dg.AssetCheckResult) -> tuple:
     return (result.passed, result.severity if not result.passed else None, result.description)
 
 
-def current_verdicts(lake, targets: list[SlaTarget], now) -> dict[dg.AssetCheckKey, tuple]:
+def current_verdicts(
+    lake, targets: list[SlaTarget], now, own: list[dg.AssetCheckKey] = SLA_CHECKS
+) -> dict[dg.AssetCheckKey, tuple]:
     """The verdict every SLA check would give now (the newest-click check: pass/fail only, its
     text names the age, which changes every minute)."""
     out = {
         dg.AssetCheckKey(t.key, SLA_CHECK_NAME): _verdict(evaluate(t, lake, now)) for t in targets
     }
-    from pacific_assets.storage.catalog import connect
+    if NEWEST_CLICK_CHECK in own:
+        from pacific_assets.storage.catalog import connect
 
-    with connect() as con:
-        newest = newest_event_ts(lake, con)
-    out[NEWEST_CLICK_CHECK] = (freshness_result(newest, now).passed,)
+        with connect() as con:
+            newest = newest_event_ts(lake, con)
+        out[NEWEST_CLICK_CHECK] = (freshness_result(newest, now).passed,)
     return out
 
 
-def build_sla_checks_sensor(job, targets: list[SlaTarget]) -> dg.SensorDefinition:
+def build_sla_checks_sensor(
+    job, targets: list[SlaTarget], own: list[dg.AssetCheckKey] = SLA_CHECKS
+) -> dg.SensorDefinition:
     @dg.sensor(
         name="sla_checks_sensor",
         job=job,
@@ -73,7 +78,7 @@ def build_sla_checks_sensor(job, targets: list[SlaTarget]) -> dg.SensorDefinitio
         now = clock.now()
         changed = []
         for key, verdict in sorted(
-            current_verdicts(lake.lake, targets, now).items(), key=lambda kv: str(kv[0])
+            current_verdicts(lake.lake, targets, now, own).items(), key=lambda kv: str(kv[0])
         ):
             recorded = _recorded(context.instance, key)
             if recorded is None or recorded[: len(verdict)] != verdict:

@@ -10,7 +10,6 @@ and turned into explicit nulls with reasons, never into zeros.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 
 import duckdb
@@ -55,37 +54,35 @@ def _days_reason(table: str, days: list[str]) -> str:
     return f"{table} has no partition for {shown}"
 
 
-def _written_at(store: Lake, table: str, keys: list[str] | None = None) -> dict[str, float]:
-    """Live file -> modification time (when the lake wrote that partition version)."""
-    return {f: os.stat(f).st_mtime for f in store.partition_files(table, keys)}
-
-
 def require_fresh_facts(store: Lake, days: list[str], tables: list[str]) -> None:
-    """The month's daily facts must be built from the latest snapshot of the books.
+    """The month's daily facts must be built from the latest state of the books.
 
-    Each daily fact partition must be newer than ``invoice_lines_current``, and that snapshot
-    newer than every ``stg_invoice_lines`` partition: otherwise a billing change (a void, a
-    refund, a back-dated line) that landed since would be silently left out of the month.
+    From each partition's lineage (docs/operations.md §3): ``invoice_lines_current`` must have
+    been built from the staged exports as they are now, and each daily fact partition from the
+    books as they are now (its slice of them): otherwise a billing change (a void, a refund, a
+    back-dated line) that landed since would be silently left out of the month.
     """
-    snapshot = _written_at(store, "invoice_lines_current")
-    if not snapshot:
-        raise RuntimeError("invoice_lines_current does not exist: run profit_daily_facts_job")
-    built = max(snapshot.values())
-    exports = _written_at(store, "stg_invoice_lines")
-    if exports and max(exports.values()) > built:
+    from pacific_assets.lineage import UNPARTITIONED, LakeState, stale_partitions
+
+    if not store.partition_keys("invoice_lines_current"):
+        raise RuntimeError(
+            "invoice_lines_current does not exist: run profit_daily_facts_schedule's assets "
+            "(or let its keeper sensor, profit_late_billing, build it)"
+        )
+    state = LakeState(store)
+    if stale_partitions(store, "invoice_lines_current", [UNPARTITIONED], state):
         raise RuntimeError(
             "stg_invoice_lines changed after invoice_lines_current was built: billing data "
-            f"landed since; run profit_daily_facts_job for {days[0]} … {days[-1]} first"
+            f"landed since; rebuild invoice_lines_current and the daily facts for {days[0]} … "
+            f"{days[-1]} first (profit_late_billing does it)"
         )
     for table in tables:
-        stale = [
-            day for day in days if any(t < built for t in _written_at(store, table, [day]).values())
-        ]
+        stale = stale_partitions(store, table, days, state)
         if stale:
             raise RuntimeError(
                 f"{table} for {', '.join(stale[:3])}{' …' if len(stale) > 3 else ''} was built "
-                "before the current invoice_lines_current: run profit_daily_facts_job for "
-                f"{days[0]} … {days[-1]} first"
+                "from an earlier state of the books: rebuild those days first "
+                "(profit_late_billing does it)"
             )
 
 
@@ -113,7 +110,7 @@ def open_month_inputs(
         if missing:
             raise RuntimeError(
                 f"{_days_reason(table, missing)}: materialize the profit daily facts for these "
-                "days first (profit_daily_facts_job)"
+                "days first (profit_daily_facts_schedule, or its keeper sensor profit_late_billing)"
             )
     require_fresh_facts(store, days, facts)
     missing_expenses = sorted(set(month_keys) - set(store.partition_keys("profit_expenses")))

@@ -151,8 +151,8 @@ def _window_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
 def _require_current_lines(store) -> None:
     if not store.partition_files("invoice_lines_current"):
         raise RuntimeError(
-            "invoice_lines_current has not been materialized: materialize it (it is part of "
-            "profit_daily_facts_job) before the daily revenue facts"
+            "invoice_lines_current has not been materialized: materialize it (it runs with the "
+            "daily facts in profit_daily_facts_schedule) before the daily revenue facts"
         )
 
 

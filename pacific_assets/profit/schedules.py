@@ -12,7 +12,8 @@
   accountant's filing lands, the month's reconciliation is redone.
 
 Whether the closed month is in and complete by the deadline is checked by the central
-``newest_expected_partition`` check (operations), hourly, not by a profit schedule.
+``newest_expected_partition`` check (operations, run by ``sla_checks_sensor`` when its verdict changes), not by a profit
+schedule.
 """
 
 from pacific_assets.automation import cadence_schedule, keeper_sensor
