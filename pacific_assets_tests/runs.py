@@ -75,3 +75,46 @@ def materialize_in_waves(
         assert result.success, run_keys
         results.append(result)
     return results
+
+
+def drive_sensor(
+    defs: dg.Definitions,
+    sensor_name: str,
+    now,
+    instance: dg.DagsterInstance,
+    execute: Callable[[list[str], str | None, str | None], dg.ExecuteInProcessResult],
+    max_rounds: int = 10,
+) -> dict[str, list[str] | None]:
+    """Evaluate a sensor (Dagster's public ``evaluate_tick``, clock moved to ``now``) and run
+    what it requests with ``execute(assets, first, last)``, until it requests nothing.
+
+    Returns asset -> partition keys materialized, in request order (None for an unpartitioned
+    table). The daemon's own path is covered by the replay tests; this one pins one sensor.
+    """
+    from pacific_assets.dagster_compat import moved_clock
+
+    sensor = defs.resolve_sensor_def(sensor_name)
+    built: dict[str, list[str] | None] = {}
+    for _ in range(max_rounds):
+        with (
+            moved_clock(lambda: now),
+            dg.build_sensor_context(
+                instance=instance, definitions=defs, resources=defs.resources
+            ) as context,
+        ):
+            result = sensor.evaluate_tick(context)
+        if not result.run_requests:
+            return built
+        for request in result.run_requests:
+            assets = [k.to_user_string() for k in request.asset_selection]
+            first, last = request.tags.get(RANGE_START), request.tags.get(RANGE_END)
+            with moved_clock(lambda: now):
+                run = execute(assets, first, last)
+            assert run.success, f"{assets} {first}..{last} failed"
+            for mat in run.get_asset_materialization_events():
+                table = mat.asset_key.to_user_string()
+                if mat.partition is None:
+                    built[table] = None
+                else:
+                    built.setdefault(table, []).append(mat.partition)  # type: ignore[union-attr]
+    raise AssertionError(f"{sensor_name} never settled: {built}")

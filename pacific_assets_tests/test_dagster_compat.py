@@ -129,27 +129,6 @@ def summary() -> None:
     return None
 
 
-def test_backfill_request_names_exact_partitions_per_asset() -> None:
-    defs = dg.Definitions(assets=[history, facts, summary])
-    graph = defs.get_repository_def().asset_graph
-    wanted = [
-        (history.key, None),
-        (facts.key, "2025-01-07"),
-        (facts.key, "2025-01-09"),  # not contiguous: a range would add 01-08
-        (facts.key, "2025-01-09"),  # duplicates collapse
-        (summary.key, "2025-01-06"),
-    ]
-    request = compat.backfill_request(wanted, graph, {"pacific/trigger": "test"})
-    assert request.requires_backfill_daemon(), "the daemon must turn it into a backfill"
-    assert request.tags == {"pacific/trigger": "test"}
-    subset = request.asset_graph_subset
-    assert {
-        k.to_user_string(): sorted(s.get_partition_keys())
-        for k, s in subset.partitions_subsets_by_asset_key.items()
-    } == {"facts": ["2025-01-07", "2025-01-09"], "summary": ["2025-01-06"]}
-    assert subset.non_partitioned_asset_keys == {history.key}
-
-
 @dg.asset(partitions_def=daily)
 def measured() -> int:
     return 1

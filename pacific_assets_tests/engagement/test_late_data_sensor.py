@@ -1,11 +1,12 @@
 """Late data re-materializes only what it touched, and the result equals a full recomputation.
 
-Five weeks of clicks land (one simulator-style batch per day) and the late-data sensor, on a fresh
-instance, requests exactly the days that have data (not the partition history since 2025-09-01).
-Then one batch lands with late events for three old dates. The sensor requests exactly those three
-days for stg_clicks and user_engagement_daily, and those days plus the same weekday of later weeks
-(their outage baseline includes the day) for the completeness/hours assets. Running exactly those
-partitions gives the same tables as recomputing everything from scratch.
+Six weeks of clicks land (one simulator-style batch per day) and are built in one range run; the
+late-data sensor, on a fresh instance over that up-to-date lake, requests nothing. Then one batch
+lands with late events for three old dates. The sensor rebuilds exactly those three days for
+stg_clicks and user_engagement_daily, and those days plus the same weekday of later weeks (their
+outage baseline includes the day) for the completeness and hours assets. The result equals
+recomputing everything from scratch. (The same, under the daemon's own iterations:
+pacific_assets_tests/operations/test_daemon_replay.py.)
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from pacific_assets.dagster_compat import moved_clock
 from pacific_assets.engagement.assets import ASSETS
-from pacific_assets.engagement.sensors import clicks_late_data_sensor
+from pacific_assets.engagement.sensors import clicks_late_data_sensor, engagement_daily_schedule
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.engagement.helpers import (
     click,
@@ -28,8 +30,11 @@ from pacific_assets_tests.engagement.helpers import (
     resources,
     write_directory,
 )
+from pacific_assets_tests.runs import drive_sensor
 
-FIRST, LAST = dt.date(2025, 9, 8), dt.date(2025, 10, 12)  # 5 weeks of data
+FIRST, LAST = dt.date(2025, 9, 1), dt.date(2025, 10, 12)  # 6 weeks of data, from the grid's start
+#: Monday 10-13, before the daily engagement schedule (02:30): every built day is up to date
+NOW = dt.datetime(2025, 10, 13, 2, tzinfo=dt.UTC)
 LATE = {"2025-09-12": 5, "2025-09-20": 3, "2025-10-01": 4}
 ORDER = [
     "stg_clicks",
@@ -97,58 +102,26 @@ def _late_batch(lake: Lake) -> None:
 
 def _defs(lake: Lake) -> dg.Definitions:
     return dg.Definitions(
-        assets=ASSETS, sensors=[clicks_late_data_sensor], resources=resources(lake)
+        assets=ASSETS,
+        schedules=[engagement_daily_schedule],  # when a missing day is due
+        sensors=[clicks_late_data_sensor],
+        resources=resources(lake),
     )
 
 
-def _tick(defs, instance, cursor):
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, definitions=defs, resources=defs.resources
-    )
-    return clicks_late_data_sensor(context)
+def _drive(lake, defs, instance) -> dict[str, list[str]]:
+    def execute(assets, first, last):
+        return materialize(lake, assets, first, last, instance=instance)
+
+    built = drive_sensor(defs, "clicks_late_data_sensor", NOW, instance, execute)
+    return {t: sorted(keys or []) for t, keys in built.items()}
 
 
-def _requested(result) -> dict[str, list[str]]:
-    (request,) = result.run_requests
-    subset = request.asset_graph_subset
-    return {
-        key.to_user_string(): sorted(subset.get_partitions_subset(key).get_partition_keys())
-        for key in subset.asset_keys
-    }
+def _changed_days(before: pl.DataFrame, after: pl.DataFrame, days: list[str]) -> set[str]:
+    def rows(frame: pl.DataFrame, day: str) -> pl.DataFrame:
+        return frame.filter(pl.col("date").cast(pl.String) == day)
 
-
-def _groups(requested: dict[str, list[str]]) -> list[tuple[list[str], str, str]]:
-    """Consecutive days that want the same assets, in date order: (assets, start, end).
-
-    Like a backfill, each group is one range run; date order runs every upstream day (a day's
-    stg_clicks, the earlier weeks of a baseline) before the days that read it.
-    """
-    wanted: dict[str, list[str]] = {}
-    for asset in ORDER:
-        for day in requested.get(asset, []):
-            wanted.setdefault(day, []).append(asset)
-    groups: list[tuple[list[str], str, str]] = []
-    for day in sorted(wanted):
-        prev = groups[-1] if groups else None
-        adjacent = prev and dt.date.fromisoformat(day) - dt.date.fromisoformat(
-            prev[2]
-        ) == dt.timedelta(1)
-        if prev and adjacent and prev[0] == wanted[day]:
-            groups[-1] = (prev[0], prev[1], day)
-        else:
-            groups.append((wanted[day], day, day))
-    return groups
-
-
-def _execute(lake: Lake, requested: dict[str, list[str]], instance) -> dict[str, set[str]]:
-    """Run exactly the requested partitions; returns what materialized, per asset."""
-    done: dict[str, set[str]] = {}
-    for assets, start, end in _groups(requested):
-        result = materialize(lake, assets, start, end, instance=instance)
-        assert result.success
-        for mat in result.get_asset_materialization_events():
-            done.setdefault(mat.asset_key.to_user_string(), set()).add(mat.partition)
-    return done
+    return {d for d in days if not rows(before, d).equals(rows(after, d))}
 
 
 def _expected_baseline_days(dates: list[str]) -> list[str]:
@@ -169,34 +142,33 @@ def test_late_events_rematerialize_exactly_their_days(lake, tmp_path):
     defs = _defs(lake)
     # The sensor needs a persistent instance; runs go to an in-memory one (no sqlite fsyncs).
     runs = dg.DagsterInstance.ephemeral()
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance, moved_clock(lambda: NOW):
+        # the lake is built once (as make demo does); a fresh instance over it requests nothing
         assert materialize(lake, ["raw_clicks"], instance=runs).success  # registers batches
-        first = _tick(defs, instance, None)
-        requested = _requested(first)
-        all_days = _days(FIRST, LAST)
-        assert requested == {asset: all_days for asset in ORDER}  # data days, not since 09-01
-        _execute(lake, requested, runs)
+        assert materialize(lake, ORDER, FIRST.isoformat(), LAST.isoformat(), instance=runs).success
+    with dg.instance_for_test() as instance:
+        assert _drive(lake, defs, instance) == {}
 
+        before = read_sorted(lake, "engagement_completeness")
         _late_batch(lake)
         assert materialize(lake, ["raw_clicks"], instance=runs).success
-        second = _tick(defs, instance, first.cursor)
-        requested = _requested(second)
         late_days = sorted(LATE)
         baseline_days = _expected_baseline_days(late_days)
-        assert requested == {
+        built = _drive(lake, defs, instance)
+        # a later weekday whose verdict did not change (its baseline moved, its row did not)
+        # is not re-read by the hours: they are rebuilt for the late days and changed verdicts
+        after = read_sorted(lake, "engagement_completeness")
+        changed = _changed_days(before, after, baseline_days)
+        hours_days = sorted(set(late_days) | changed)
+        assert built == {
             "stg_clicks": late_days,
             "user_engagement_daily": late_days,
             "engagement_completeness": baseline_days,
-            "engagement_hours": baseline_days,
-            "engagement_hours_by_team": baseline_days,
+            "engagement_hours": hours_days,
+            "engagement_hours_by_team": hours_days,
         }
-        assert len(baseline_days) == 11  # 3 days + 5 later same-weekdays within the data
-        assert second.run_requests[0].tags["pacific/late_events"] == str(sum(LATE.values()))
-        done = _execute(lake, requested, runs)
-        assert {k: sorted(v) for k, v in done.items()} == requested
-
-        third = _tick(defs, instance, second.cursor)
-        assert not third.run_requests
+        assert len(baseline_days) == 11  # 3 days + 8 later same-weekdays within the data
+        assert _drive(lake, defs, instance) == {}
 
     # late events are counted per partition
     stg = lake.read("stg_clicks").filter(pl.col("is_late"))
@@ -212,7 +184,8 @@ def test_late_events_rematerialize_exactly_their_days(lake, tmp_path):
     shutil.copytree(
         lake.table_dir("stg_directory_users"), fresh.table_dir("stg_directory_users"), symlinks=True
     )
-    result = materialize(fresh, ORDER, FIRST.isoformat(), LAST.isoformat())
+    with moved_clock(lambda: NOW):  # the same instant: the same days are still provisional
+        result = materialize(fresh, ORDER, FIRST.isoformat(), LAST.isoformat())
     assert result.success
     for table in TABLES:
         incremental, full = read_sorted(lake, table), read_sorted(fresh, table)

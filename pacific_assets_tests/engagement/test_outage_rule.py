@@ -1,4 +1,5 @@
-"""Small pure-logic tests: what the late-data sensor plans, and the outage window rule."""
+"""Small pure-logic tests: the outage window rule (what the late-data path rebuilds is tested on
+the real daemon, pacific_assets_tests/operations/test_daemon_*.py)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,6 @@ import datetime as dt
 import polars as pl
 
 from pacific_assets.engagement.outage import OutageConfig, judge_days
-from pacific_assets.engagement.sensors import plan_late_data
-
-
-def test_plan_waits_for_days_that_are_not_over():
-    plan = plan_late_data(
-        {"2025-10-01", "2025-10-20", "2025-10-21"},
-        pending={"2025-10-19"},
-        first_key="2025-09-01",
-        last_key="2025-10-19",
-        last_data_date="2025-10-21",
-    )
-    assert plan.same_day == ("2025-10-01", "2025-10-19")
-    assert plan.pending == ("2025-10-20", "2025-10-21")  # today and the future wait
-    # 10-01 also re-judges 10-08 and 10-15 (their baseline holds 10-01), capped at the last key
-    assert plan.with_baseline == ("2025-10-01", "2025-10-08", "2025-10-15", "2025-10-19")
-
-
-def test_plan_ignores_dates_before_the_first_partition():
-    plan = plan_late_data({"2025-08-30"}, set(), "2025-09-01", "2025-10-19", "2025-08-30")
-    assert plan.empty and not plan.pending
 
 
 def _hourly(
@@ -68,7 +49,16 @@ def test_outage_rule_ignores_what_noise_can_explain():
 
 def test_outage_rule_waits_for_the_sla_window_and_for_history():
     soon = dt.datetime.combine(TARGET, dt.time(20), dt.UTC)
-    row = _verdict(100, HOLE, now=soon)  # hours younger than 48 h are not judged yet
+    row = _verdict(100, HOLE, now=soon)  # a day not yet 48 h old as a whole is not judged
     assert not row["is_complete"] and row["reason"].startswith("provisional")
+    # 47 h after the day's end: still provisional, even for the early hours of the hole
+    row = _verdict(
+        100, HOLE, now=dt.datetime.combine(TARGET, dt.time(23), dt.UTC) + dt.timedelta(hours=48)
+    )
+    assert not row["is_complete"] and row["reason"].startswith("provisional")
+    # 48 h after the day's end: judged
+    day_end = dt.datetime.combine(TARGET + dt.timedelta(days=1), dt.time(), dt.UTC)
+    row = _verdict(100, HOLE, now=day_end + dt.timedelta(hours=48))
+    assert row["reason"].startswith("outage suspected")
     row = _verdict(100, {}, days=DAYS[:3])  # no earlier weeks: unchecked, complete
     assert row["is_complete"] and row["reason"].startswith("unchecked")

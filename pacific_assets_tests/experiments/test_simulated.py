@@ -32,9 +32,9 @@ import polars as pl
 import pytest
 from scipy import stats as sps
 
+from pacific_assets.automation import Planner
 from pacific_assets.engagement.landing import ClickLanding
-from pacific_assets.engagement.sensors import clicks_late_data_sensor
-from pacific_assets.experiments.ab_unit_daily import ab_unit_daily
+from pacific_assets.experiments.ab_unit_daily import PRE_PERIOD_DAYS
 from pacific_assets.experiments.pseudonymize import pseudonymize
 from pacific_assets.simulate import simulate
 from pacific_assets.storage.lake import Lake
@@ -261,14 +261,13 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     defs = project_defs()
     resources = chain_resources(root)
 
-    # Both triggers have seen everything so far (the sensor consumes the existing manifest;
-    # the automation condition's first evaluation only sets its baseline).
-    sensor_ctx = dict(instance=instance, definitions=defs, resources={"lake": resources["lake"]})
-    first = clicks_late_data_sensor(dg.build_sensor_context(**sensor_ctx))
-    automation = dg.evaluate_automation_conditions(
-        defs=defs, instance=instance, asset_selection=dg.AssetSelection.assets(ab_unit_daily)
-    )
-    assert automation.total_requested == 0
+    # The keeper sensors decide from the lake's lineage (pacific_assets/automation.py; their
+    # daemon path is pacific_assets_tests/operations/test_daemon_replay.py): nothing is stale.
+    def stale(table: str) -> set[str]:
+        planner = Planner(lake, defs.resolve_asset_graph())
+        return {k for k, why in planner.asset(table).needs.items() if why == "stale"}
+
+    assert stale("stg_clicks") == stale("ab_unit_daily") == set()
 
     user, account, day = _late_click_plan(lake, run["last_day"])
     unit = pseudonymize(PSEUDONYM_KEY, [user])[0]
@@ -293,33 +292,21 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     ]
     landing.write_batch(landing.next_batch_number(), clicks, at + dt.timedelta(days=14))
 
-    # Ingestion registers it; the engagement late-data sensor requests exactly that day.
+    # Ingestion registers it: exactly that day of stg_clicks is stale, then what reads it.
     assert dg.materialize(
         list(defs.assets), selection=["raw_clicks"], resources=resources, instance=instance
     ).success
-    tick = clicks_late_data_sensor(dg.build_sensor_context(cursor=first.cursor, **sensor_ctx))
-    (request,) = tick.run_requests
-    subset = request.asset_graph_subset
-    requested = {
-        key.to_user_string(): subset.get_partitions_subset(key).get_partition_keys()
-        for key in subset.asset_keys
-    }
-    assert requested["stg_clicks"] == requested["user_engagement_daily"] == [day.isoformat()]
-    # Run the part of the request ab_unit_daily depends on (the completeness/hours assets it
-    # also requests, for that day and the same weekday in later weeks, are engagement's tests).
-    execute_subset(
-        root, instance, {k: requested[k] for k in ("stg_clicks", "user_engagement_daily")}
-    )
+    assert stale("stg_clicks") == {day.isoformat()}
+    execute_subset(root, instance, {"stg_clicks": [day.isoformat()]})
+    assert stale("user_engagement_daily") == {day.isoformat()}
+    execute_subset(root, instance, {"user_engagement_daily": [day.isoformat()]})
 
-    # ab_unit_daily follows: its automation condition requests that day, and only that day.
-    automation = dg.evaluate_automation_conditions(
-        defs=defs,
-        instance=instance,
-        asset_selection=dg.AssetSelection.assets(ab_unit_daily),
-        cursor=automation.cursor,
-    )
-    assert automation.get_requested_partitions(ab_unit_daily.key) == {day.isoformat()}
-    execute_subset(root, instance, {"ab_unit_daily": [day.isoformat()]})
+    # ab_unit_daily follows from that day on, nothing before it: each unit's pre-period
+    # covariates (engagement before its assignment) repeat on its later days, so it reads
+    # engagement through its day (docs/experiments.md).
+    built = lake.partition_keys("ab_unit_daily")
+    assert stale("ab_unit_daily") == {k for k in built if k >= day.isoformat()}
+    execute_subset(root, instance, {"ab_unit_daily": sorted(stale("ab_unit_daily"))})
 
     after = lake.read("ab_unit_daily", [day.isoformat()])
     for experiment in set(after.filter(pl.col("unit_id") == unit)["experiment_id"]):
@@ -336,12 +323,23 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     # every other unit that day, and every other day, is as it was
     others = ~pl.col("unit_id").is_in([unit, account])
     assert after.filter(others).equals(before.filter(others))  # bit for bit
-    assert lake.read("ab_unit_daily").filter(pl.col("date") != day).equals(untouched)
-    # and nothing more is pending
-    again = dg.evaluate_automation_conditions(
-        defs=defs,
-        instance=instance,
-        asset_selection=dg.AssetSelection.assets(ab_unit_daily),
-        cursor=automation.cursor,
+    # every other day is as it was, except the pre-period covariates of the units whose
+    # pre-period (the 14 days before assignment) holds the late day: those were stale, now fixed
+    keys = ["date", "experiment_id", "unit_id"]
+    later = lake.read("ab_unit_daily").filter(pl.col("date") != day).sort(keys)
+    was_later = untouched.sort(keys)
+    pre = [c for c in later.columns if c.startswith("pre_")]
+    assert later.drop(pre).equals(was_later.drop(pre))  # bit for bit
+    moved = pl.any_horizontal(*[later[c].ne_missing(was_later[c]) for c in pre])
+    covering = (pl.col("assignment_date") > day) & (
+        pl.col("assignment_date") <= day + dt.timedelta(days=PRE_PERIOD_DAYS)
     )
-    assert again.total_requested == 0
+    assert later.filter(moved).select(keys).equals(later.filter(covering & moved).select(keys)), (
+        "a pre-period covariate moved for a unit whose pre-period does not hold the late day"
+    )
+    assert later.filter(moved).height > 0  # the simulated company has such a unit
+    assert (
+        later.filter(covering)["pre_events"].sum() > was_later.filter(covering)["pre_events"].sum()
+    )
+    # and nothing more is pending
+    assert stale("ab_unit_daily") == set()

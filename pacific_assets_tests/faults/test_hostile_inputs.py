@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from pacific_assets import partitions
 from pacific_assets.contracts import CLICKS, SOURCES, LandingSource
 from pacific_assets.engagement.landing import CLICK_FIELDS, parse_click, parse_ts
-from pacific_assets.engagement.sensors import plan_late_data
 from pacific_assets.staging.landing import SchemaDriftError, parse_csv, parse_jsonl
 from pacific_assets.staging.validation import validate
 from pacific_assets.storage.lake import Lake, LakeError, check_partition_key
@@ -396,22 +395,6 @@ def test_hostile_keys_refused_by_quarantine_and_dagster(lake, key: str) -> None:
 
 
 # -- timestamps in the future (or before the grid) -------------------------------------------
-@FUZZ
-@given(
-    st.sets(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2200, 1, 1)), max_size=12),
-    st.sets(st.dates(min_value=dt.date(2025, 9, 1), max_value=dt.date(2200, 1, 1)), max_size=4),
-)
-def test_late_data_plan_never_requests_a_partition_that_does_not_exist(new, pending) -> None:
-    first, last = "2025-09-01", "2026-11-26"
-    plan = plan_late_data(
-        {d.isoformat() for d in new}, {d.isoformat() for d in pending}, first, last, last
-    )
-    for day in (*plan.same_day, *plan.with_baseline):
-        assert first <= day <= last
-    future = {d.isoformat() for d in new | pending if d.isoformat() > last}
-    assert set(plan.pending) == future, "future event dates wait; they are not dropped"
-
-
 #: The directory of the click tests below: user u1 of account A, licensed from the first day.
 ONE_LICENSED_USER = {
     "user_id": "u1",

@@ -2,17 +2,22 @@
 
 Real path end to end: JSONL landed in the CRM export folder -> the staging asset
 ``stg_account_events`` -> growth assets, all materialized in one (ephemeral) Dagster instance;
-the sensor is evaluated with ``dg.build_sensor_context`` against that instance.
+the keeper sensor is evaluated with ``dg.build_sensor_context`` against that instance under a
+moved Dagster clock, and what it requests is run, until it requests nothing (the daemon's path is
+covered by the replay tests, pacific_assets_tests/operations/test_daemon_replay.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
+from pacific_assets.automation import RANGE_END, RANGE_START
+from pacific_assets.dagster_compat import moved_clock
 from pacific_assets.growth.assets import (
     DAILY,
     HISTORY,
@@ -23,7 +28,7 @@ from pacific_assets.growth.assets import (
     account_status_daily,
     account_status_history,
 )
-from pacific_assets.growth.sensors import growth_late_crm_events
+from pacific_assets.growth.schedules import GROWTH_SCHEDULES, growth_late_crm_events
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import STAGING_ASSETS
 from pacific_assets.storage.lake import Lake
@@ -54,35 +59,53 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+ASSETS = {
+    a.key.to_user_string(): a
+    for a in (STG, account_status_history, account_status_daily, account_growth,
+              account_growth_monthly)
+}  # fmt: skip
+
+
 def definitions(lake_resource: LakeResource) -> dg.Definitions:
     return dg.Definitions(
-        assets=[STG, account_status_history, account_status_daily, account_growth,
-                account_growth_monthly],
+        assets=list(ASSETS.values()),
+        schedules=GROWTH_SCHEDULES,  # when a missing partition is due (the sensor's grace)
         sensors=[growth_late_crm_events],
         resources={"lake": lake_resource},
-    )  # fmt: skip
-
-
-def evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None):
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        definitions=defs,
-        resources={"lake": defs.resources["lake"]},
     )
-    return growth_late_crm_events(context)
 
 
-def requested(result) -> dict[str, list[str] | None]:
-    """Asset -> requested partition keys (None for the unpartitioned history)."""
-    (request,) = result.run_requests
-    subset = request.asset_graph_subset
-    out: dict[str, list[str] | None] = {
-        k.to_user_string(): sorted(s.get_partition_keys())
-        for k, s in subset.partitions_subsets_by_asset_key.items()
-    }
-    out.update({k.to_user_string(): None for k in subset.non_partitioned_asset_keys})
-    return out
+def evaluate(defs: dg.Definitions, instance: dg.DagsterInstance, now: dt.datetime):
+    with (
+        moved_clock(lambda: now),
+        dg.build_sensor_context(
+            instance=instance, definitions=defs, resources={"lake": defs.resources["lake"]}
+        ) as context,
+    ):
+        return growth_late_crm_events(context)
+
+
+def drive(defs, res, instance, now: dt.datetime) -> dict[str, list[str] | None]:
+    """Evaluate and run what is requested until nothing is: asset -> keys rebuilt (None for the
+    unpartitioned history), in the order the sensor asked."""
+    built: dict[str, list[str] | None] = {}
+    for _ in range(10):
+        result = evaluate(defs, instance, now)
+        if not result.run_requests:
+            return built
+        for request in result.run_requests:
+            tables = [k.to_user_string() for k in request.asset_selection]
+            first, last = request.tags.get(RANGE_START), request.tags.get(RANGE_END)
+            with moved_clock(lambda: now):
+                materialize([ASSETS[t] for t in tables], res, instance, first, last)
+            for t in tables:
+                if first is None or ASSETS[t].partitions_def is None:
+                    built[t] = None
+                else:
+                    pdef = ASSETS[t].partitions_def
+                    keys = pdef.get_partition_keys_in_range(dg.PartitionKeyRange(first, last))
+                    built.setdefault(t, []).extend(keys)
+    raise AssertionError(f"the sensor never settled: {built}")
 
 
 def days(first: str, last: str) -> list[str]:
@@ -100,30 +123,22 @@ def test_late_event_requests_its_day_and_every_later_partition_only(
     land_events(lake, ON_TIME)
     materialize([STG], res, instance, "2025-09-01", "2025-10-12")
     materialize_growth(res, "2025-09-01", "2025-10-12", instance)
-    first = evaluate(defs, instance, cursor=None)
-    assert not first.run_requests, "staging older than the growth runs is already included"
-    assert first.cursor
+    monday = dt.datetime(2025, 10, 13, 6, tzinfo=dt.UTC)  # the week 10-06..10-12 closed
+    first = evaluate(defs, instance, monday)
+    assert not first.run_requests, first.skip_reason
 
     # -- the late event is exported on 10-08 and staged ------------------------------------------
     before = lake.read(DAILY).sort("date", "account_id")
     weeks_before = lake.read(WEEKLY).sort("week_start")
     land_events(lake, [LATE])
     materialize([STG], res, instance, "2025-10-08", "2025-10-08")
-    result = evaluate(defs, instance, cursor=first.cursor)
-    assert requested(result) == {
+    # -- the sensor rebuilds exactly what the late event touched; nothing before 09-24 -----------
+    assert drive(defs, res, instance, monday) == {
         HISTORY: None,
         DAILY: days("2025-09-24", "2025-10-12"),  # the effective day .. the newest built day
         WEEKLY: ["2025-09-22", "2025-09-29", "2025-10-06"],
-        MONTHLY: ["2025-09-01"],  # October is not closed in this instance
+        MONTHLY: ["2025-09-01"],  # October is not closed yet
     }
-    (request,) = result.run_requests
-    assert request.tags["pacific/earliest_effective"] == "2025-09-24"
-
-    # -- run exactly what was requested; nothing before 09-24 changes ---------------------------
-    materialize([account_status_history], res, instance)
-    materialize([account_status_daily], res, instance, "2025-09-24", "2025-10-12")
-    materialize([account_growth], res, instance, "2025-09-22", "2025-10-06")
-    materialize([account_growth_monthly], res, instance, "2025-09-01", "2025-09-01")
     after = lake.read(DAILY).sort("date", "account_id")
     early = pl.col("date") < pl.date(2025, 9, 24)
     assert after.filter(early).equals(before.filter(early))
@@ -146,13 +161,17 @@ def test_late_event_requests_its_day_and_every_later_partition_only(
                        (MONTHLY, ["month_start"])):  # fmt: skip
         assert lake.read(table).sort(key).equals(fresh.read(table).sort(key)), table
 
-    # -- nothing new staged: nothing to do ---------------------------------------------------------
-    again = evaluate(defs, instance, cursor=result.cursor)
-    assert not again.run_requests
+    # -- nothing new staged: nothing to do, however often it is asked ----------------------------
+    assert drive(defs, res, instance, monday) == {}
 
-    # -- an on-time event after the newest built day (10-12) is left to the schedules -----------
-    land_events(lake, [event("C1", "C", "account_created", "2025-10-14")])
-    materialize([STG], res, instance, "2025-10-13", "2025-10-14")
-    later = evaluate(defs, instance, cursor=again.cursor)
-    assert not later.run_requests
-    assert "after the newest built day" in later.skip_reason.skip_message
+    # -- an on-time day is its schedule's until the sensor's grace has passed ---------------------
+    land_events(lake, [event("C1", "C", "account_created", "2025-10-13")])
+    materialize([STG], res, instance, "2025-10-13", "2025-10-13")
+    before_schedule = dt.datetime(2025, 10, 14, 1, 10, tzinfo=dt.UTC)  # schedule due 01:30
+    # the history reads every staged event: it is stale and rebuilt at once; the new day is not
+    # requested (the rebuilt history changes no built day: C1 takes effect after them)
+    assert drive(defs, res, instance, before_schedule) == {HISTORY: None}
+    assert "nothing due yet" in evaluate(defs, instance, before_schedule).skip_reason.skip_message
+    # ... the schedule did not run (daemon down): the sensor builds the day it left behind
+    missed = dt.datetime(2025, 10, 14, 1, 50, tzinfo=dt.UTC)
+    assert drive(defs, res, instance, missed) == {DAILY: ["2025-10-13"]}

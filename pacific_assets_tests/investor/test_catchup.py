@@ -1,4 +1,8 @@
-"""The catch-up sensor: range requests for missing upstream partitions, then the rollup."""
+"""The investor keeper sensor: a rollup period is built once every input it reads is settled.
+
+The fixture writes the input tables straight into the lake (no lineage: trusted as built); the
+sensor is evaluated through Dagster's public ``evaluate_tick`` with Dagster's clock moved.
+"""
 
 from __future__ import annotations
 
@@ -6,91 +10,89 @@ import datetime as dt
 
 import dagster as dg
 
-from pacific_assets.investor import publish
+from pacific_assets.dagster_compat import moved_clock
 from pacific_assets.investor.assets import executive_weekly, investor_rollup
-from pacific_assets.investor.catchup import contiguous_ranges, investor_catchup, plan_catchup
+from pacific_assets.investor.catchup import INVESTOR_SCHEDULES, investor_catchup
 from pacific_assets.investor.spark import spark_resource_from_env
 from pacific_assets.resources import LakeResource
 from pacific_assets_tests.investor.fixture import write_fixture
 from pacific_assets_tests.investor.stubs import upstream_stubs
+from pacific_assets_tests.lakes import mark_built
+
+#: The 3rd of November, after the month-close schedule (06:00) and the sensor's grace.
+AFTER_CLOSE = dt.datetime(2025, 11, 3, 7, tzinfo=dt.UTC)
 
 
-def _graph():
-    return dg.Definitions(
-        assets=[*upstream_stubs(), investor_rollup, executive_weekly],
-        resources={"lake": LakeResource(), "pyspark": spark_resource_from_env()},  # lazy: no JVM
-    ).resolve_asset_graph()
+def _settle(lake, now: dt.datetime, skip: dict[str, set[str]] | None = None) -> None:
+    """Every other upstream partition that exists at ``now`` is built (the fixture writes only
+    October), except those in ``skip``."""
+    for stub in upstream_stubs():
+        table = stub.key.to_user_string()
+        keys = stub.partitions_def.get_partition_keys(current_time=now)
+        mark_built(lake.root, table, [k for k in keys if k not in (skip or {}).get(table, set())])
 
 
-def _requested(requests) -> set[tuple[str, str, str]]:
-    return {
-        (
-            r.asset_selection[0].to_user_string(),
-            r.tags["dagster/asset_partition_range_start"],
-            r.tags["dagster/asset_partition_range_end"],
-        )
-        for r in requests
-    }
-
-
-def _publish_september(lake) -> None:
-    """Pretend September is closed, so the window is October (and the weeks around it)."""
-    (publish.month_dir(lake, dt.date(2025, 9, 1)) / "v=1").mkdir(parents=True)
-
-
-def test_contiguous_ranges() -> None:
-    keys = ["2025-10-03", "2025-10-01", "2025-10-02", "2025-10-09", "2025-11-01"]
-    assert contiguous_ranges(keys) == [
-        ("2025-10-01", "2025-10-03"),
-        ("2025-10-09", "2025-10-09"),
-        ("2025-11-01", "2025-11-01"),
-    ]
-
-
-def test_missing_partitions_become_range_runs(lake) -> None:
-    write_fixture(lake, skip={"user_engagement_daily": {"2025-10-14", "2025-10-15", "2025-10-16"}})
-    _publish_september(lake)
-    now = dt.datetime(2025, 11, 1, 6, tzinfo=dt.UTC)  # October just ended
-    requests = plan_catchup(lake, dg.DagsterInstance.ephemeral(), _graph(), now)
-    assert _requested(requests) == {
-        ("user_engagement_daily", "2025-10-14", "2025-10-16"),
-        # the weekly pack's previous week has no growth row yet in the fixture
-        ("account_growth", "2025-10-20", "2025-10-20"),
-        # October's rollup waits for its inputs; the open week (Oct 27) is not a partition yet
-    }
-    assert all(r.run_key.endswith(":2025-11-01") for r in requests)  # once a day per range
-    by_asset = {r.asset_selection[0].to_user_string(): r for r in requests}
-    assert by_asset["user_engagement_daily"].tags["pacific/catchup"] == "missing"
-
-
-def test_month_close_run_is_requested_once_inputs_are_complete(lake) -> None:
-    write_fixture(lake)
-    _publish_september(lake)
-    now = dt.datetime(2025, 11, 1, 6, tzinfo=dt.UTC)
-    requested = _requested(plan_catchup(lake, dg.DagsterInstance.ephemeral(), _graph(), now))
-    assert ("investor_rollup", "2025-10-01", "2025-10-01") in requested
-    # Published months leave the window; nothing is asked for September.
-    assert not any(first.startswith("2025-09") for _, first, _ in requested)
-
-
-def test_sensor_evaluates_with_the_lake_resource(lake) -> None:
-    write_fixture(lake)
+def _evaluate(lake, now: dt.datetime):
     resources = {
         "lake": LakeResource(data_root=str(lake.root)),
-        "pyspark": spark_resource_from_env(),
+        "pyspark": spark_resource_from_env(),  # lazy: no JVM
     }
     defs = dg.Definitions(
         assets=[*upstream_stubs(), investor_rollup, executive_weekly],
+        schedules=INVESTOR_SCHEDULES,
         sensors=[investor_catchup],
         resources=resources,
     )
-    with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(
+    with (
+        dg.instance_for_test() as instance,
+        moved_clock(lambda: now),
+        dg.build_sensor_context(
             instance=instance, definitions=defs, resources={"lake": resources["lake"]}
+        ) as context,
+    ):
+        return defs.resolve_sensor_def("investor_catchup").evaluate_tick(context)
+
+
+def _requested(result) -> dict[str, tuple[str, str]]:
+    return {
+        k.to_user_string(): (
+            r.tags["dagster/asset_partition_range_start"],
+            r.tags["dagster/asset_partition_range_end"],
         )
-        result = defs.resolve_sensor_def("investor_catchup").evaluate_tick(context)
-    # Today is far past the fixture's October: the open month has nothing landed at all.
-    assert result.run_requests
-    assert {r.asset_selection[0].to_user_string() for r in result.run_requests} <= {
-        t.key.to_user_string() for t in upstream_stubs()
-    } | {"investor_rollup", "executive_weekly"}
+        for r in result.run_requests
+        for k in r.asset_selection
+    }
+
+
+def test_closed_periods_with_settled_inputs_are_built_in_range_runs(lake) -> None:
+    write_fixture(lake)
+    _settle(lake, AFTER_CLOSE)
+    requested = _requested(_evaluate(lake, AFTER_CLOSE))
+    assert requested["investor_rollup"] == ("2025-09-01", "2025-10-01")
+    first, last = requested["executive_weekly"]
+    # the week that closed on 11-03 is its schedule's (Monday 07:00) until the sensor's grace ends
+    assert first == "2025-09-01" and last == "2025-10-20"
+
+
+def test_a_month_waits_for_its_missing_inputs_and_says_which(lake) -> None:
+    skip = {"user_engagement_daily": {"2025-10-14", "2025-10-15", "2025-10-16"}}
+    write_fixture(lake, skip=skip)
+    _settle(lake, AFTER_CLOSE, skip)
+    result = _evaluate(lake, AFTER_CLOSE)
+    requested = _requested(result)
+    # September is complete: built; October (and its weeks 10-13) wait for the three days
+    assert requested["investor_rollup"] == ("2025-09-01", "2025-09-01")
+    weeks = [r for r in result.run_requests if r.asset_selection == [executive_weekly.key]]
+    covered = {
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in weeks
+    }
+    assert all(not (a <= "2025-10-13" <= b) for a, b in covered), covered
+
+
+def test_before_the_month_close_the_sensor_leaves_the_month_to_its_schedule(lake) -> None:
+    write_fixture(lake)
+    before = dt.datetime(2025, 11, 3, 5, tzinfo=dt.UTC)  # the close runs at 06:00
+    _settle(lake, before)
+    requested = _requested(_evaluate(lake, before))
+    assert requested["investor_rollup"] == ("2025-09-01", "2025-09-01")

@@ -120,37 +120,63 @@ def stub_graph():
     return stubs, dg.Definitions(assets=stubs).resolve_asset_graph()
 
 
-def test_freshness_from_the_instance(lake, stub_graph) -> None:
-    """An input partition materialized before its upstream partition was re-materialized is stale."""
-    stubs, graph = stub_graph
+def _stamp_lineage(lake, graph, table: str, keys: list[str]) -> None:
+    """Record, as a build would, that ``table``'s partitions were built from the lake as it is."""
+    import json
+
+    from pacific_assets.lineage import LINEAGE_FILE, LakeState, asset_lineage_from_graph
+
+    state = LakeState(lake)
+    spec = asset_lineage_from_graph(graph, dg.AssetKey(table))
+    for k in keys:
+        inputs, summary, versions = spec.inputs_detail(state, k)
+        (link,) = lake.table_dir(table).glob(f"*={k}")
+        record = {"table": table, "key": k, "content": f"c-{k}", "rows": 1, "inputs": inputs,
+                  "built_at": "2025-11-01T00:00:00+00:00", "read": summary,
+                  "input_versions": versions}  # fmt: skip
+        (link.resolve() / LINEAGE_FILE).write_text(json.dumps(record))
+
+
+def _clicks(days: list[str], events: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"event_date": [dt.date.fromisoformat(d) for d in days], "events": [events] * len(days)}
+    )
+
+
+def test_freshness_from_the_lake_lineage(lake, stub_graph) -> None:
+    """An input partition built before what it reads changed is stale, and says which input."""
+    _, graph = stub_graph
     write_fixture(lake)
-    instance = dg.DagsterInstance.ephemeral()
-    run_stub(stubs, instance, "stg_clicks", "2025-10-01", "2025-10-31")
-    run_stub(stubs, instance, "engagement_hours", "2025-10-01", "2025-10-31")
-    run_stub(stubs, instance, "stg_clicks", "2025-10-09", "2025-10-10")  # late clicks re-staged
-    facts = InstanceFacts(instance, graph)
-    stale, assessed = facts.stale("engagement_hours", [f"2025-10-{d:02d}" for d in range(1, 32)])
+    october = [f"2025-10-{d:02d}" for d in range(1, 32)]
+    lake.write_partitions("stg_clicks", "event_date", october, _clicks(october, 10))
+    _stamp_lineage(lake, graph, "engagement_hours", october)
+    facts = InstanceFacts(dg.DagsterInstance.ephemeral(), graph, lake)
+    assert facts.stale("engagement_hours", october) == ({}, True)
+    late = ["2025-10-09", "2025-10-10"]
+    lake.write_partitions("stg_clicks", "event_date", late, _clicks(late, 12))  # late clicks
+    facts = InstanceFacts(dg.DagsterInstance.ephemeral(), graph, lake)
+    stale, assessed = facts.stale("engagement_hours", october)
     assert assessed
-    assert stale == {
-        "2025-10-09": "stg_clicks 2025-10-09 was re-materialized after it",
-        "2025-10-10": "stg_clicks 2025-10-10 was re-materialized after it",
-    }
+    assert stale == {k: "its inputs changed since it was built (stg_clicks)" for k in late}
     verdicts = _by_input(assess(lake, MONTHLY, [OCT], AFTER_CLOSE, facts))
     hours = verdicts["engagement_hours"]
     assert hours.status == "stale" and hours.freshness_assessed
     assert "stale 2 partitions: 2025-10-09..2025-10-10" in hours.reason
-    # Written to the lake without Dagster: nothing to compare, so not called stale.
+    # Written to the lake without lineage: nothing to compare, so not called stale.
     assert verdicts["user_engagement_daily"].status == "ok"
     assert not verdicts["user_engagement_daily"].stale
-    # Re-materializing the stale days makes the input fresh again.
-    run_stub(stubs, instance, "engagement_hours", "2025-10-09", "2025-10-10")
-    assert facts.stale("engagement_hours", ["2025-10-09", "2025-10-10"]) == ({}, True)
+    # Rebuilding the stale days (new versions whose lineage names what they read) makes them fresh.
+    hours_rows = lake.read("engagement_hours").filter(pl.col("date").cast(pl.String).is_in(late))
+    lake.write_partitions("engagement_hours", "date", late, hours_rows)
+    _stamp_lineage(lake, graph, "engagement_hours", late)
+    facts = InstanceFacts(dg.DagsterInstance.ephemeral(), graph, lake)
+    assert facts.stale("engagement_hours", october) == ({}, True)
 
 
 def test_latest_check_result_per_partition(lake, stub_graph) -> None:
     stubs, graph = stub_graph
     instance = dg.DagsterInstance.ephemeral()
-    facts = InstanceFacts(instance, graph)
+    facts = InstanceFacts(instance, graph, lake)
     october = [f"2025-10-{d:02d}" for d in range(1, 32)]
     run_stub(stubs, instance, "engagement_hours", "2025-10-01", "2025-10-31")
     assert facts.failed_checks("engagement_hours", october) == ([], [])

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pacific_assets.automation import due_crons
 from pacific_assets.definitions import defs
 from pacific_assets.operations.factory import with_operations
 from pacific_assets.operations.schedules import CADENCES, cadence_coverage
@@ -21,15 +22,24 @@ def test_every_sensor_and_schedule_starts_running() -> None:
     assert not stopped, f"schedules that would start STOPPED: {stopped}"
     names = {s.name for s in repo.sensor_defs}
     assert {"oncall_run_failure", "oncall_check_results"} <= names
-    # Assets with automation conditions (ab_unit_daily follows its daily facts) need a RUNNING
-    # automation sensor (the implicit one is STOPPED).
-    automated = {
-        n.key.to_user_string()
-        for n in defs.resolve_asset_graph().asset_nodes
-        if n.automation_condition is not None
+    # Every lake table is built on its cadence (a schedule that makes it due) and kept up to date
+    # by a sensor between schedules (late data, a missed tick): pacific_assets/automation.py.
+    graph = defs.resolve_asset_graph()
+    due = due_crons(repo)
+    kept: set[str] = set()
+    for sensor in repo.sensor_defs:
+        if sensor.asset_selection is not None:
+            kept |= {k.to_user_string() for k in sensor.asset_selection.resolve(graph)}
+    # raw_clicks is registered by the ingest sensor's job; the hand-off runs on its own schedule
+    by_job = {"raw_clicks", "engagement_oncall_handoff"}
+    tables = {k.to_user_string() for k in graph.materializable_asset_keys} - by_job
+    assert tables - set(due) == set(), "no cadence schedule"
+    assert tables - kept == set(), "no keeper sensor"
+    ingest = repo.get_sensor_def("clicks_ingest_sensor")
+    assert ingest.job_name == "clicks_ingest_job"
+    assert repo.get_job("clicks_ingest_job").asset_layer.executable_asset_keys >= {
+        dg.AssetKey("raw_clicks")
     }
-    assert "ab_unit_daily" in automated, automated
-    assert any(isinstance(s, dg.AutomationConditionSensorDefinition) for s in repo.sensor_defs)
 
 
 def test_exactly_one_schedule_per_business_cadence() -> None:

@@ -177,7 +177,7 @@ def test_scheduled_check_job_runs_the_central_check_on_the_real_pipelines(
     assert got["account_growth"].passed and got["account_status_daily"].passed
     # Nothing of Growth's months or Profit's is due before October.
     assert got["account_growth_monthly"].passed and got["unit_profit"].passed
-    assert {s.name for s in defs.schedules} >= {"sla_partition_checks_hourly"}
+    assert {s.name for s in defs.sensors} >= {"sla_checks_sensor"}
     assert not {"profit_sla_check_schedule", "growth_week_check_schedule"} & {
         s.name for s in defs.schedules
     }

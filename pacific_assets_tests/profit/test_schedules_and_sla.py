@@ -1,56 +1,45 @@
-"""The schedules ask for the right partitions.
+"""Profit's cadences: what each schedule builds and when.
 
-The SLA check (closed month present and complete) is the central one: tests in
-pacific_assets_tests/operations/test_pipeline_sla_checks.py.
+Which partitions each schedule requests at every calendar edge (the grid's first month included):
+pacific_assets_tests/operations/test_schedule_boundaries.py. The SLA check (closed month present
+and complete) is the central one: pacific_assets_tests/operations/test_pipeline_sla_checks.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
-import dagster as dg
-
 from pacific_assets import profit
+from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
 
 
-def _at(s: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(s).replace(tzinfo=dt.UTC)
+def _declared(name: str) -> tuple[str, set[str]]:
+    schedule = next(s for s in profit.defs.schedules if s.name == name)
+    meta = schedule.metadata
+    assert meta[DUE_CRON_KEY].value == schedule.cron_schedule
+    return schedule.cron_schedule, set(meta[DUE_ASSETS_KEY].value)
 
 
-def _defs() -> dg.Definitions:
-    return dg.Definitions.merge(profit.defs, dg.Definitions(resources={"lake": object()}))
+def test_nightly_facts_build_the_books_then_yesterdays_revenue_and_cash() -> None:
+    assert _declared("profit_daily_facts_schedule") == (
+        "0 2 * * *",
+        {"invoice_lines_current", "recognized_revenue_daily", "cash_collected_daily"},
+    )
 
 
-def _schedule(name: str) -> dg.ScheduleDefinition:
-    return _defs().resolve_schedule_def(name)
+def test_month_close_builds_the_four_monthly_assets_on_the_2nd() -> None:
+    assert _declared("profit_month_close_schedule") == (
+        "0 4 2 * *",
+        {"profit_expenses", "unit_profit", "account_unit_economics", "profit_reconciliation"},
+    )
 
 
-def test_nightly_facts_cover_the_previous_month_through_yesterday() -> None:
-    schedule = _schedule("profit_daily_facts_schedule")
-    assert schedule.cron_schedule == "0 2 * * *"
-    context = dg.build_schedule_context(scheduled_execution_time=_at("2025-11-02T02:00:00"))
-    (request,) = schedule.evaluate_tick(context).run_requests
-    assert request.tags["dagster/asset_partition_range_start"] == "2025-10-01"
-    assert request.tags["dagster/asset_partition_range_end"] == "2025-11-01"
+def test_the_keeper_sensor_covers_every_profit_asset() -> None:
+    (sensor,) = [s for s in profit.defs.sensors if s.name == "profit_late_billing"]
+    from pacific_assets.definitions import defs
 
-
-def test_month_close_requests_the_closed_month() -> None:
-    schedule = _schedule("profit_month_close_schedule")
-    assert schedule.cron_schedule == "0 4 2 * *"
-    context = dg.build_schedule_context(scheduled_execution_time=_at("2025-11-02T04:00:00"))
-    (request,) = schedule.evaluate_tick(context).run_requests
-    assert request.partition_key == "2025-10-01"
-
-
-def test_monthly_job_runs_the_four_monthly_assets_and_their_checks_only() -> None:
-    graph = _defs().resolve_asset_graph()
-    selection = profit.profit_monthly_job.selection
-    keys = {k.to_user_string() for k in selection.resolve(graph)}
-    assert keys == {
-        "profit_expenses",
-        "unit_profit",
-        "account_unit_economics",
-        "profit_reconciliation",
-    }
-    checks = {k.name for k in selection.resolve_checks(graph)}
-    assert "reconciled_with_filings" in checks and "newest_closed_month_present" not in checks
+    graph = defs.resolve_asset_graph()
+    kept = {k.to_user_string() for k in sensor.asset_selection.resolve(graph)}
+    built = (
+        set(_declared("profit_daily_facts_schedule")[1])
+        | _declared("profit_month_close_schedule")[1]
+    )
+    assert kept == built

@@ -1,0 +1,141 @@
+"""Every schedule at the edges of the calendar: valid partition keys, or a skip that says why.
+
+Each schedule is evaluated through Dagster's public ``evaluate_tick`` on a real (temporary)
+instance with Dagster's clock moved to the tick, over an empty lake: at each edge it must request
+exactly the periods that have closed and are due — keys that exist on the asset's grid at that
+instant, never one before the grid's first partition (the old first-month bug: 2025-08-01) — or
+skip with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY, RANGE_END, RANGE_START
+from pacific_assets.dagster_compat import moved_clock, next_cron_tick
+from pacific_assets.definitions import defs
+from pacific_assets.resources import LakeResource
+from pacific_assets_tests.lakes import mark_built
+
+REPO = defs.get_repository_def()
+GRAPH = REPO.asset_graph
+SCHEDULES = sorted(REPO.schedule_defs, key=lambda s: s.name)
+
+#: The calendar edges, as the first instant of the day (each schedule is ticked at its first tick
+#: on or after it): the grid's first day and first month, a week end (Sunday → Monday), a month
+#: end with 31 days and one with 30, New Year, and a leap day and the day after it.
+EDGES = {
+    "grid first day": dt.datetime(2025, 9, 1, tzinfo=dt.UTC),
+    "grid first month end": dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
+    "week end": dt.datetime(2025, 9, 8, tzinfo=dt.UTC),
+    "30-day month end": dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+    "new year": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    "leap day": dt.datetime(2028, 2, 29, tzinfo=dt.UTC),
+    "after leap day": dt.datetime(2028, 3, 1, tzinfo=dt.UTC),
+}
+
+
+def _first_tick(schedule: dg.ScheduleDefinition, at: dt.datetime) -> dt.datetime:
+    return next_cron_tick(schedule.cron_schedule, at, "UTC")
+
+
+def _evaluate(schedule, tick: dt.datetime, data_root, instance):
+    with (
+        moved_clock(lambda: tick),
+        dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=tick,
+            resources={"lake": LakeResource(data_root=str(data_root))},
+            repository_def=REPO,
+        ) as context,
+    ):
+        return schedule.evaluate_tick(context)
+
+
+def _built_through(data_root: Path, upstream_of: set[str], declared: set[str], tick) -> None:
+    """A lake as the day before ``tick`` left it: every partition of the schedule's upstream
+    that exists at ``tick`` (a version without lineage: trusted as built), and the schedule's
+    own assets up to the period before the one that just closed."""
+    for table in upstream_of | declared:
+        pdef = GRAPH.get(dg.AssetKey(table)).partitions_def
+        keys = pdef.get_partition_keys(current_time=tick) if pdef else ["current"]
+        if table in declared and pdef is not None:
+            keys = keys[:-1]
+        mark_built(data_root, table, keys)
+
+
+def _upstream(declared: set[str]) -> set[str]:
+    keys = {dg.AssetKey(t) for t in declared}
+    ancestors = set().union(*(GRAPH.get_ancestor_asset_keys(k) for k in keys)) - keys
+    return {k.to_user_string() for k in ancestors if GRAPH.get(k).is_materializable}
+
+
+@pytest.mark.parametrize("edge", list(EDGES))
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=[s.name for s in SCHEDULES])
+def test_schedule_at_calendar_edge(schedule, edge, tmp_path) -> None:
+    """At its first tick on or after each edge, over a lake that is up to date except for the
+    period that just closed, a schedule requests exactly that period of each of its assets, in
+    one run — or, when none of its grids has a closed period yet, skips and says why."""
+    tick = _first_tick(schedule, EDGES[edge])
+    meta = schedule.metadata or {}
+    declared = set(meta[DUE_ASSETS_KEY].value) if DUE_CRON_KEY in meta else set()
+    _built_through(tmp_path / "data", _upstream(declared), declared, tick)
+    with dg.instance_for_test() as instance:
+        result = _evaluate(schedule, tick, tmp_path / "data", instance)
+    requests = result.run_requests or []
+    if not declared:  # a job schedule (the on-call hand-off): one run, or a skip saying why
+        assert (len(requests) == 1 and RANGE_START not in requests[0].tags) or (
+            not requests and result.skip_message
+        )
+        return
+    closed = {}
+    for table in declared:
+        pdef = GRAPH.get(dg.AssetKey(table)).partitions_def
+        keys = pdef.get_partition_keys(current_time=tick) if pdef else []
+        if keys:
+            closed[table] = keys[-1]
+    if not closed:
+        assert not requests and result.skip_message, f"{schedule.name} at {tick}: {requests}"
+        return
+    assert len(requests) == 1, f"{schedule.name} at {tick} ({edge}): {len(requests)} runs"
+    request = requests[0]
+    requested = {k.to_user_string() for k in request.asset_selection}
+    assert requested == set(closed), f"{schedule.name} at {tick}: {requested} != {set(closed)}"
+    (end,) = set(closed.values())
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (end, end), (
+        f"{schedule.name} at {tick} ({edge}): {request.tags[RANGE_START]}.."
+        f"{request.tags[RANGE_END]}, expected the period that just closed, {end}"
+    )
+
+
+def test_first_month_daily_facts_start_on_the_grid(tmp_path) -> None:
+    """The reported bug: on 2025-09-02 the daily profit facts asked for 2025-08-01.."""
+    schedule = REPO.get_schedule_def("profit_daily_facts_schedule")
+    tick = dt.datetime(2025, 9, 2, 2, tzinfo=dt.UTC)
+    declared = set(schedule.metadata[DUE_ASSETS_KEY].value)
+    _built_through(tmp_path / "data", _upstream(declared), set(), tick)
+    with dg.instance_for_test() as instance:
+        result = _evaluate(schedule, tick, tmp_path / "data", instance)
+    ranges = {(r.tags.get(RANGE_START), r.tags.get(RANGE_END)) for r in result.run_requests}
+    # the books (unpartitioned) join the run of their readers: built first, in the same run
+    assert ranges == {("2025-09-01", "2025-09-01")}
+    (request,) = result.run_requests
+    assert {k.to_user_string() for k in request.asset_selection} == {
+        "invoice_lines_current",
+        "recognized_revenue_daily",
+        "cash_collected_daily",
+    }
+
+
+def test_a_period_that_is_not_due_is_skipped_with_its_reason(tmp_path) -> None:
+    """The monthly close on the grid's first day: no month has closed, so a skip that says so."""
+    schedule = REPO.get_schedule_def("profit_month_close_schedule")
+    tick = _first_tick(schedule, EDGES["grid first day"])
+    with dg.instance_for_test() as instance:
+        result = _evaluate(schedule, tick, tmp_path / "data", instance)
+    assert not result.run_requests
+    assert "up to date" in result.skip_message or "nothing due" in result.skip_message
