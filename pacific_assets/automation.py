@@ -260,13 +260,21 @@ class Planner:
                     for p, pk in self.blockers(table, k)
                     if not self._same_run(p, pk, table, k, wanted, states)
                 ]
-                if blocked:
+                if blocked or (why == "stale" and self._reads_missing(table, k)):
+                    # a partition stale only because what it reads is missing waits for that
+                    # input: rebuilt, it may well hold what it held (nothing to redo downstream)
                     waiting.setdefault(table, []).append(k)
                     continue
                 wanted.setdefault(table, set()).add(k)
         requests = self._group_with_tables(wanted, states, dict(tags or {}), waiting)
         needs = {t: dict(s.needs) for t, s in states.items() if s.needs}
         return Plan(requests, needs, waiting)
+
+    def _reads_missing(self, table: str, key: str) -> bool:
+        return any(
+            (self.asset(p) is not None and self.asset(p).needs.get(pk) == "missing")
+            for p, pk in self.blockers(table, key)
+        )
 
     def _same_run(self, parent, pkey, table, key, wanted, states) -> bool:
         """A blocker that this request builds first, in the same run (same grid and period)."""

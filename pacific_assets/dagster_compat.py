@@ -165,16 +165,32 @@ run_launcher:
 @contextmanager
 def moved_clock(now: Callable[[], dt.datetime]) -> Iterator[None]:
     """Dagster's clock (and so the project's, ``pacific_assets.clock``) reads ``now()``."""
+    import logging
     from unittest import mock
 
-    with (
-        mock.patch("dagster._time._mockable_get_current_datetime", side_effect=lambda: now()),
-        mock.patch(
-            "dagster._time._mockable_get_current_timestamp",
-            side_effect=lambda: now().timestamp(),
-        ),
-    ):
-        yield
+    # Events logged during a run take their timestamp from the log record's creation time
+    # (``EventLogEntry.timestamp = record.created``): records are stamped on the moved clock too,
+    # so materializations happen at the simulated instant (freshness, the replay's timeline).
+    original = logging.getLogRecordFactory()
+
+    def stamped(*args, **kwargs):
+        record = original(*args, **kwargs)
+        t = now().timestamp()
+        record.created, record.msecs = t, (t - int(t)) * 1000
+        return record
+
+    logging.setLogRecordFactory(stamped)
+    try:
+        with (
+            mock.patch("dagster._time._mockable_get_current_datetime", side_effect=lambda: now()),
+            mock.patch(
+                "dagster._time._mockable_get_current_timestamp",
+                side_effect=lambda: now().timestamp(),
+            ),
+        ):
+            yield
+    finally:
+        logging.setLogRecordFactory(original)
 
 
 class _Shared:
@@ -279,18 +295,18 @@ def _reused_sqlite_engines() -> Iterator[None]:
     import functools
     from unittest import mock
 
-    from dagster._core.storage import sql as dagster_sql
     from dagster._core.storage.event_log.sqlite import sqlite_event_log
     from dagster._core.storage.runs.sqlite import sqlite_run_storage
     from dagster._core.storage.schedules import sql_schedule_storage
     from dagster._core.storage.schedules.sqlite import sqlite_schedule_storage
+    from dagster._core.storage.sql import create_engine as dagster_create_engine
 
     engines: dict[tuple, object] = {}
 
     def create_engine(conn_string, **kwargs):
         key = (conn_string, repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
         if key not in engines:
-            engines[key] = dagster_sql.create_engine(conn_string, **kwargs)
+            engines[key] = dagster_create_engine(conn_string, **kwargs)
         return engines[key]
 
     def remembered(method):

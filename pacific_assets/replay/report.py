@@ -26,11 +26,36 @@ import json
 from collections import Counter
 from pathlib import Path
 
-#: Columns that say when or by which run a row was written, not what it says.
+#: Decimals floats are compared to (replayed lake vs one-shot recompute).
+FLOAT_DIGITS = 6
+#: Columns left out of the comparison with the one-shot recompute:
+#: - when or by which run a row was written, not what it says;
+#: - the rollups' completeness verdicts, which read the asset checks recorded in the instance
+#:   (docs/investor.md): a fresh instance has another check history than weeks of production,
+#:   so these say what each instance knew, and the figures beside them are compared.
 VOLATILE = {
-    "rollup_input_status": ["assessed_at"],
+    "rollup_input_status": [
+        "assessed_at",
+        "failed_checks",
+        "warnings",
+        "status",
+        "is_ok",
+        "reason",
+    ],
     "investor_restatements": ["recorded_at", "run_id", "detected_at"],
     "quarantine": ["quarantined_at"],
+    "investor_rollup": [
+        "is_complete",
+        "incomplete_inputs",
+        "incomplete_reason",
+        "publication_status",
+    ],
+    "executive_weekly": [
+        "is_complete",
+        "incomplete_inputs",
+        "incomplete_reason",
+        "publication_status",
+    ],
 }
 
 
@@ -170,17 +195,27 @@ def table_digests(lake, table: str) -> dict[str, str]:
             files = sorted(str(f) for f in link.resolve().glob("*.parquet"))
             if not files:
                 continue
-            cols = [
-                r[0]
-                for r in con.execute(
+            types = dict(
+                con.execute(
                     "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)", [files[0]]
-                ).fetchall()
-            ]
+                )
+                .fetchnumpy()
+                .items()
+            )
+            cols = dict(zip(types["column_name"], types["column_type"], strict=True))
             keep = [c for c in cols if c not in drop and c != "schema"]
             select = ", ".join(f'"{c}"' for c in keep)
+            # floats to FLOAT_DIGITS decimals: a sum taken day by day and one taken over a range
+            # differ in the last bits (1e-13 relative), not in any figure anyone reads
+            values = ", ".join(
+                f'round("{c}", {FLOAT_DIGITS}) AS "{c}"'
+                if cols[c] in ("DOUBLE", "FLOAT")
+                else f'"{c}"'
+                for c in keep
+            )
             rows, h = con.execute(
                 f"SELECT count(*), coalesce(sum(hash(struct_pack({select})))::HUGEINT, 0)::VARCHAR "
-                f"FROM (SELECT {select} FROM read_parquet(?, hive_partitioning = false))",
+                f"FROM (SELECT {values} FROM read_parquet(?, hive_partitioning = false))",
                 [files],
             ).fetchone()
             out[link.name.split("=", 1)[1]] = digest([",".join(keep), str(rows), h])
