@@ -32,6 +32,7 @@ from pacific_assets.engagement.ingest import (
 from pacific_assets.engagement.landing import CLOCK_ALLOWANCE, FIRST_DAY, ClickLanding
 from pacific_assets.engagement.outage import SLA_WINDOW, OutageConfig, judge_days
 from pacific_assets.lineage import Read, reads_metadata
+from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import (
     conform,
@@ -106,15 +107,6 @@ _DUCKDB_CLICK_COLUMNS = {
     "partition": "BIGINT",
     "offset": "BIGINT",
 }
-
-
-def _md(df: pl.DataFrame, rows: int = _PREVIEW) -> dg.MetadataValue:
-    df = df.head(rows)
-    if df.height == 0:
-        return dg.MetadataValue.md("(no rows)")
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * df.width]
-    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in df.iter_rows()]
-    return dg.MetadataValue.md("\n".join(lines))
 
 
 def _range(keys: list[str]) -> tuple[dt.date, dt.date]:
@@ -308,7 +300,7 @@ def stg_clicks(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
             "late_events": late,
             "duplicates_dropped": dups,
             "lines_quarantined_this_run": stats["quarantined"],
-            "by_day": _md(per_day.drop("unique_ids"), rows=40),
+            "by_day": dg.MetadataValue.md(markdown_frame(per_day.drop("unique_ids"), 40)),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -419,7 +411,12 @@ def user_engagement_daily(
     with lake.duckdb() as con:
         rows = build_user_engagement_daily(lake.for_asset(context), con, keys)
     preview = lake.lake.read("user_engagement_daily", keys[-1:]).head(_PREVIEW)
-    return dg.MaterializeResult(metadata={**_range_meta(keys, rows), "preview": _md(preview)})
+    return dg.MaterializeResult(
+        metadata={
+            **_range_meta(keys, rows),
+            "preview": dg.MetadataValue.md(markdown_frame(preview, _PREVIEW)),
+        }
+    )
 
 
 # -- completeness (Kafka outage detection) ---------------------------------------------------
@@ -499,7 +496,9 @@ def engagement_completeness(
             **_range_meta(keys, verdict.height),
             "incomplete_days": int((~verdict["is_complete"]).sum()),
             "outage_days": dg.MetadataValue.json([str(d) for d in outage_days["date"].to_list()]),
-            "preview": _md(verdict.filter(~pl.col("is_complete")), rows=20),
+            "preview": dg.MetadataValue.md(
+                markdown_frame(verdict.filter(~pl.col("is_complete")), 20)
+            ),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -507,7 +506,7 @@ def engagement_completeness(
                 passed=outage_days.height == 0,
                 metadata={
                     "outage_days": dg.MetadataValue.md(
-                        _md(outage_days.select("date", "outage_hours", "reason"), rows=20).value
+                        markdown_frame(outage_days.select("date", "outage_hours", "reason"), 20)
                     )
                 },
                 description=(
@@ -613,14 +612,14 @@ def _hours_result(
             "accounts_max_per_day": int(summary["accounts"].max() or 0),
             "late_events": int(summary["late_events"].sum()),
             "incomplete_days": dg.MetadataValue.json(incomplete["date"].to_list()),
-            "preview": _md(preview),
+            "preview": dg.MetadataValue.md(markdown_frame(preview, _PREVIEW)),
         },
         check_results=[
             dg.AssetCheckResult(
                 check_name=check,
                 passed=incomplete.height == 0,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"incomplete": dg.MetadataValue.md(_md(incomplete, rows=20).value)},
+                metadata={"incomplete": dg.MetadataValue.md(markdown_frame(incomplete, 20))},
             )
         ],
     )

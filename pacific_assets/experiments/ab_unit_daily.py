@@ -32,11 +32,11 @@ from pacific_assets.experiments.inputs import (
     date_table,
     open_table,
 )
-from pacific_assets.experiments.metadata import md_table
 from pacific_assets.experiments.pseudonymize import KEY_ENV, PseudonymizerResource
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
 from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.partitions import daily, single_run_backfill
+from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import conform, run_sql
 from pacific_assets.storage.lake import Lake
@@ -284,7 +284,7 @@ def _check_results(summary: BuildSummary, pseudonymizer: PseudonymizerResource) 
                 "units_assigned_more_than_once": twice,
                 "units_with_conflicting_variants": total("units_with_conflicting_variants"),
                 "duplicate_assignment_rows": total("duplicate_assignment_rows"),
-                "by_experiment": dg.MetadataValue.md(md_table(reassign, 50)),
+                "by_experiment": dg.MetadataValue.md(markdown_frame(reassign, 50)),
                 "rule": "first exposure wins (earliest assigned_at)",
             },
         ),
@@ -365,7 +365,7 @@ def ab_unit_daily(
         metadata={
             "dagster/row_count": summary.rows,
             "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} days)",
-            "units_by_variant": dg.MetadataValue.md(md_table(summary.units, 50)),
+            "units_by_variant": dg.MetadataValue.md(markdown_frame(summary.units, 50)),
             "units_assigned_more_than_once": int(
                 summary.reassignments["units_assigned_more_than_once"].sum()
             )
@@ -373,7 +373,7 @@ def ab_unit_daily(
             else 0,
             "engagement_days_missing": len(summary.engagement_days_missing),
             "pseudonymization_key": _key_label(pseudonymizer),
-            "preview": dg.MetadataValue.md(md_table(summary.preview.drop("assigned_at"), 10)),
+            "preview": dg.MetadataValue.md(markdown_frame(summary.preview.drop("assigned_at"), 10)),
         },
         check_results=_check_results(summary, pseudonymizer),
     )

@@ -20,10 +20,10 @@ import polars as pl
 from pacific_assets.experiments import stats
 from pacific_assets.experiments.ab_unit_daily import SCHEMA as AB_SCHEMA
 from pacific_assets.experiments.ab_unit_daily import TABLE as AB_TABLE
-from pacific_assets.experiments.metadata import md_table
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
 from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.partitions import single_run_backfill, weekly
+from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import lake_view, run_sql
 
@@ -470,7 +470,7 @@ def experiment_results(
             "weeks": len(keys),
             "experiments": df["experiment_id"].n_unique() if df.height else 0,
             "primary_metrics_latest_week": dg.MetadataValue.md(
-                md_table(
+                markdown_frame(
                     primary.select(
                         "experiment_id",
                         "metric",

@@ -23,6 +23,7 @@ from pacific_assets import partitions
 from pacific_assets.contracts import ACCOUNT_EVENTS
 from pacific_assets.growth.lifecycle import RENEWAL_WINDOW_DAYS, build_history
 from pacific_assets.lineage import Read, publish_slices, reads_metadata
+from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import conform, lake_view, run_sql, sql_text
 from pacific_assets.storage.lake import Lake
@@ -177,20 +178,6 @@ def compute_periods(
     return conform(frame, pl.Schema({period_col: pl.Date, **GROWTH_MEASURES}))
 
 
-# -- metadata helpers --------------------------------------------------------------------------
-def md_table(df: pl.DataFrame, limit: int = _PREVIEW_ROWS) -> str:
-    if df.is_empty():
-        return "(no rows)"
-    head = df.head(limit)
-    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
-    for row in head.iter_rows():
-        cells = ("" if v is None else str(v).replace("|", "\\|") for v in row)
-        lines.append("| " + " | ".join(cells) + " |")
-    if df.height > limit:
-        lines.append(f"\n({df.height - limit} more rows)")
-    return "\n".join(lines)
-
-
 def imputed_steps_result(history: pl.DataFrame) -> dg.AssetCheckResult:
     """WARN listing the accounts whose CRM lifecycle misses a required step (for Accounts)."""
     imputed = history.filter(pl.col("imputed"))
@@ -221,7 +208,7 @@ def imputed_steps_result(history: pl.DataFrame) -> dg.AssetCheckResult:
             "accounts": dg.MetadataValue.json(accounts),
             "imputed_steps": imputed.height,
             "imputed_accounts": len(accounts),
-            "details": dg.MetadataValue.md(md_table(by_account, limit=200)),
+            "details": dg.MetadataValue.md(markdown_frame(by_account, limit=200)),
         },
     )
 
@@ -276,7 +263,7 @@ def account_status_history(
             "imputed_steps": imputed.height,
             "latest_effective_at": str(events["effective_at"].max()) if events.height else "",
             "preview": dg.MetadataValue.md(
-                md_table(
+                markdown_frame(
                     history.select(
                         "account_id",
                         "step",
@@ -341,7 +328,7 @@ def account_status_daily(
             "mrr_on_last_day_usd": round(float(last.filter("is_paying")["mrr_usd"].sum()), 2),
             "imputed_account_days": int(frame["imputed"].sum()),
             "preview": dg.MetadataValue.md(
-                md_table(
+                markdown_frame(
                     last.select("date", "account_id", "status", "seats", "mrr_usd", "is_paying")
                 )
             ),
@@ -354,7 +341,7 @@ def account_status_daily(
                 description="one row per account and day"
                 if dupes.is_empty()
                 else f"{dupes.height} (date, account_id) pairs appear more than once",
-                metadata={"examples": dg.MetadataValue.md(md_table(dupes))},
+                metadata={"examples": dg.MetadataValue.md(markdown_frame(dupes))},
             )
         ],
     )
@@ -396,7 +383,7 @@ def _growth_asset(name: str, pdef: dg.TimeWindowPartitionsDefinition, period_col
                 "churned_accounts": int(frame["churned_accounts"].sum()),
                 "net_new_mrr_usd": round(float(frame["net_new_mrr_usd"].sum()), 2),
                 "imputed_accounts_max": int(frame["imputed_accounts"].max() or 0),
-                "preview": dg.MetadataValue.md(md_table(frame.tail(_PREVIEW_ROWS))),
+                "preview": dg.MetadataValue.md(markdown_frame(frame.tail(_PREVIEW_ROWS))),
             }
         )
 

@@ -36,6 +36,7 @@ from pacific_assets.investor.inputs import (
 )
 from pacific_assets.investor.rollup import RollupResult, compute_rollup
 from pacific_assets.partitions import single_run_backfill
+from pacific_assets.previews import markdown_table
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 
@@ -152,7 +153,7 @@ def _metadata(
         ],
         "spark_seconds": round(spark_seconds, 2),
         "periods": dg.MetadataValue.md(
-            checks._md_table(["period", "status", "inputs complete"], summary, limit=60)
+            markdown_table(["period", "status", "inputs complete"], summary, limit=60)
         ),
         "preview": dg.MetadataValue.md(previews[latest]),
         "report": dg.MetadataValue.path(paths[latest]),

@@ -17,6 +17,7 @@ import polars as pl
 from pacific_assets.investor.inputs import GROWTH_MRR_COLUMNS, Grain
 from pacific_assets.investor.publish import Restatement
 from pacific_assets.investor.rollup import RollupResult
+from pacific_assets.previews import markdown_table
 
 CHECK_DESCRIPTIONS = {
     "inputs_not_stale_or_incomplete": (
@@ -61,17 +62,6 @@ def check_specs(grain: Grain) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[object]], limit: int = 30) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in rows[:limit]:
-        lines.append(
-            "| " + " | ".join("" if v is None else str(v).replace("|", "/") for v in r) + " |"
-        )
-    if len(rows) > limit:
-        lines.append(f"| … {len(rows) - limit} more | " + " | " * (len(header) - 1))
-    return "\n".join(lines)
-
-
 def inputs_not_stale_or_incomplete(result: RollupResult, as_of: dt.date) -> dg.AssetCheckResult:
     grain = result.grain
     ended_bad, open_bad = [], []
@@ -101,7 +91,9 @@ def inputs_not_stale_or_incomplete(result: RollupResult, as_of: dt.date) -> dg.A
         description=f"{len(bad)} period(s) not complete — {text}"[:1000],
         metadata={
             "incomplete_periods": [v.period_start.isoformat() for v in bad],
-            "inputs": dg.MetadataValue.md(_md_table(["period", "input", "status", "why"], rows)),
+            "inputs": dg.MetadataValue.md(
+                markdown_table(["period", "input", "status", "why"], rows, limit=30)
+            ),
         },
     )
 
@@ -195,7 +187,7 @@ def movements_match_growth(result: RollupResult) -> dg.AssetCheckResult:
         description=description,
         metadata={
             "differences": dg.MetadataValue.md(
-                _md_table(["period", "movement", "rollup", "growth"], rows)
+                markdown_table(["period", "movement", "rollup", "growth"], rows, limit=30)
             )
         }
         if rows
@@ -213,7 +205,9 @@ def no_unapproved_restatement(
     metadata = (
         {
             "restatements": dg.MetadataValue.md(
-                _md_table(["month", "segment", "kpi", "published", "old", "new", "cause"], rows)
+                markdown_table(
+                    ["month", "segment", "kpi", "published", "old", "new", "cause"], rows, limit=30
+                )
             )
         }
         if rows

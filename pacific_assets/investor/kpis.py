@@ -4,15 +4,17 @@ Why pure Python: the rollup aggregates on Spark down to one row per (period, seg
 finishes every ratio with these functions on the driver, so there is exactly one implementation of
 each formula, tested on its own (including a property test over arbitrary floats).
 
-The contract of every function here: it returns a :class:`Kpi` whose ``value`` is either a finite
-float or ``None``; when it is ``None``, ``null_reason`` says why (never NaN, never inf). The reasons
-are short machine-friendly strings, documented in docs/investor.md.
+The contract of every function here: it returns a ``pacific_assets.figures.Figure`` whose
+``value`` is either a finite float or ``None``; when it is ``None``, ``null_reason`` says why
+(never NaN, never inf). The reasons are short machine-friendly strings, documented in
+docs/investor.md.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from pacific_assets.figures import Figure
 
 Number = float | int | None
 
@@ -26,25 +28,6 @@ OVERFLOW = "overflow"
 ZERO_DENOMINATOR = "zero_denominator"
 
 
-@dataclass(frozen=True)
-class Kpi:
-    """A KPI value (finite float) or None with the reason it is None."""
-
-    value: float | None
-    null_reason: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.value is None) == (self.null_reason is None):
-            raise ValueError("a Kpi has either a value or a null_reason, not both or neither")
-        if self.value is not None and not math.isfinite(self.value):
-            raise ValueError(f"a Kpi value must be finite, got {self.value!r}")
-
-
-def missing(reason: str) -> Kpi:
-    """A KPI that cannot be computed, e.g. ``missing("input_missing:unit_profit")``."""
-    return Kpi(None, reason)
-
-
 def _bad(x: Number) -> bool:
     return x is not None and not math.isfinite(float(x))
 
@@ -55,41 +38,41 @@ def safe_ratio(
     *,
     zero_reason: str = ZERO_DENOMINATOR,
     allow_negative_numerator: bool = True,
-) -> Kpi:
+) -> Figure:
     """numerator ÷ denominator, or None with a reason (missing, non-finite, zero, negative, overflow)."""
     if numerator is None:
-        return Kpi(None, MISSING_NUMERATOR)
+        return Figure(None, MISSING_NUMERATOR)
     if denominator is None:
-        return Kpi(None, MISSING_DENOMINATOR)
+        return Figure(None, MISSING_DENOMINATOR)
     if _bad(numerator) or _bad(denominator):
-        return Kpi(None, NON_FINITE_INPUT)
+        return Figure(None, NON_FINITE_INPUT)
     num, den = float(numerator), float(denominator)
     if den == 0.0:
-        return Kpi(None, zero_reason)
+        return Figure(None, zero_reason)
     if den < 0.0:
-        return Kpi(None, NEGATIVE_DENOMINATOR)
+        return Figure(None, NEGATIVE_DENOMINATOR)
     if num < 0.0 and not allow_negative_numerator:
-        return Kpi(None, NEGATIVE_INPUT)
+        return Figure(None, NEGATIVE_INPUT)
     try:
         value = num / den
     except (OverflowError, ZeroDivisionError):  # pragma: no cover - float division saturates
-        return Kpi(None, OVERFLOW)
+        return Figure(None, OVERFLOW)
     if not math.isfinite(value):
-        return Kpi(None, OVERFLOW)
-    return Kpi(value + 0.0)  # + 0.0 turns -0.0 into 0.0
+        return Figure(None, OVERFLOW)
+    return Figure(value + 0.0)  # + 0.0 turns -0.0 into 0.0
 
 
-def annual_run_rate(mrr_usd: Number) -> Kpi:
+def annual_run_rate(mrr_usd: Number) -> Figure:
     """ARR = 12 × MRR (contracted, §3b). Null when MRR is missing or not finite."""
     if mrr_usd is None:
-        return Kpi(None, MISSING_NUMERATOR)
+        return Figure(None, MISSING_NUMERATOR)
     if _bad(mrr_usd):
-        return Kpi(None, NON_FINITE_INPUT)
+        return Figure(None, NON_FINITE_INPUT)
     value = 12.0 * float(mrr_usd)
-    return Kpi(value) if math.isfinite(value) else Kpi(None, OVERFLOW)
+    return Figure(value) if math.isfinite(value) else Figure(None, OVERFLOW)
 
 
-def net_revenue_retention(starting_mrr_usd: Number, retained_mrr_usd: Number) -> Kpi:
+def net_revenue_retention(starting_mrr_usd: Number, retained_mrr_usd: Number) -> Figure:
     """NRR = MRR at period end of the accounts paying at period start ÷ their MRR at start.
 
     Equals (start + expansion − contraction − churn) ÷ start over accounts present at the start
@@ -103,7 +86,7 @@ def net_revenue_retention(starting_mrr_usd: Number, retained_mrr_usd: Number) ->
     )
 
 
-def gross_revenue_retention(starting_mrr_usd: Number, retained_capped_mrr_usd: Number) -> Kpi:
+def gross_revenue_retention(starting_mrr_usd: Number, retained_capped_mrr_usd: Number) -> Figure:
     """GRR = Σ min(end MRR, start MRR) ÷ Σ start MRR over accounts paying at period start.
 
     Each account is capped at its starting MRR, so expansion never offsets losses; the result is
@@ -117,10 +100,10 @@ def gross_revenue_retention(starting_mrr_usd: Number, retained_capped_mrr_usd: N
     )
     if kpi.value is None:
         return kpi
-    return Kpi(min(max(kpi.value, 0.0), 1.0))
+    return Figure(min(max(kpi.value, 0.0), 1.0))
 
 
-def logo_churn_rate(starting_paying_accounts: Number, churned_paying_accounts: Number) -> Kpi:
+def logo_churn_rate(starting_paying_accounts: Number, churned_paying_accounts: Number) -> Figure:
     """Share of the accounts paying at period start that are not paying at period end."""
     return safe_ratio(
         churned_paying_accounts,
@@ -130,12 +113,12 @@ def logo_churn_rate(starting_paying_accounts: Number, churned_paying_accounts: N
     )
 
 
-def average_revenue_per_account(mrr_usd: Number, paying_accounts: Number) -> Kpi:
+def average_revenue_per_account(mrr_usd: Number, paying_accounts: Number) -> Figure:
     """ARPA = MRR at period end ÷ accounts paying at period end."""
     return safe_ratio(mrr_usd, paying_accounts, zero_reason="no_paying_accounts_at_period_end")
 
 
-def dau_over_period_active(avg_daily_active_users: Number, period_active_users: Number) -> Kpi:
+def dau_over_period_active(avg_daily_active_users: Number, period_active_users: Number) -> Figure:
     """DAU/MAU (monthly) or DAU/WAU (weekly): mean daily distinct active licensed users ÷
     distinct active licensed users over the whole period (§3b)."""
     return safe_ratio(
@@ -146,7 +129,7 @@ def dau_over_period_active(avg_daily_active_users: Number, period_active_users: 
     )
 
 
-def hours_per_active_user_per_day(total_hours: Number, active_user_days: Number) -> Kpi:
+def hours_per_active_user_per_day(total_hours: Number, active_user_days: Number) -> Figure:
     """Hours per active user per day = total hours ÷ Σ over days of that day's active users."""
     return safe_ratio(
         total_hours,
@@ -156,19 +139,19 @@ def hours_per_active_user_per_day(total_hours: Number, active_user_days: Number)
     )
 
 
-def profit_per_subscriber(profit_usd: Number, paying_subscribers: Number) -> Kpi:
+def profit_per_subscriber(profit_usd: Number, paying_subscribers: Number) -> Figure:
     """Unit profit: profit ÷ paying subscribers (accounts paying at month end, §3b)."""
     return safe_ratio(profit_usd, paying_subscribers, zero_reason="no_paying_subscribers")
 
 
-def profit_per_seat(profit_usd: Number, licensed_seats: Number) -> Kpi:
+def profit_per_seat(profit_usd: Number, licensed_seats: Number) -> Figure:
     """Profit ÷ contracted (licensed) seats at month end."""
     return safe_ratio(profit_usd, licensed_seats, zero_reason="no_licensed_seats")
 
 
 def contribution_margin_per_account(
     contribution_margin_usd: Number, paying_accounts: Number
-) -> Kpi:
+) -> Figure:
     """A segment's unit profit: Σ per-account contribution margin ÷ accounts paying at period end."""
     return safe_ratio(
         contribution_margin_usd, paying_accounts, zero_reason="no_paying_accounts_at_period_end"

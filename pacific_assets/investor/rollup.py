@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from pacific_assets.figures import Figure
 from pacific_assets.investor import kpis
 from pacific_assets.investor.completeness import (
     DagsterFacts,
@@ -384,7 +385,7 @@ def _finish(
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _put(row: dict[str, Any], name: str, kpi: kpis.Kpi) -> None:
+def _put(row: dict[str, Any], name: str, kpi: Figure) -> None:
     """A ratio and its reason column."""
     row[name] = kpi.value
     row[f"{name}_null_reason"] = kpi.null_reason
@@ -410,7 +411,7 @@ def _mrr_kpis(agg: dict[str, Any] | None, available: bool) -> dict[str, Any]:
     for c in counts:
         out[c] = int(agg.get(c) or 0) if available else None
     if not available:
-        miss = kpis.missing(f"input_missing:{ACCOUNT_STATUS_DAILY.table}")
+        miss = Figure.null(f"input_missing:{ACCOUNT_STATUS_DAILY.table}")
         out["arr_usd"] = None
         for name in ("nrr", "grr", "logo_churn_rate", "arpa_usd"):
             _put(out, name, miss)
@@ -453,7 +454,7 @@ def _engagement_kpis(
         else:
             _put(out, sticky, kpis.dau_over_period_active(avg_dau.value, out["active_users"]))
     else:
-        miss = kpis.missing(f"input_missing:{USER_ENGAGEMENT_DAILY.table}")
+        miss = Figure.null(f"input_missing:{USER_ENGAGEMENT_DAILY.table}")
         out["active_users"] = None
         _put(out, "avg_daily_active_users", miss)
         _put(out, sticky, miss)
@@ -472,7 +473,7 @@ def _engagement_kpis(
         _put(
             out,
             "hours_per_active_user_per_day",
-            kpis.missing(f"input_missing:{ENGAGEMENT_HOURS.table}"),
+            Figure.null(f"input_missing:{ENGAGEMENT_HOURS.table}"),
         )
     return out
 
@@ -488,7 +489,7 @@ def _profit_kpis(
     out: dict[str, Any] = {c: None for c in PROFIT_COLUMNS}
     if segment == "all":
         if company is None:
-            miss = kpis.missing(f"input_missing:{UNIT_PROFIT.table}")
+            miss = Figure.null(f"input_missing:{UNIT_PROFIT.table}")
             _put(out, "profit_per_subscriber_usd", miss)
             _put(out, "profit_per_seat_usd", miss)
         else:
@@ -512,14 +513,14 @@ def _profit_kpis(
                 kpis.profit_per_seat(out["profit_usd"], out["licensed_seats"]),
             )
     else:
-        not_allocated = kpis.missing("company_level_only")
+        not_allocated = Figure.null("company_level_only")
         _put(out, "profit_per_subscriber_usd", not_allocated)
         _put(out, "profit_per_seat_usd", not_allocated)
     if not ue_available:
         _put(
             out,
             "contribution_margin_per_account_usd",
-            kpis.missing(f"input_missing:{ACCOUNT_UNIT_ECONOMICS.table}"),
+            Figure.null(f"input_missing:{ACCOUNT_UNIT_ECONOMICS.table}"),
         )
         return out
     by_segment = by_segment or {}

@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.settings import DEFAULT_CAPEX_LIFE_MONTHS, ProfitSettings
 from pacific_assets.resources import LakeResource
@@ -85,7 +86,7 @@ def profit_expenses(
             "dagster/row_count": df.height,
             "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} months)",
             "capex_life_months": settings.capex_life_months,
-            "totals_by_type": dg.MetadataValue.md(lakeio.md_table(by_type)),
-            "preview": dg.MetadataValue.md(lakeio.md_table(df)),
+            "totals_by_type": dg.MetadataValue.md(markdown_frame(by_type, cell=lakeio.amount_cell)),
+            "preview": dg.MetadataValue.md(markdown_frame(df, cell=lakeio.amount_cell)),
         }
     )

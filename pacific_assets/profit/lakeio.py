@@ -20,8 +20,10 @@ from pacific_assets.contracts import FILINGS, INVOICE_LINES, OPS_EXPENSES, SALAR
 SQL_DIR = Path(__file__).parent / "sql"
 
 
-def staging_schema(source: LandingSource) -> pl.Schema:
-    """The staging interface: contract columns + partition column + row lineage."""
+def stg_table_schema(source: LandingSource) -> pl.Schema:
+    """The polars schema of a ``stg_<source>`` table as profit reads it: the contract columns, the
+    partition column and the row lineage (docs/staging.md). Validation lives in staging (pandera).
+    """
     return pl.Schema(
         {
             **source.columns,
@@ -34,10 +36,10 @@ def staging_schema(source: LandingSource) -> pl.Schema:
 
 #: Upstream tables (produced by staging and growth/engagement), as far as profit reads them.
 UPSTREAM_SCHEMAS: dict[str, pl.Schema] = {
-    "stg_invoice_lines": staging_schema(INVOICE_LINES),
-    "stg_ops_expenses": staging_schema(OPS_EXPENSES),
-    "stg_salaries": staging_schema(SALARIES),
-    "stg_filings": staging_schema(FILINGS),
+    "stg_invoice_lines": stg_table_schema(INVOICE_LINES),
+    "stg_ops_expenses": stg_table_schema(OPS_EXPENSES),
+    "stg_salaries": stg_table_schema(SALARIES),
+    "stg_filings": stg_table_schema(FILINGS),
     "account_status_daily": pl.Schema(
         {
             "date": pl.Date,
@@ -104,27 +106,12 @@ def is_finite_number(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
 
 
-def md_table(df: pl.DataFrame, limit: int = 10) -> str:
-    """A small Markdown preview for the Dagster UI (first ``limit`` rows)."""
-    if df.is_empty():
-        return "_no rows_"
-    head = df.head(limit)
-
-    def cell(v: object) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float):
-            return f"{v:,.4f}".rstrip("0").rstrip(".")
-        return str(v).replace("|", "\\|")
-
-    lines = [
-        "| " + " | ".join(head.columns) + " |",
-        "|" + "---|" * len(head.columns),
-        *("| " + " | ".join(cell(v) for v in row) + " |" for row in head.iter_rows()),
-    ]
-    if df.height > limit:
-        lines.append(f"\n_{df.height - limit} more rows_")
-    return "\n".join(lines)
+def amount_cell(value: object) -> str:
+    """A preview cell as an accountant reads it: floats with thousands separators and at most
+    four decimals (the lake keeps full precision, docs/profit.md "Tables")."""
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 def usd(x: float | None) -> str:

@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.expenses import PROFIT_EXPENSES_SCHEMA
 from pacific_assets.profit.revenue import RECOGNIZED_REVENUE_DAILY_SCHEMA
@@ -257,7 +258,9 @@ def profit_reconciliation(
             "statuses": dg.MetadataValue.json(
                 {k: int(v) for k, v in df.group_by("status").len().iter_rows()}
             ),
-            "preview": dg.MetadataValue.md(lakeio.md_table(_summary(df), 24)),
+            "preview": dg.MetadataValue.md(
+                markdown_frame(_summary(df), 24, cell=lakeio.amount_cell)
+            ),
         },
         check_results=[reconciliation_check(df)],
     )
@@ -302,6 +305,8 @@ def reconciliation_check(df: pl.DataFrame) -> dg.AssetCheckResult:
         metadata={
             "mismatch_months": ", ".join(f"{m:%Y-%m}" for m in mismatches["month_start"]) or "none",
             "no_filing_months": ", ".join(f"{m:%Y-%m}" for m in missing["month_start"]) or "none",
-            "months": dg.MetadataValue.md(lakeio.md_table(_summary(df), 24)),
+            "months": dg.MetadataValue.md(
+                markdown_frame(_summary(df), 24, cell=lakeio.amount_cell)
+            ),
         },
     )

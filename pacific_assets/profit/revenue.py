@@ -14,6 +14,7 @@ import polars as pl
 
 from pacific_assets.lineage import Read, publish_slices, reads_metadata
 from pacific_assets.partitions import daily, single_run_backfill
+from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage import duck
@@ -119,10 +120,11 @@ def invoice_lines_current(
         metadata={
             "invalid_lines": bad.height,
             "preview": dg.MetadataValue.md(
-                lakeio.md_table(
+                markdown_frame(
                     bad.select(
                         "line_id", "account_id", "service_start", "service_end", "amount_usd"
-                    )
+                    ),
+                    cell=lakeio.amount_cell,
                 )
             ),
         },
@@ -136,7 +138,7 @@ def invoice_lines_current(
             "lines_by_status": dg.MetadataValue.json({k: int(v) for k, v in counts.items()}),
             "lines_with_several_versions": int((lines["versions"] > 1).sum()),
             "preview": dg.MetadataValue.md(
-                lakeio.md_table(lines.drop("_source_file", "_row_number"))
+                markdown_frame(lines.drop("_source_file", "_row_number"), cell=lakeio.amount_cell)
             ),
         },
         check_results=[check],
@@ -181,7 +183,7 @@ def _write_daily(
             "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} days)",
             f"total_{value_col}": float(df[value_col].sum()) if df.height else 0.0,
             "accounts": df["account_id"].n_unique(),
-            "preview": dg.MetadataValue.md(lakeio.md_table(df)),
+            "preview": dg.MetadataValue.md(markdown_frame(df, cell=lakeio.amount_cell)),
         }
     )
 

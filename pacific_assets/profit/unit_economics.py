@@ -15,6 +15,7 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.month_inputs import MonthInputs, open_month_inputs
 from pacific_assets.profit.settings import ProfitSettings
@@ -208,7 +209,7 @@ def account_unit_economics(
             "allocation_driver": settings.allocation_driver,
             "accounts_with_uninvoiced_days": int((df["uninvoiced_paying_days"] > 0).sum()),
             "preview": dg.MetadataValue.md(
-                lakeio.md_table(
+                markdown_frame(
                     df.select(
                         "month_start",
                         "account_id",
@@ -218,6 +219,7 @@ def account_unit_economics(
                         "contribution_margin_usd",
                     ).sort("contribution_margin_usd", nulls_last=True),
                     15,
+                    cell=lakeio.amount_cell,
                 )
             ),
         },
@@ -264,5 +266,7 @@ def allocation_check(df: pl.DataFrame, shared: pl.DataFrame) -> dg.AssetCheckRes
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
         description=description,
-        metadata={"by_month": dg.MetadataValue.md(lakeio.md_table(sums, 24))},
+        metadata={
+            "by_month": dg.MetadataValue.md(markdown_frame(sums, 24, cell=lakeio.amount_cell))
+        },
     )

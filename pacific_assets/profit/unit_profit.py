@@ -6,12 +6,13 @@ line by line (DESIGN §4: never NaN or inf, explicit null plus ``<name>_null_rea
 """
 
 import datetime as dt
-from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
 
+from pacific_assets.figures import Figure
 from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.month_inputs import MonthInputs, open_month_inputs
 from pacific_assets.resources import LakeResource
@@ -61,40 +62,28 @@ UNIT_PROFIT_SCHEMA = pl.Schema(
 )
 
 
-@dataclass(frozen=True)
-class Value:
-    """A number, or null with the reason it is null."""
-
-    value: float | None
-    reason: str | None = None
-
-    @staticmethod
-    def null(reason: str) -> "Value":
-        return Value(None, reason)
-
-
-def _sum(*parts: Value) -> Value:
-    reasons = [p.reason for p in parts if p.value is None]
+def _sum(*parts: Figure) -> Figure:
+    reasons = [p.null_reason for p in parts if p.value is None]
     if reasons:
-        return Value.null("; ".join(dict.fromkeys(r for r in reasons if r)))
-    return Value(sum(p.value for p in parts))  # type: ignore[misc]
+        return Figure.null("; ".join(dict.fromkeys(r for r in reasons if r)))
+    return Figure(sum(p.value for p in parts))  # type: ignore[misc]
 
 
-def _minus(a: Value, b: Value) -> Value:
+def _minus(a: Figure, b: Figure) -> Figure:
     if a.value is None or b.value is None:
-        return Value.null("; ".join(r for r in (a.reason, b.reason) if r))
-    return Value(a.value - b.value)
+        return Figure.null("; ".join(r for r in (a.null_reason, b.null_reason) if r))
+    return Figure(a.value - b.value)
 
 
-def _ratio(num: Value, den: Value, zero_reason: str) -> Value:
+def _ratio(num: Figure, den: Figure, zero_reason: str) -> Figure:
     """num / den; null with a reason when either is unknown or the denominator is zero."""
     if num.value is None:
-        return Value.null(num.reason or "numerator unknown")
+        return Figure.null(num.null_reason or "numerator unknown")
     if den.value is None:
-        return Value.null(den.reason or "denominator unknown")
+        return Figure.null(den.null_reason or "denominator unknown")
     if den.value == 0:
-        return Value.null(zero_reason)
-    return Value(num.value / den.value)
+        return Figure.null(zero_reason)
+    return Figure(num.value / den.value)
 
 
 def billing_gaps(accounts: pl.DataFrame) -> pl.DataFrame:
@@ -117,32 +106,32 @@ def describe_gaps(gaps: pl.DataFrame, limit: int = 20) -> str:
 def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: MonthInputs) -> dict:
     """All unit_profit columns of one month (see docs/profit.md for every definition)."""
     ops_missing = inputs.missing_ops.get(month)
-    opex = Value.null(ops_missing) if ops_missing else Value(totals["opex_usd"])
-    capex = Value.null(ops_missing) if ops_missing else Value(totals["capex_amortization_usd"])
+    opex = Figure.null(ops_missing) if ops_missing else Figure(totals["opex_usd"])
+    capex = Figure.null(ops_missing) if ops_missing else Figure(totals["capex_amortization_usd"])
     salaries_missing = inputs.missing_salaries.get(month)
-    salaries = Value.null(salaries_missing) if salaries_missing else Value(totals["salaries_usd"])
-    direct = Value.null(ops_missing) if ops_missing else Value(totals["direct_cost_usd"])
+    salaries = Figure.null(salaries_missing) if salaries_missing else Figure(totals["salaries_usd"])
+    direct = Figure.null(ops_missing) if ops_missing else Figure(totals["direct_cost_usd"])
     # Shared = ops costs without an account + all salaries; unknown if either export is missing.
     shared_missing = "; ".join(r for r in (ops_missing, salaries_missing) if r)
-    shared = Value.null(shared_missing) if shared_missing else Value(totals["shared_cost_usd"])
-    revenue = Value(totals["recognized_revenue_usd"])
+    shared = Figure.null(shared_missing) if shared_missing else Figure(totals["shared_cost_usd"])
+    revenue = Figure(totals["recognized_revenue_usd"])
     total_expenses = _sum(opex, capex, salaries)
     profit = _minus(revenue, total_expenses)
 
     status_missing = inputs.missing_status_last_day.get(month)
     at_end = accounts.filter(pl.col("paying_at_month_end"))
     if status_missing:
-        subscribers = seats = Value.null(status_missing)
+        subscribers = seats = Figure.null(status_missing)
     else:
-        subscribers = Value(at_end.height)
-        seats = Value(int(at_end["seats_at_month_end"].fill_null(0).sum()))
+        subscribers = Figure(at_end.height)
+        seats = Figure(int(at_end["seats_at_month_end"].fill_null(0).sum()))
     no_subs = f"no paying subscribers at the end of {month:%Y-%m}"
     per_subscriber = _ratio(profit, subscribers, no_subs)
     per_seat = _ratio(profit, seats, f"no licensed seats at the end of {month:%Y-%m}")
     direct_per_account = _ratio(direct, subscribers, no_subs)
     loaded_per_account = _ratio(total_expenses, subscribers, no_subs)
     if revenue.value is not None and revenue.value <= 0:
-        gross_margin = Value.null(f"no positive recognized revenue in {month:%Y-%m}")
+        gross_margin = Figure.null(f"no positive recognized revenue in {month:%Y-%m}")
     else:
         gross_margin = _ratio(_minus(revenue, direct), revenue, "")
 
@@ -181,7 +170,7 @@ def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: Mont
         "gross_margin": gross_margin,
     }.items():
         row[name] = v.value
-        row[f"{name}_null_reason"] = v.reason
+        row[f"{name}_null_reason"] = v.null_reason
     return row
 
 
@@ -258,7 +247,7 @@ def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
         metadata={
             "account_months_with_gaps": unbilled.height,
             "accounts": dg.MetadataValue.md(
-                lakeio.md_table(
+                markdown_frame(
                     unbilled.select(
                         "month_start",
                         "account_id",
@@ -267,6 +256,7 @@ def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
                         "estimated_unbilled_revenue_usd",
                     ),
                     50,
+                    cell=lakeio.amount_cell,
                 )
             ),
         },
@@ -285,7 +275,7 @@ def unit_profit(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mat
             "dagster/row_count": df.height,
             "partitions": f"{keys[0]} … {keys[-1]} ({len(keys)} months)",
             "incomplete_months": int((~df["is_complete"]).sum()),
-            "preview": dg.MetadataValue.md(lakeio.md_table(summary, 24)),
+            "preview": dg.MetadataValue.md(markdown_frame(summary, 24, cell=lakeio.amount_cell)),
         },
         check_results=[check],
     )

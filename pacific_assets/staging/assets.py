@@ -21,6 +21,7 @@ import polars as pl
 from pacific_assets import partitions
 from pacific_assets.contracts import SOURCES, LandingSource
 from pacific_assets.lineage import LANDING_SOURCE_KEY
+from pacific_assets.previews import markdown_frame, markdown_table
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.landing import (
     ROW_NUMBER,
@@ -226,12 +227,13 @@ def quarantine_share_result(run: StagingRun) -> dg.AssetCheckResult:
             "quarantined_rows": sum(s.rows_quarantined for s in bad),
             "max_share": worst.quarantine_share if worst else 0.0,
             "partitions_with_quarantine": dg.MetadataValue.md(
-                _md_table(
+                markdown_table(
                     ["partition", "landed", "quarantined", "share"],
                     [
                         [s.key, s.rows_landed, s.rows_quarantined, f"{s.quarantine_share:.2%}"]
-                        for s in bad[:50]
+                        for s in bad
                     ],
+                    limit=50,
                 )
             ),
         },
@@ -293,22 +295,9 @@ def unique_key_result(lake: Lake, run: StagingRun, key: UniqueKey) -> dg.AssetCh
         ),
         metadata={
             "duplicated_keys": dups.height,
-            "examples": dg.MetadataValue.md(_md_frame(dups.head(10))) if dups.height else "",
+            "examples": dg.MetadataValue.md(markdown_frame(dups, 10)) if dups.height else "",
         },
     )
-
-
-# -- metadata helpers --------------------------------------------------------------------------
-def _md_table(header: list[str], rows: list[list[object]]) -> str:
-    if not rows:
-        return "(none)"
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _md_frame(df: pl.DataFrame) -> str:
-    return _md_table(df.columns, [list(r) for r in df.iter_rows()])
 
 
 def run_metadata(run: StagingRun) -> dict[str, object]:
@@ -333,19 +322,19 @@ def run_metadata(run: StagingRun) -> dict[str, object]:
             else "every partition had at least one file"
         ),
         "by_partition": dg.MetadataValue.md(
-            _md_table(
+            markdown_table(
                 ["partition", "files", "landed", "valid", "quarantined", "note"],
                 [
                     [s.key, s.files, s.rows_landed, s.rows_valid, s.rows_quarantined, s.note]
-                    for s in stats[:100]
+                    for s in stats
                 ],
+                limit=100,
             )
-            + ("\n\n(first 100 partitions)" if len(stats) > 100 else "")
         ),
         "quarantine_preview": dg.MetadataValue.md(
-            _md_frame(run.quarantine.select("file", "row_number", "column", "reason").head(10))
+            markdown_frame(run.quarantine.select("file", "row_number", "column", "reason"), 10)
         ),
-        "preview": dg.MetadataValue.md(_md_frame(run.valid.head(_PREVIEW_ROWS))),
+        "preview": dg.MetadataValue.md(markdown_frame(run.valid, _PREVIEW_ROWS)),
     }
 
 

@@ -1,12 +1,13 @@
 """The pandera schema of every staging table, derived from the landing contract.
 
-One builder, ``staging_schema(source)``, turns a ``contracts.LandingSource`` into a
-``pandera.polars.DataFrameSchema``: the contract's dtypes, its required (non-null) columns, its
-allowed values, and a finiteness check on every money/float column. What the contract cannot say
-in a dtype — "a service period ends after it starts", "seats are never negative" — lives in
-``ROW_RULES`` below, one line per rule, each naming the column a failing row is quarantined under.
-``UNIQUE_KEYS`` lists the keys the contract implies are unique; they are asset checks, not
-quarantine reasons (a duplicate is not a malformed row, and dropping one copy would be a guess).
+One builder, ``contract_validation_schema(name)``, turns a ``contracts.LandingSource`` into a
+``pandera.polars.DataFrameSchema`` (the validation, not the table's storage schema): the
+contract's dtypes, its required (non-null) columns, its allowed values, and a finiteness check on
+every money/float column. What the contract cannot say in a dtype — "a service period ends after
+it starts", "seats are never negative" — lives in ``ROW_RULES`` below, one line per rule, each
+naming the column a failing row is quarantined under. ``UNIQUE_KEYS`` lists the keys the
+contract implies are unique; they are asset checks, not quarantine reasons (a duplicate is not a
+malformed row, and dropping one copy would be a guess).
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def allowed_message(values: tuple[str, ...]) -> str:
 
 
 @cache
-def staging_schema(name: str) -> pa.DataFrameSchema:
+def contract_validation_schema(name: str) -> pa.DataFrameSchema:
     """The pandera schema for ``stg_<name>``'s contract columns (built once per source).
 
     pandera is imported here, not at module level: it pulls in pandas and pyspark.pandas

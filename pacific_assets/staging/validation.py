@@ -18,7 +18,11 @@ import polars as pl
 
 from pacific_assets.contracts import LandingSource
 from pacific_assets.staging.landing import ROW_NUMBER, SOURCE_FILE
-from pacific_assets.staging.schemas import MISSING_REQUIRED, rule_columns, staging_schema
+from pacific_assets.staging.schemas import (
+    MISSING_REQUIRED,
+    contract_validation_schema,
+    rule_columns,
+)
 
 #: ISO-8601 with a zone: the contract's ``Z`` and, tolerated, explicit offsets (converted to UTC).
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
@@ -95,9 +99,9 @@ def _parse_problems(
 
 def _schema_problems(typed: pl.DataFrame, source: LandingSource) -> pl.DataFrame:
     """(idx, column, reason) for every pandera failure (lazy: all failures at once)."""
-    import pandera.polars as pa  # lazy: see schemas.staging_schema
+    import pandera.polars as pa  # lazy: see schemas.contract_validation_schema
 
-    schema = staging_schema(source.name)
+    schema = contract_validation_schema(source.name)
     try:
         schema.validate(typed.select(list(source.columns)), lazy=True)
     except pa.errors.SchemaErrors as exc:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pacific_assets.figures import Figure
 from pacific_assets.investor import kpis
 
 ALL_KPIS = [
@@ -68,13 +69,13 @@ def test_grr_is_capped_at_starting_mrr() -> None:
     assert kpis.net_revenue_retention(100.0, 150.0).value == 1.5
 
 
-def test_kpi_refuses_nan_or_both_fields() -> None:
+def test_figure_refuses_nan_or_both_fields() -> None:
     with pytest.raises(ValueError):
-        kpis.Kpi(float("nan"))
+        Figure(float("nan"))
     with pytest.raises(ValueError):
-        kpis.Kpi(1.0, "why")
+        Figure(1.0, "why")
     with pytest.raises(ValueError):
-        kpis.Kpi(None)
+        Figure(None)
 
 
 numbers = st.one_of(
