@@ -38,9 +38,15 @@ def _report(payload: dict) -> None:
 
 
 def _range_tags(start: str, end: str) -> dict[str, str]:
+    # imported here: the code location's import is timed in _load_definitions
+    from pacific_assets.dagster_compat import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
     return {
-        "dagster/asset_partition_range_start": start,
-        "dagster/asset_partition_range_end": end,
+        ASSET_PARTITION_RANGE_START_TAG: start,
+        ASSET_PARTITION_RANGE_END_TAG: end,
     }
 
 
@@ -141,6 +147,7 @@ def waves(args: argparse.Namespace) -> dict:
     """Materialize what ``--target`` needs and the lake lacks, wave by wave, range runs only."""
     import dagster as dg
 
+    from pacific_assets.demo import grid_waves
     from pacific_assets.resources import lake_resource_from_env
 
     defs, job, _ = _load_definitions()
@@ -158,34 +165,23 @@ def waves(args: argparse.Namespace) -> dict:
         todo.append(key)
     runs = []
     with dg.DagsterInstance.get() as instance:
-        done: set = set()
-        ordered = [k for k in graph.toposorted_asset_keys if k in todo]
-        while ordered:
-            ready = [
-                k for k in ordered if not (set(graph.get(k).parent_keys) & (set(ordered) - done))
-            ]
-            by_grid: dict = {}
-            for k in ready:
-                by_grid.setdefault(graph.get(k).partitions_def, []).append(k)
-            for pdef, keys in by_grid.items():
-                pkeys = _keys_for(pdef, start, end)
-                tags = _range_tags(pkeys[0], pkeys[-1]) if pkeys else {}
-                started = time.perf_counter()
-                result = job.execute_in_process(
-                    instance=instance, asset_selection=keys, tags=tags, raise_on_error=False
-                )
-                runs.append(
-                    {
-                        "assets": [k.to_user_string() for k in keys],
-                        "partitions": f"{pkeys[0]}..{pkeys[-1]}" if pkeys else "unpartitioned",
-                        "ok": result.success,
-                        "seconds": round(time.perf_counter() - started, 1),
-                        **_run_summary(instance, result),
-                    }
-                )
-                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
-            done.update(ready)
-            ordered = [k for k in ordered if k not in done]
+        for pdef, keys in grid_waves(defs, todo):
+            pkeys = _keys_for(pdef, start, end)
+            tags = _range_tags(pkeys[0], pkeys[-1]) if pkeys else {}
+            started = time.perf_counter()
+            result = job.execute_in_process(
+                instance=instance, asset_selection=keys, tags=tags, raise_on_error=False
+            )
+            runs.append(
+                {
+                    "assets": [k.to_user_string() for k in keys],
+                    "partitions": f"{pkeys[0]}..{pkeys[-1]}" if pkeys else "unpartitioned",
+                    "ok": result.success,
+                    "seconds": round(time.perf_counter() - started, 1),
+                    **_run_summary(instance, result),
+                }
+            )
+            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     return {"ok": all(r["ok"] for r in runs), "runs": runs}
 
 

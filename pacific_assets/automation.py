@@ -34,7 +34,12 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from pacific_assets import clock
-from pacific_assets.dagster_compat import backfill_targets, next_cron_tick
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    backfill_targets,
+    next_cron_tick,
+)
 from pacific_assets.lineage import (
     UNPARTITIONED,
     AssetLineage,
@@ -51,8 +56,6 @@ DUE_CRON_KEY = "pacific/due_cron"
 DUE_ASSETS_KEY = "pacific/assets"
 #: Sensors leave a missing partition to its schedule for this long after it is due.
 SENSOR_GRACE = dt.timedelta(minutes=15)
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 _ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -136,12 +139,15 @@ def in_progress(instance: dg.DagsterInstance, asset_graph) -> dict[str, set[str]
                 add(table, [UNPARTITIONED])
             elif "dagster/partition" in tags:
                 add(table, [tags["dagster/partition"]])
-            elif RANGE_START in tags:
+            elif ASSET_PARTITION_RANGE_START_TAG in tags:
                 try:
                     add(
                         table,
                         pdef.get_partition_keys_in_range(
-                            dg.PartitionKeyRange(tags[RANGE_START], tags[RANGE_END])
+                            dg.PartitionKeyRange(
+                                tags[ASSET_PARTITION_RANGE_START_TAG],
+                                tags[ASSET_PARTITION_RANGE_END_TAG],
+                            )
                         ),
                     )
                 except Exception:
@@ -398,7 +404,9 @@ class Planner:
         )
         run_tags = dict(tags)
         if keys != [UNPARTITIONED]:
-            run_tags.update({RANGE_START: keys[0], RANGE_END: keys[-1]})
+            run_tags.update(
+                {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+            )
         why = sorted({states[t].needs.get(k, "") for t in assets for k in own(t)} - {""})
         run_tags["pacific/why"] = ",".join(why)
         return dg.RunRequest(

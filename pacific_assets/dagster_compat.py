@@ -28,6 +28,10 @@ try:
         AssetCheckExecutionRecord,
         AssetCheckExecutionRecordStatus,
     )
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
     from dagster._time import get_current_datetime
     from dagster._utils.schedules import get_next_cron_tick
 except ImportError as exc:  # pragma: no cover - only on a Dagster upgrade
@@ -39,6 +43,8 @@ except ImportError as exc:  # pragma: no cover - only on a Dagster upgrade
     ) from exc
 
 __all__ = [
+    "ASSET_PARTITION_RANGE_END_TAG",
+    "ASSET_PARTITION_RANGE_START_TAG",
     "REPLAY_INSTANCE_YAML",
     "AssetCheckExecutionRecordStatus",
     "CronFreshnessPolicy",
@@ -56,6 +62,11 @@ __all__ = [
 # ``dg.FreshnessPolicy.cron`` / ``dg.FreshnessPolicy.time_window``. The SLA check and the runbook
 # read a policy back (deadline cron, timezone, windows), which needs ``isinstance`` on the concrete
 # type; dagster (top level and ``dagster.preview``) exports only the abstract FreshnessPolicy.
+
+# ASSET_PARTITION_RANGE_START_TAG / ASSET_PARTITION_RANGE_END_TAG: the run tags that make one run
+# cover a range of partitions (how a single-run backfill runs; the demo, the planners and the
+# sensors write and read them). Checked: dagster exports neither, nor any other public name for
+# them; ``dg.RunRequest`` takes a ``partition_key`` only, a range has to be given as these tags.
 
 # AssetCheckExecutionRecordStatus: the status of a stored check execution (SUCCEEDED / FAILED /
 # PLANNED), see ``asset_check_history``. No public enum; ``dg.AssetCheckResult`` is only the

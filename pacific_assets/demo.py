@@ -14,10 +14,15 @@ import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 import dagster as dg
 
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from pacific_assets.resources import lake_resource_from_env
 from pacific_assets.storage.catalog import connect, refresh_catalog
 
@@ -32,29 +37,36 @@ def _range_tags(pdef: dg.PartitionsDefinition | None) -> dict[str, str]:
     if pdef is None:
         return {}
     return {
-        "dagster/asset_partition_range_start": pdef.get_first_partition_key(),
-        "dagster/asset_partition_range_end": pdef.get_last_partition_key(),
+        ASSET_PARTITION_RANGE_START_TAG: pdef.get_first_partition_key(),
+        ASSET_PARTITION_RANGE_END_TAG: pdef.get_last_partition_key(),
     }
 
 
-def _waves(graph) -> list[list[dg.AssetKey]]:
-    """Materializable assets in dependency waves (all parents of a wave ran in earlier waves)."""
-    todo = [k for k in graph.toposorted_asset_keys if k in graph.materializable_asset_keys]
+def grid_waves(
+    defs: dg.Definitions, keys: Collection[dg.AssetKey] | None = None
+) -> list[tuple[dg.PartitionsDefinition | None, list[dg.AssetKey]]]:
+    """The runs that build ``keys`` (default: every materializable asset) parents-first, as
+    (partition grid, keys of one run); ``make demo``, the tests and the benchmark run in these.
+
+    A wave holds the keys whose parents among ``keys`` ran in earlier waves (parents outside
+    ``keys`` are taken as there); each wave is split by partition grid, in topological order.
+    """
+    graph = defs.resolve_asset_graph()
+    wanted = set(graph.materializable_asset_keys if keys is None else keys)
+    todo = [k for k in graph.toposorted_asset_keys if k in wanted]
     done: set[dg.AssetKey] = set()
-    waves = []
+    runs: list[tuple[dg.PartitionsDefinition | None, list[dg.AssetKey]]] = []
     while todo:
-        ready = [
-            k
-            for k in todo
-            if all(
-                p in done or p not in graph.materializable_asset_keys
-                for p in graph.get(k).parent_keys
-            )
+        wave = [
+            k for k in todo if all(p in done or p not in wanted for p in graph.get(k).parent_keys)
         ]
-        waves.append(ready)
-        done.update(ready)
+        by_grid: dict[dg.PartitionsDefinition | None, list[dg.AssetKey]] = defaultdict(list)
+        for key in wave:
+            by_grid[graph.get(key).partitions_def].append(key)
+        runs.extend(by_grid.items())
+        done.update(wave)
         todo = [k for k in todo if k not in done]
-    return waves
+    return runs
 
 
 def materialize_all(
@@ -62,44 +74,39 @@ def materialize_all(
 ) -> list[dict]:
     """Materialize every asset over its full partition range; returns one record per run."""
     say = (lambda _m: None) if quiet else (lambda m: print(m, flush=True))
-    graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     runs = []
-    for wave in _waves(graph):
-        by_grid: dict[object, list[dg.AssetKey]] = defaultdict(list)
-        for key in wave:
-            by_grid[graph.get(key).partitions_def].append(key)
-        for pdef, keys in by_grid.items():
-            if pdef is not None and not pdef.get_partition_keys():
-                continue  # the grid has no partition yet (a replay's first days): nothing to run
-            started = time.monotonic()
-            names = ", ".join(k.to_user_string() for k in keys)
-            say(f"  materializing {names} ({_describe(pdef)}) ...")
-            result = job.execute_in_process(
-                run_config=_QUIET,
-                instance=instance,
-                asset_selection=keys,
-                tags={**_range_tags(pdef), "pacific/source": "make-demo"},
-                raise_on_error=False,
-            )
-            failed_checks = [
-                f"{e.asset_check_evaluation_data.asset_check_key.name} "
-                f"({e.asset_check_evaluation_data.asset_key.to_user_string()})"
-                for e in result.all_events
-                if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                and not e.asset_check_evaluation_data.passed
-            ]
-            runs.append(
-                {
-                    "assets": names,
-                    "ok": result.success,
-                    "seconds": round(time.monotonic() - started, 1),
-                    "failed_checks": failed_checks,
-                    "run_id": result.run_id,
-                }
-            )
-            status = "ok" if result.success else "FAILED"
-            say(f"    {status} in {runs[-1]['seconds']} s, run {result.run_id[:8]}")
+    for pdef, keys in grid_waves(defs):
+        if pdef is not None and not pdef.get_partition_keys():
+            continue  # the grid has no partition yet (a replay's first days): nothing to run
+        started = time.monotonic()
+        names = ", ".join(k.to_user_string() for k in keys)
+        say(f"  materializing {names} ({_describe(pdef)}) ...")
+        result = job.execute_in_process(
+            run_config=_QUIET,
+            instance=instance,
+            asset_selection=keys,
+            tags={**_range_tags(pdef), "pacific/source": "make-demo"},
+            raise_on_error=False,
+        )
+        failed_checks = [
+            f"{e.asset_check_evaluation_data.asset_check_key.name} "
+            f"({e.asset_check_evaluation_data.asset_key.to_user_string()})"
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+            and not e.asset_check_evaluation_data.passed
+        ]
+        runs.append(
+            {
+                "assets": names,
+                "ok": result.success,
+                "seconds": round(time.monotonic() - started, 1),
+                "failed_checks": failed_checks,
+                "run_id": result.run_id,
+            }
+        )
+        status = "ok" if result.success else "FAILED"
+        say(f"    {status} in {runs[-1]['seconds']} s, run {result.run_id[:8]}")
     return runs
 
 

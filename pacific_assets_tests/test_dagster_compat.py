@@ -142,6 +142,30 @@ def positive(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     )
 
 
+@dg.asset(partitions_def=daily, backfill_policy=dg.BackfillPolicy.single_run())
+def ranged(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"keys": ",".join(context.partition_keys)})
+
+
+def test_range_tags_make_one_run_cover_the_range() -> None:
+    """The demo, the planners and the sensors put a range on a run with these two tags only."""
+    tags = {
+        compat.ASSET_PARTITION_RANGE_START_TAG: "2025-01-02",
+        compat.ASSET_PARTITION_RANGE_END_TAG: "2025-01-04",
+    }
+    request = dg.RunRequest(asset_selection=[ranged.key], tags=tags)
+    assert request.partition_key_range == dg.PartitionKeyRange("2025-01-02", "2025-01-04")
+    result = dg.materialize([ranged], instance=dg.DagsterInstance.ephemeral(), tags=tags)
+    assert result.success
+    seen = {
+        m.partition: m.materialization.metadata["keys"].value
+        for m in result.get_asset_materialization_events()
+    }
+    assert seen == dict.fromkeys(
+        ["2025-01-02", "2025-01-03", "2025-01-04"], "2025-01-02,2025-01-03,2025-01-04"
+    )
+
+
 def test_asset_check_history_returns_stored_verdicts_newest_first() -> None:
     instance = dg.DagsterInstance.ephemeral()
     for day in ("2025-01-01", "2025-01-02"):

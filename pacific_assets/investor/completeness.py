@@ -30,8 +30,12 @@ from typing import Protocol
 import dagster as dg
 import polars as pl
 
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    asset_check_history,
+)
 from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus as CheckStatus
-from pacific_assets.dagster_compat import asset_check_history
 from pacific_assets.investor.inputs import (
     ENGAGEMENT_COMPLETENESS,
     PROFIT_RECONCILIATION,
@@ -371,10 +375,10 @@ class InstanceFacts:
             tags = run.tags if run else {}
             if "dagster/partition" in tags:
                 covered = {tags["dagster/partition"]}
-            elif "dagster/asset_partition_range_start" in tags and partitions_def is not None:
+            elif ASSET_PARTITION_RANGE_START_TAG in tags and partitions_def is not None:
                 rng = dg.PartitionKeyRange(
-                    tags["dagster/asset_partition_range_start"],
-                    tags["dagster/asset_partition_range_end"],
+                    tags[ASSET_PARTITION_RANGE_START_TAG],
+                    tags[ASSET_PARTITION_RANGE_END_TAG],
                 )
                 try:
                     covered = set(partitions_def.get_partition_keys_in_range(rng))

@@ -23,7 +23,11 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster import DagsterEventType
 
-from pacific_assets.dagster_compat import freshness_states
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    freshness_states,
+)
 from pacific_assets.operations.alerts import Alert, deliver
 from pacific_assets.operations.incidents import IncidentStore
 from pacific_assets.operations.policies import POLICIES, SLA_CHECK_NAME, describe_freshness
@@ -33,8 +37,6 @@ from pacific_assets.resources import LakeResource
 
 RUN_FAILURE = "run_failure"
 _PARTITION = "dagster/partition"
-_RANGE_START = "dagster/asset_partition_range_start"
-_RANGE_END = "dagster/asset_partition_range_end"
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def run_partition_keys(
     """The partition keys a run covered for an asset (None: unpartitioned / whole asset)."""
     if _PARTITION in tags:
         return [tags[_PARTITION]]
-    start, end = tags.get(_RANGE_START), tags.get(_RANGE_END)
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
     if not (start and end):
         return None
     if partitions_def is not None:

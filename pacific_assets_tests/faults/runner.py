@@ -42,6 +42,7 @@ def run_waves(start: str, last: dict[str, str], groups: set[str] | None) -> dict
     import dagster as dg
 
     from pacific_assets.definitions import defs
+    from pacific_assets.demo import grid_waves
     from pacific_assets_tests.runs import range_tags
 
     graph = defs.resolve_asset_graph()
@@ -52,28 +53,18 @@ def run_waves(start: str, last: dict[str, str], groups: set[str] | None) -> dict
         for k in graph.materializable_asset_keys
         if groups is None or graph.get(k).group_name in groups
     }
-    todo = [k for k in graph.toposorted_asset_keys if k in keys]
-    done: set = set()
     failed: list[str] = []
-    while todo:
-        wave = [k for k in todo if not (set(graph.get(k).parent_keys) & (set(todo) - done))]
-        by_grid: dict = {}
-        for key in wave:
-            by_grid.setdefault(_grain(graph.get(key).partitions_def), []).append(key)
-        for grain, batch in by_grid.items():
-            tags = {}
-            if grain:
-                tags = range_tags(start, last[grain])
-            result = job.execute_in_process(
-                instance=instance, asset_selection=batch, tags=tags, raise_on_error=False
-            )
-            failed += [
-                e.step_key
-                for e in result.all_events
-                if e.event_type_value == "STEP_FAILURE" and e.step_key
-            ]
-        done.update(wave)
-        todo = [k for k in todo if k not in done]
+    for pdef, batch in grid_waves(defs, keys):
+        grain = _grain(pdef)
+        tags = range_tags(start, last[grain]) if grain else {}
+        result = job.execute_in_process(
+            instance=instance, asset_selection=batch, tags=tags, raise_on_error=False
+        )
+        failed += [
+            e.step_key
+            for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE" and e.step_key
+        ]
     return {"ok": True, "failed_steps": sorted(failed)}
 
 

@@ -16,8 +16,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets.automation import RANGE_END, RANGE_START
-from pacific_assets.dagster_compat import moved_clock
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    moved_clock,
+)
 from pacific_assets.growth.assets import (
     DAILY,
     HISTORY,
@@ -95,7 +98,10 @@ def drive(defs, res, instance, now: dt.datetime) -> dict[str, list[str] | None]:
             return built
         for request in result.run_requests:
             tables = [k.to_user_string() for k in request.asset_selection]
-            first, last = request.tags.get(RANGE_START), request.tags.get(RANGE_END)
+            first, last = (
+                request.tags.get(ASSET_PARTITION_RANGE_START_TAG),
+                request.tags.get(ASSET_PARTITION_RANGE_END_TAG),
+            )
             with moved_clock(lambda: now):
                 materialize([ASSETS[t] for t in tables], res, instance, first, last)
             for t in tables:

@@ -10,7 +10,11 @@ import datetime as dt
 
 import dagster as dg
 
-from pacific_assets.dagster_compat import moved_clock
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    moved_clock,
+)
 from pacific_assets.investor.assets import executive_weekly, investor_rollup
 from pacific_assets.investor.catchup import INVESTOR_SCHEDULES, investor_catchup
 from pacific_assets.investor.spark import spark_resource_from_env
@@ -56,8 +60,8 @@ def _evaluate(lake, now: dt.datetime):
 def _requested(result) -> dict[str, tuple[str, str]]:
     return {
         k.to_user_string(): (
-            r.tags["dagster/asset_partition_range_start"],
-            r.tags["dagster/asset_partition_range_end"],
+            r.tags[ASSET_PARTITION_RANGE_START_TAG],
+            r.tags[ASSET_PARTITION_RANGE_END_TAG],
         )
         for r in result.run_requests
         for k in r.asset_selection
@@ -84,7 +88,7 @@ def test_a_month_waits_for_its_missing_inputs_and_says_which(lake) -> None:
     assert requested["investor_rollup"] == ("2025-09-01", "2025-09-01")
     weeks = [r for r in result.run_requests if r.asset_selection == [executive_weekly.key]]
     covered = {
-        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        (r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG])
         for r in weeks
     }
     assert all(not (a <= "2025-10-13" <= b) for a, b in covered), covered

@@ -15,8 +15,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY, RANGE_END, RANGE_START
-from pacific_assets.dagster_compat import moved_clock, next_cron_tick
+from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    moved_clock,
+    next_cron_tick,
+)
 from pacific_assets.definitions import defs
 from pacific_assets.resources import LakeResource
 from pacific_assets_tests.lakes import mark_built
@@ -88,7 +93,7 @@ def test_schedule_at_calendar_edge(schedule, edge, tmp_path) -> None:
         result = _evaluate(schedule, tick, tmp_path / "data", instance)
     requests = result.run_requests or []
     if not declared:  # a job schedule (the on-call hand-off): one run, or a skip saying why
-        assert (len(requests) == 1 and RANGE_START not in requests[0].tags) or (
+        assert (len(requests) == 1 and ASSET_PARTITION_RANGE_START_TAG not in requests[0].tags) or (
             not requests and result.skip_message
         )
         return
@@ -106,9 +111,12 @@ def test_schedule_at_calendar_edge(schedule, edge, tmp_path) -> None:
     requested = {k.to_user_string() for k in request.asset_selection}
     assert requested == set(closed), f"{schedule.name} at {tick}: {requested} != {set(closed)}"
     (end,) = set(closed.values())
-    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (end, end), (
-        f"{schedule.name} at {tick} ({edge}): {request.tags[RANGE_START]}.."
-        f"{request.tags[RANGE_END]}, expected the period that just closed, {end}"
+    assert (
+        request.tags[ASSET_PARTITION_RANGE_START_TAG],
+        request.tags[ASSET_PARTITION_RANGE_END_TAG],
+    ) == (end, end), (
+        f"{schedule.name} at {tick} ({edge}): {request.tags[ASSET_PARTITION_RANGE_START_TAG]}.."
+        f"{request.tags[ASSET_PARTITION_RANGE_END_TAG]}, expected the period that just closed, {end}"
     )
 
 
@@ -120,7 +128,10 @@ def test_first_month_daily_facts_start_on_the_grid(tmp_path) -> None:
     _built_through(tmp_path / "data", _upstream(declared), set(), tick)
     with dg.instance_for_test() as instance:
         result = _evaluate(schedule, tick, tmp_path / "data", instance)
-    ranges = {(r.tags.get(RANGE_START), r.tags.get(RANGE_END)) for r in result.run_requests}
+    ranges = {
+        (r.tags.get(ASSET_PARTITION_RANGE_START_TAG), r.tags.get(ASSET_PARTITION_RANGE_END_TAG))
+        for r in result.run_requests
+    }
     # the books (unpartitioned) join the run of their readers: built first, in the same run
     assert ranges == {("2025-09-01", "2025-09-01")}
     (request,) = result.run_requests

@@ -25,11 +25,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from pacific_assets.demo import grid_waves
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.knowable import knowable_timeline
-from pacific_assets_tests.runs import checks_by_name, grid_waves, range_tags
+from pacific_assets_tests.runs import checks_by_name, range_tags
 
 PROFIT = [
     "invoice_lines_current",
@@ -112,11 +113,10 @@ def _run_in_waves(
 ) -> dict[str, dg.AssetCheckEvaluation]:
     """Materialize ``keys`` parents-first, one range run per (wave, partition grid); returns the
     check evaluations of all runs by check name."""
-    graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()
     checks = {}
-    for pdef, group in grid_waves(graph, keys):
+    for pdef, group in grid_waves(defs, keys):
         result = job.execute_in_process(
             instance=instance, asset_selection=group, tags=_range_tags(pdef, start, end)
         )
