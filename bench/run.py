@@ -433,7 +433,7 @@ class Bench:
                 **summary,
                 "median_peak_jvm_rss_mb": median([m.peak_jvm_rss_mb for m in runs]),
                 "probe": {
-                    "what": "pacific_assets.investor.measure_memory: compute_rollup alone in a "
+                    "what": "bench.rollup_memory: compute_rollup alone in a "
                     "fresh process, JVM heap read through JMX",
                     "runs": probes,
                     "median_jvm_live_heap_peak_mb": median(
@@ -461,14 +461,14 @@ class Bench:
         return section
 
     def _probe(self, p: bench_data.Prepared, what: str) -> dict:
-        """The investor pipeline's own memory probe, if this checkout has it."""
+        """The rollup memory probe (bench/rollup_memory.py): compute_rollup alone, heap via JMX."""
         out = self.work / "probe.json"
         out.unlink(missing_ok=True)
         m = run_measured(
             [
                 sys.executable,
                 "-m",
-                "pacific_assets.investor.measure_memory",
+                "bench.rollup_memory",
                 "--data-root",
                 str(p.root),
                 "--grain",

@@ -1,6 +1,6 @@
 """Measure the engagement chain on a simulated data root: wall time and peak memory per asset.
 
-``python -m pacific_assets.engagement.bench <data_root> [--memory-limit 1GB] [--compare-truth]``
+``python -m bench.engagement_chain <data_root> [--memory-limit 1GB] [--compare-truth]``
 
 Runs stg_directory_users (staging) once if missing, then raw_clicks and each daily engagement
 asset over the whole simulated range in one run each (the way a backfill range runs), in this
@@ -11,38 +11,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
+import os
 import time
 import warnings
 
 import dagster as dg
 import psutil
 
+from bench.measure import TreeSampler
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from pacific_assets.engagement.assets import ASSETS
 from pacific_assets.engagement.ingest import ClicksKafkaResource
 from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
-
-
-class PeakRss:
-    """Peak resident set size of this process while the block runs (sampled)."""
-
-    def __enter__(self) -> PeakRss:
-        self.proc, self.peak, self._stop = psutil.Process(), 0, threading.Event()
-        self.start = self.proc.memory_info().rss
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            self._stop.wait(0.05)
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def main() -> None:
@@ -65,8 +50,8 @@ def main() -> None:
     }
     dates = sorted({d for e in ClickLanding(lake.landing).manifest() for d in e.event_dates})
     tags = {
-        "dagster/asset_partition_range_start": dates[0],
-        "dagster/asset_partition_range_end": dates[-1],
+        ASSET_PARTITION_RANGE_START_TAG: dates[0],
+        ASSET_PARTITION_RANGE_END_TAG: dates[-1],
     }
     instance = dg.DagsterInstance.ephemeral()
     results = []
@@ -83,7 +68,8 @@ def main() -> None:
         name = asset.key.to_user_string()
         if args.assets and name not in args.assets:
             continue
-        with PeakRss() as rss:
+        before = psutil.Process().memory_info().rss
+        with TreeSampler(os.getpid()) as rss:
             started = time.monotonic()
             result = dg.materialize(
                 ASSETS,
@@ -99,7 +85,7 @@ def main() -> None:
             "ok": result.success,
             "seconds": round(seconds, 1),
             "peak_rss_mb": round(rss.peak / 2**20),
-            "rss_before_mb": round(rss.start / 2**20),
+            "rss_before_mb": round(before / 2**20),
         }
         results.append(row)
         print(json.dumps(row), flush=True)

@@ -16,7 +16,7 @@ its own process: the benchmark calls this module once per scale. What it reports
 
 Usage::
 
-    python -m pacific_assets.investor.measure_memory --data-root data --grain monthly \\
+    python -m bench.rollup_memory --data-root data --grain monthly \\
         --periods 2025-09-01 --as-of 2025-10-02T00:00:00Z [--driver-memory 1g] [--out result.json]
 
 The lake under ``--data-root`` must hold the rollup's inputs (e.g. after ``make demo`` or the
