@@ -1,7 +1,7 @@
 """Run the Spark rollup once in this (fresh) process and report its peak memory as JSON.
 
-``spark.driver.memory`` only applies when the JVM starts (DESIGN §6), so every measurement needs
-its own process: the benchmark calls this module once per scale. What it reports:
+``spark.driver.memory`` only applies when the JVM starts (docs/investor.md "Operations"), so every
+measurement needs its own process: the benchmark calls this module once per scale. What it reports:
 
 - ``jvm_heap_max_mb``: the heap limit the JVM really got (should equal the driver memory);
 - ``jvm_live_heap_peak_mb``: the highest heap still in use right after a garbage collection

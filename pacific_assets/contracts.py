@@ -1,8 +1,8 @@
-"""Landing-zone contract (DESIGN §2): where each source lands, in what format, with which columns.
+"""Landing-zone contract: where each source lands, in what format, with which columns.
 
 This module is the one written statement of the contract. The simulator writes to it, the staging
-layer reads and validates against it, and docs/landing-contract.md explains it in prose. Keep it
-stable; when it must change, change it here, in the simulator and in the docs together.
+layer reads and validates against it, and docs/staging.md ("Table schemas") and docs/simulator.md
+("Landing-zone decisions") explain it in prose. Keep it stable; when it must change, change it here, in the simulator and in the docs together.
 
 Conventions for every source:
 - Paths are relative to ``<data_root>/landing``; one folder per landing date/month, Hive style.
@@ -208,8 +208,8 @@ CLICKS = LandingSource(
     required=("event_id", "user_id", "account_id", "event_ts", "landed_at"),
 )
 """Clicks land as ``clickstream/ingest_date=YYYY-MM-DD/batch-<NNNNNNNN>.jsonl``, one file per
-ingest batch (batch numbers increase with arrival order; the number is the de-dup order of §3b).
-Each batch has a manifest line in ``clickstream/_manifest.jsonl``:
+ingest batch (batch numbers increase with arrival order; the number is the de-dup order of
+docs/semantic-contract.md). Each batch has a manifest line in ``clickstream/_manifest.jsonl``:
 ``{"batch": "<file name>", "ingest_date": ..., "event_dates": [...], "rows": n, "landed_at": ...}``.
 The manifest line is written after the file is durable; a batch without one is not yet landed."""
 
@@ -277,9 +277,10 @@ SOURCES: dict[str, LandingSource] = {
 }
 
 # --- Ground truth (written by the simulator under <data_root>/truth; never read by assets) -----
-#: One Parquet file per table, ``truth/<name>.parquet``, computed by the simulator per DESIGN §3b
-#: *before* any fault is injected. ``truth/fault_manifest.json`` lists every injected fault with
-#: exact counts and the affected keys. Tests compare pipeline output with these on fault-free scope.
+#: One Parquet file per table, ``truth/<name>.parquet``, computed by the simulator per
+#: docs/semantic-contract.md *before* any fault is injected. ``truth/fault_manifest.json`` lists
+#: every injected fault with exact counts and the affected keys. Tests compare pipeline output with
+#: these on fault-free scope.
 TRUTH_TABLES: dict[str, dict[str, pl.DataType]] = {
     "unit_profit_monthly": {
         "month_start": pl.Date,

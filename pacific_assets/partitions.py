@@ -1,4 +1,4 @@
-"""Partition grids shared by every pipeline (DESIGN §1, §3b).
+"""Partition grids shared by every pipeline (docs/semantic-contract.md "Time").
 
 All grids start on the same day: by default 2025-09-01, a Monday that is also the 1st of a month,
 so days, Monday weeks and months line up. Keys are UTC dates (``YYYY-MM-DD``) at every grain.

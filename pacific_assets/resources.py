@@ -1,9 +1,9 @@
 """Dagster resources: where the data lives and how engines are configured.
 
-Everything comes from configuration with embedded defaults (DESIGN §1): the data root from
-``PACIFIC_DATA_ROOT`` (default ``./data``), DuckDB's memory limit, Spark's master and memory, the
-Kafka connection. Secrets (Kafka credentials, Slack tokens) only ever come from environment
-variables through ``dg.EnvVar``.
+Everything comes from configuration with embedded defaults (docs/ARCHITECTURE.md "Execution"): the
+data root from ``PACIFIC_DATA_ROOT`` (default ``./data``), DuckDB's memory limit, Spark's master and
+memory, the Kafka connection. Secrets (Kafka credentials, Slack tokens) only ever come from
+environment variables through ``dg.EnvVar``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 -- The benchmark's baseline: the engagement chain's work as ONE hand-written DuckDB statement.
 -- Landed click batches -> exact de-duplication -> sessions -> per user and day -> per account and
--- day (engagement_hours), with the same rules as the assets (DESIGN §3b, docs/engagement.md):
+-- day (engagement_hours), with the same rules as the assets (docs/semantic-contract.md,
+-- docs/engagement.md):
 --   * de-dup by event_id within its UTC event date, the copy in the lowest (batch, Kafka
 --     partition, offset) wins; late = that copy landed > 48 h after event_ts;
 --   * sessions split at UTC midnight and after > 30 min without an event; length = last - first;

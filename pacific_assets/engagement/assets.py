@@ -278,9 +278,9 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
     ],
     description=(
         "Landed clicks routed to their UTC event date and de-duplicated exactly by event_id "
-        "(the copy in the lowest batch, Kafka partition, offset wins; DESIGN §3b). Columns: the "
-        "click contract + event_date, batch (landing order), is_late (landed > 48 h after "
-        "event_ts; never true for a duplicate), copies (how many times it landed)."
+        "(the copy in the lowest batch, Kafka partition, offset wins; docs/semantic-contract.md). "
+        "Columns: the click contract + event_date, batch (landing order), is_late (landed > 48 h "
+        "after event_ts; never true for a duplicate), copies (how many times it landed)."
     ),
 )
 def stg_clicks(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:

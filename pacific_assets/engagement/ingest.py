@@ -4,9 +4,10 @@ the landing zone, one durable batch at a time.
 Kafka mode drains every partition up to the high watermark seen at start (messages produced
 meanwhile wait for the next run), using ``assign()`` with the group's committed offsets rather than
 ``subscribe()``: a restarted consumer does not wait for a group rebalance, and the run ends when the
-snapshot is drained, not at the first empty poll (DESIGN §6). Per batch: malformed messages go to
-the quarantine (partition, offset, reason), the batch file and its manifest line are written
-durably, and only then are the offsets committed (see ``landing.py`` for why that is exact).
+snapshot is drained, not at the first empty poll (docs/engagement.md "Ingestion"). Per batch:
+malformed messages go to the quarantine (partition, offset, reason), the batch file and its manifest
+line are written durably, and only then are the offsets committed (see ``landing.py`` for why that
+is exact).
 
 Embedded mode (no bootstrap servers): the simulator already wrote batch files; any file without a
 manifest line is described (event dates, rows, late rows), its malformed lines quarantined, and

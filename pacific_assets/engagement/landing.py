@@ -10,7 +10,8 @@ temporary name, fsynced and linked to its final name (``os.link`` refuses to ove
 file is never replaced); (2) its manifest line is appended and fsynced; only then (3) the Kafka
 offsets are committed. A crash between (2) and (3) re-reads the batch on the next run: the same
 events land again in a later batch, and the exact de-duplication of ``stg_clicks`` (lowest batch
-wins, DESIGN §3b) makes the result exact. That is at-least-once landing, exactly-once metrics.
+wins, docs/semantic-contract.md) makes the result exact. That is at-least-once landing, exactly-once
+metrics.
 
 The manifest is the one list of landed batches. Readers trust the first line per batch name. The
 contract's fields are ``batch, ingest_date, event_dates, rows, landed_at``; this project adds

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ALPHA = 0.05
-#: SRM is flagged below this p-value (DESIGN §3: chi-square against registry weights).
+#: SRM is flagged below this p-value (docs/experiments.md: chi-square against registry weights).
 SRM_P_THRESHOLD = 0.001
 #: ...and only when every variant expects at least this many units (the chi-square needs counts).
 SRM_MIN_EXPECTED_UNITS = 8

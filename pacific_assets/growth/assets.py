@@ -9,8 +9,8 @@ Why this shape:
   after it, and replaying a few events per account is cheap.
 - Daily facts come from the history alone (status at the end of each UTC day and the day's
   movements), so any range of days can be rebuilt in one pass, in any order.
-- Weeks and months are sums over daily facts: Monday weeks do not nest in months (DESIGN §1), so
-  the monthly table never adds up weeks.
+- Weeks and months are sums over daily facts: Monday weeks do not nest in months, so the monthly
+  table never adds up weeks (docs/ARCHITECTURE.md "The graph").
 """
 
 import datetime as dt
@@ -226,7 +226,8 @@ def imputed_steps_result(history: pl.DataFrame) -> dg.AssetCheckResult:
                 "WARN when a CRM transition misses its required predecessor (e.g. renewed "
                 "without renewal_opened in that term, seats_changed before subscribed, "
                 "reactivated without churned). Lists the accounts and the evidence for the "
-                "Accounts team; the missing step is imputed with imputed=true (DESIGN §3b)."
+                "Accounts team; the missing step is imputed with imputed=true "
+                "(docs/semantic-contract.md)."
             ),
         )
     ],

@@ -25,10 +25,11 @@ plus one rule about time: a paying account whose contract term has ended (effect
 event after the term end means ``renewed`` is missing.
 
 When an event arrives in a status it is not allowed from, the missing predecessor(s) are imputed
-(DESIGN §3b): the shortest chain of lifecycle steps that makes the event legal, each with
-``effective_at`` = the successor's ``effective_at``, ``imputed=True`` and a sentence of
-evidence. Imputed steps therefore last zero time: they never change an end-of-day status, they
-make the history honest (the step *did* happen, we only do not know when) and flag the account.
+(docs/semantic-contract.md, "Missing step imputation"): the shortest chain of lifecycle steps that
+makes the event legal, each with ``effective_at`` = the successor's ``effective_at``,
+``imputed=True`` and a sentence of evidence. Imputed steps therefore last zero time: they never
+change an end-of-day status, they make the history honest (the step *did* happen, we only do not
+know when) and flag the account.
 
 Replay order per account: ``effective_at``, then ``recorded_at``, then ``event_id`` — so a late
 CRM event (recorded weeks after it took effect) lands where it belongs in time.
@@ -45,7 +46,8 @@ import polars as pl
 
 from pacific_assets.contracts import UTC_TS
 
-#: Days before the contract end during which an account is "about to renew" (DESIGN §3b).
+#: Days before the contract end during which an account is "about to renew"
+#: (docs/semantic-contract.md).
 RENEWAL_WINDOW_DAYS = 90
 
 PAYING_STATUSES = frozenset({"subscribed", "renewal_opened", "renewed"})

@@ -1,9 +1,10 @@
 """The completeness record: may this period's rollup be called complete, and if not, why?
 
 Blocking asset checks only stop later steps inside the same run, and the daily, weekly and
-monthly assets run separately (DESIGN §1 "gates read facts"). So the rollup assesses its inputs
-itself, for every period it computes, and writes the verdict to the lake table
-``rollup_input_status`` (one row per rollup × period × input). An input of a period is OK when:
+monthly assets run separately (docs/ARCHITECTURE.md "Gates and SLAs": gates read facts). So the
+rollup assesses its inputs itself, for every period it computes, and writes the verdict to the lake
+table ``rollup_input_status`` (one row per rollup × period × input). An input of a period is OK
+when:
 
 - **present**: every partition the period needs is live in the lake (daily inputs up to
   yesterday, plus the day before the period for the opening MRR; weekly/monthly inputs once the

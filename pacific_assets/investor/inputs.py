@@ -115,7 +115,8 @@ USER_ENGAGEMENT_DAILY = InputTable(
         "licensed": "BOOLEAN",
         "events": "BIGINT",
     },
-    "active users per day: DAU/MAU, active users (cannot be summed from account rows, §3b)",
+    "active users per day: DAU/MAU, active users (cannot be summed from account rows, "
+    "docs/semantic-contract.md)",
 )
 ENGAGEMENT_COMPLETENESS = InputTable(
     "engagement_completeness",

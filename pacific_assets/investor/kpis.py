@@ -63,7 +63,8 @@ def safe_ratio(
 
 
 def annual_run_rate(mrr_usd: Number) -> Figure:
-    """ARR = 12 × MRR (contracted, §3b). Null when MRR is missing or not finite."""
+    """ARR = 12 × MRR (contracted, docs/semantic-contract.md). Null when MRR is missing or not
+    finite."""
     if mrr_usd is None:
         return Figure(None, MISSING_NUMERATOR)
     if _bad(mrr_usd):
@@ -76,7 +77,8 @@ def net_revenue_retention(starting_mrr_usd: Number, retained_mrr_usd: Number) ->
     """NRR = MRR at period end of the accounts paying at period start ÷ their MRR at start.
 
     Equals (start + expansion − contraction − churn) ÷ start over accounts present at the start
-    (DESIGN §3); new and reactivated accounts are excluded. Can exceed 1.
+    (docs/investor.md "Metric dictionary"); new and reactivated accounts are excluded. Can
+    exceed 1.
     """
     return safe_ratio(
         retained_mrr_usd,
@@ -120,7 +122,7 @@ def average_revenue_per_account(mrr_usd: Number, paying_accounts: Number) -> Fig
 
 def dau_over_period_active(avg_daily_active_users: Number, period_active_users: Number) -> Figure:
     """DAU/MAU (monthly) or DAU/WAU (weekly): mean daily distinct active licensed users ÷
-    distinct active licensed users over the whole period (§3b)."""
+    distinct active licensed users over the whole period (docs/semantic-contract.md)."""
     return safe_ratio(
         avg_daily_active_users,
         period_active_users,
@@ -140,7 +142,8 @@ def hours_per_active_user_per_day(total_hours: Number, active_user_days: Number)
 
 
 def profit_per_subscriber(profit_usd: Number, paying_subscribers: Number) -> Figure:
-    """Unit profit: profit ÷ paying subscribers (accounts paying at month end, §3b)."""
+    """Unit profit: profit ÷ paying subscribers (accounts paying at month end,
+    docs/semantic-contract.md)."""
     return safe_ratio(profit_usd, paying_subscribers, zero_reason="no_paying_subscribers")
 
 

@@ -1,4 +1,5 @@
-"""Published investor months: immutable snapshots, and restatements detected against them (§3b).
+"""Published investor months: immutable snapshots, and restatements detected against them
+(docs/semantic-contract.md).
 
 A month is **published** when a run after the month has ended computes it with every input
 complete. The snapshot is written once, to a new folder, and never touched again::

@@ -1,6 +1,6 @@
 """The rollup computation: Spark joins the pre-aggregated inputs, pure functions finish the KPIs.
 
-Shape of one run (any number of periods in one pass, DESIGN §1 "ranges, not loops"):
+Shape of one run (any number of periods in one pass, docs/ARCHITECTURE.md "Execution": range runs):
 
 1. assess the inputs of every period (completeness record, no Spark);
 2. Spark reads the lake's live Parquet files of exactly the partitions needed, registers them as

@@ -1,7 +1,7 @@
 """Spark configuration for the rollups, and how Spark finds the lake's files.
 
-Everything comes from the environment with embedded defaults (DESIGN §1, §6), so the same code
-runs on a laptop (``local[*]``) or against a cluster:
+Everything comes from the environment with embedded defaults (docs/investor.md "Operations"), so the
+same code runs on a laptop (``local[*]``) or against a cluster:
 
 ========================================  ==============  =========================================
 variable                                  default         meaning
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 
 def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The Spark settings of DESIGN §6: UTC session, few shuffle partitions, AQE, fixed memory."""
+    """The Spark settings of docs/investor.md "Operations": UTC session, few shuffle partitions,
+    AQE, fixed memory."""
     env = dict(os.environ if env is None else env)
     master = env.get("PACIFIC_SPARK_MASTER", "local[*]")
     config = {
@@ -52,7 +53,8 @@ def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
         "spark.ui.enabled": env.get("PACIFIC_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
     }
-    if master.startswith("local"):  # on a laptop, stay on loopback (DESIGN §6)
+    # On a laptop, stay on loopback (docs/investor.md "Operations").
+    if master.startswith("local"):
         config["spark.driver.bindAddress"] = env.get("SPARK_LOCAL_IP", "127.0.0.1")
     return config
 

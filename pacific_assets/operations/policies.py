@@ -1,4 +1,4 @@
-"""The one place where cross-cutting policy is applied to every asset (DESIGN §5).
+"""The one place where cross-cutting policy is applied to every asset (docs/operations.md §1).
 
 Assets declare only what they compute and their group (one group per pipeline). Owners, kinds,
 freshness policies, on-call routing, fix SLAs and the runbook text shown in the Dagster UI are
@@ -211,7 +211,7 @@ POLICIES: dict[str, PipelinePolicy] = {
         owners=("team:finance", "team:risk", _DE),
         kinds=frozenset({"duckdb", "parquet"}),
         # Reviewed once a month: the closed month must be in by the 3rd, 09:00 UTC. A monthly
-        # cron policy's lower bound is capped at 28 days (DESIGN §6).
+        # cron policy's lower bound is capped at 28 days (docs/operations.md §1).
         freshness=dg.FreshnessPolicy.cron(
             deadline_cron="0 9 3 * *", lower_bound_delta=dt.timedelta(days=28)
         ),

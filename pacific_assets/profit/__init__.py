@@ -1,5 +1,5 @@
-"""Profit pipeline (DESIGN §3, §3b; docs/profit.md): revenue facts, expenses, unit profit,
-per-account unit economics and the reconciliation with the accountant's filings.
+"""Profit pipeline (docs/profit.md, docs/semantic-contract.md): revenue facts, expenses, unit
+profit, per-account unit economics and the reconciliation with the accountant's filings.
 
 Owners, freshness and the runbook are attached by group ("profit") in operations/policies.py;
 the SLA check that the closed month is in and complete (``newest_expected_partition``) and its

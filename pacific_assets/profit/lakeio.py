@@ -60,7 +60,8 @@ UPSTREAM_SCHEMAS: dict[str, pl.Schema] = {
 
 
 def assert_finite(table: str, df: pl.DataFrame) -> None:
-    """Never publish NaN or inf (DESIGN §4): fail naming the column and the first bad row."""
+    """Never publish NaN or inf (docs/profit.md "Tables (the metric dictionary)"): fail naming the
+    column and the first bad row."""
     for name, dtype in df.schema.items():
         if dtype.is_float():
             bad = df.filter(pl.col(name).is_nan() | pl.col(name).is_infinite())

@@ -1,10 +1,10 @@
 """What a monthly profit asset reads, and which of it is actually there.
 
-The monthly assets are built from the daily facts (DESIGN §1: coarser grains come from daily
-facts). Profit's own facts must be complete for every day of the month — they are produced in the
-same month-close run, so a gap is a bug and the run fails naming the days. Inputs owned by other
-teams (ops and HR exports, account statuses) can legitimately be late: their absence is recorded
-and turned into explicit nulls with reasons, never into zeros.
+The monthly assets are built from the daily facts (docs/ARCHITECTURE.md "The graph": coarser grains
+come from daily facts). Profit's own facts must be complete for every day of the month — they are
+produced in the same month-close run, so a gap is a bug and the run fails naming the days. Inputs
+owned by other teams (ops and HR exports, account statuses) can legitimately be late: their absence
+is recorded and turned into explicit nulls with reasons, never into zeros.
 """
 
 from __future__ import annotations

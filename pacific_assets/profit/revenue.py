@@ -194,9 +194,10 @@ def _write_daily(
     backfill_policy=single_run_backfill,
     deps=["invoice_lines_current"],
     metadata=reads_metadata(Read("invoice_lines_current", "slice", name="recognized")),
-    description="**Recognized revenue per account per day** (accrual, DESIGN §3b): the sum over "
-    "the account's recognized invoice lines whose half-open service period "
-    "[service_start, service_end) contains the day, of amount ÷ days in the period. Refund lines "
+    description="**Recognized revenue per account per day** (accrual, "
+    "docs/semantic-contract.md): the sum over the account's recognized invoice lines whose "
+    "half-open service period [service_start, service_end) contains the day, of amount ÷ days "
+    "in the period. Refund lines "
     "(negative, over the original line's remaining days) reduce those days; void lines are "
     "ignored; each line counts in its latest state. One row per (date, account_id) that some "
     "line covers.",

@@ -18,7 +18,8 @@ from typing import Literal
 
 import dagster as dg
 
-#: Straight-line life of capex when nothing else is configured (DESIGN §3b).
+#: Straight-line life of capex when nothing else is configured (docs/semantic-contract.md "Capex vs
+#: opex").
 DEFAULT_CAPEX_LIFE_MONTHS = int(os.environ.get("PACIFIC_CAPEX_LIFE_MONTHS", "36"))
 DEFAULT_RECONCILIATION_TOLERANCE = float(
     os.environ.get("PACIFIC_RECONCILIATION_TOLERANCE", "0.005")

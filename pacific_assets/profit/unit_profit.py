@@ -2,7 +2,7 @@
 
 Every figure is built from the daily facts and the month's expense lines. The arithmetic is done
 per month in plain Python on purpose: a dozen rows, and each null has a reason a reader can follow
-line by line (DESIGN §4: never NaN or inf, explicit null plus ``<name>_null_reason``).
+line by line (docs/profit.md "Tables": never NaN or inf, explicit null plus ``<name>_null_reason``).
 """
 
 import datetime as dt
@@ -194,7 +194,7 @@ def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: Mont
             "billing to issue the invoice (WARN).",
         )
     ],
-    description="**Unit profit per month** (DESIGN §3, §3b). `cash_collected_usd`: paid lines by "
+    description="**Unit profit per month** (docs/profit.md). `cash_collected_usd`: paid lines by "
     "payment date, net of refunds. `recognized_revenue_usd`: accrual revenue, sum of "
     "`recognized_revenue_daily` over the month. `opex_usd`, `capex_amortization_usd` (straight "
     "line, default 36 months), `salaries_usd` (all teams); `total_expenses_usd` = their sum; "

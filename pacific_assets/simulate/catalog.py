@@ -1,7 +1,8 @@
 """Price list and the business vocabulary of the simulated company (plans, add-ons, support).
 
-All list prices are annual US dollars; MRR is annual / 12 (DESIGN §3b). Monthly billers pay the
-annual price / 12 each month, so their invoices match their MRR to the cent (modulo rounding).
+All list prices are annual US dollars; MRR is annual / 12 (docs/semantic-contract.md). Monthly
+billers pay the annual price / 12 each month, so their invoices match their MRR to the cent (modulo
+rounding).
 """
 
 from __future__ import annotations

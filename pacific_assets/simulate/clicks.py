@@ -6,8 +6,9 @@ batches (with outage, late, delayed and duplicate faults applied) and the manife
 
 Arrival model: an event reaches ingestion ``sent_at + ~1 min``; ingestion lands one batch per slot
 of ``24 / batches_per_day`` hours, at the slot's end minus 1 ms (``landed_at``). Late events arrive
-49 h to 21 days after they happened, delayed ones 3-40 h (a later batch, but not "late" by §3b).
-Everything that arrives after the last slot lands in the last batch of the horizon.
+49 h to 21 days after they happened, delayed ones 3-40 h (a later batch, but not "late" by
+docs/semantic-contract.md). Everything that arrives after the last slot lands in the last batch of
+the horizon.
 """
 
 from __future__ import annotations
@@ -241,7 +242,8 @@ class ClickSim:
     def truth_day(
         self, d: int, ev: pl.DataFrame, late: np.ndarray
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Engagement per user and per account for one day, from every real event (§3b)."""
+        """Engagement per user and per account for one day, from every real event
+        (docs/semantic-contract.md)."""
         u = self.users
         date = self.cfg.start + dt.timedelta(days=d)
         x = ev.select("u", "ts").with_columns(pl.Series("late", late)).sort(["u", "ts"])

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class FaultCounts:
-    """Exact number of each injected fault (DESIGN §4). Zero turns a fault off."""
+    """Exact number of each injected fault (docs/simulator.md "Faults"). Zero turns a fault off."""
 
     late_clicks: int = 40  # landed > 48 h after event_ts (hours to weeks late)
-    delayed_clicks: int = 20  # landed in a later batch but within 48 h (not "late" by §3b)
+    delayed_clicks: int = 20  # in a later batch but within 48 h: not late (semantic contract)
     duplicate_clicks: int = 30  # same event_id re-sent in a later batch
     outage_hours: float = 6.0  # Kafka outage window length (0 = no outage)
     skipped_renewal_opened: int = 2  # renewal_opened missing before renewed/churned

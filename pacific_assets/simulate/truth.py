@@ -1,4 +1,5 @@
-"""Ground truth per DESIGN §3b, computed from the fault-free company (see docs/simulator.md).
+"""Ground truth per docs/semantic-contract.md, computed from the fault-free company (see
+docs/simulator.md).
 
 Every function takes the complete, un-faulted source data (all CRM steps, every invoice, every
 click) and returns one TRUTH_TABLES frame: the contract columns first, documented extras after.
@@ -301,7 +302,8 @@ def unit_profit_monthly(
     salaries: pl.DataFrame,
     capex_life_months: int,
 ) -> pl.DataFrame:
-    """Monthly profit per §3b. Capex is amortized straight line from the month it is booked."""
+    """Monthly profit per docs/semantic-contract.md. Capex is amortized straight line from the
+    month it is booked."""
     rows = []
     paid = lines.filter(pl.col("paid_at").is_not_null() & (pl.col("status") != "void"))
     for m in month_starts(cfg):

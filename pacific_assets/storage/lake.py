@@ -1,6 +1,6 @@
 """The partitioned Parquet lake: one file per partition, replaced atomically.
 
-Layout (DESIGN §1)::
+Layout (docs/ARCHITECTURE.md "Storage: the lake")::
 
     <lake>/<table>/<partition_col>=<key>            -> symlink to the live version
     <lake>/<table>/_versions/<partition_col>=<key>.<version>/part-0.parquet

@@ -1,4 +1,5 @@
-"""Kafka ingestion against librdkafka's mock cluster (real wire protocol on loopback, DESIGN §6).
+"""Kafka ingestion against librdkafka's mock cluster (real wire protocol on loopback,
+docs/engagement.md "Tests").
 
 One client (``holder``) owns the mock cluster; every other client — the test producer, the
 ingestion in a subprocess, the ingestion in-process — connects to the broker address read from

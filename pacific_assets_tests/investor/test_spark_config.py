@@ -1,4 +1,4 @@
-"""Spark settings come from the environment with the DESIGN §6 defaults; no JVM at import."""
+"""Spark settings come from the environment with docs/investor.md's defaults; no JVM at import."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ One server for the module (it costs ~30 s to start on 2 cores): ``dagster-webser
 ``dagster-daemon`` on a free port of 127.0.0.1, a temporary DAGSTER_HOME (the project's
 dagster.yaml) and a temporary data root holding the small simulated company. Both processes are
 started with SIGINT reset to its default and in their own process group, and the whole group is
-killed in a ``finally`` (DESIGN §6).
+killed in a ``finally`` (docs/operations.md "10. Tests").
 
 Why the daemon starts second: on a fresh instance every sensor is RUNNING (asserted below), and
 the pipelines' own sensors would at once start catching up the whole simulated history (the
@@ -99,7 +99,7 @@ def _free_port() -> int:
 
 def _reset_signals() -> None:
     # A process started from a non-interactive shell inherits SIGINT ignored; dagster then
-    # cannot be stopped by its PID (DESIGN §6).
+    # cannot be stopped by its PID (docs/operations.md "10. Tests").
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

@@ -1,7 +1,7 @@
 """Profit on the simulated company, compared with the simulator's ground truth.
 
-Scope (DESIGN §3b "ground truth is compared on the scope free of faults for that pipeline"):
-every complete month that has no injected billing fault (``fault_free_scope.
+Scope (docs/semantic-contract.md "ground truth is compared on the scope free of faults for that
+pipeline"): every complete month that has no injected billing fault (``fault_free_scope.
 months_with_missing_invoices``). Tolerance: half a cent on money, exact on counts. The truth sums
 the very same decimal amounts that landed in the CSV files, in a different order and with a
 different engine, so the only legitimate difference is floating-point rounding (about 1e-9 $ on

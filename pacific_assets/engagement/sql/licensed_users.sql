@@ -1,7 +1,7 @@
--- Directory users licensed on each day of [start, end] (DESIGN §3b "licensed users").
--- The directory is a change feed: the latest row per user_id (by export date, then file and row
--- order) is the user's current state. Licensed on day d = licensed, created before the end of d,
--- and not deactivated before the start of d.
+-- Directory users licensed on each day of [start, end] (docs/semantic-contract.md: "Licensed
+-- users"). The directory is a change feed: the latest row per user_id (by export date, then file
+-- and row order) is the user's current state. Licensed on day d = licensed, created before the end
+-- of d, and not deactivated before the start of d.
 CREATE OR REPLACE TEMP TABLE directory_current AS
 SELECT user_id, account_id, team, licensed, created_at, deactivated_at
 FROM read_parquet($directory_glob, hive_partitioning = false, union_by_name = true)

@@ -1,5 +1,5 @@
--- stg_clicks for the event dates [$start, $end] (DESIGN §3b), in one pass over the batch files
--- the manifest lists for these dates.
+-- stg_clicks for the event dates [$start, $end] (docs/semantic-contract.md: Clicks), in one pass
+-- over the batch files the manifest lists for these dates.
 --
 -- 1. clicks_landed: every landed line. The JSON reader runs with ignore_errors, so a line it
 --    cannot read comes back with nulls; such lines, and lines whose event_ts cannot be the

@@ -1,9 +1,10 @@
 -- user_engagement_daily for [$start, $end]: one row per user and day with at least one event.
--- Sessions (DESIGN §3b): split at UTC midnight (each day stands alone), a new session starts after
--- more than 30 minutes without an event, and a session lasts last - first event (one event = 0).
--- Durations are summed in integer microseconds, so hours are exact and order-independent.
--- Reads view clicks_in (stg_clicks of the range) and table directory_current (licensed_users.sql);
--- `licensed` is the same rule as licensed_user_days, for the active user on that day.
+-- Sessions (docs/semantic-contract.md: Clicks): split at UTC midnight (each day stands alone), a
+-- new session starts after more than 30 minutes without an event, and a session lasts last - first
+-- event (one event = 0). Durations are summed in integer microseconds, so hours are exact and
+-- order-independent. Reads view clicks_in (stg_clicks of the range) and table directory_current
+-- (licensed_users.sql); `licensed` is the same rule as licensed_user_days, for the active user on
+-- that day.
 CREATE OR REPLACE TEMP TABLE user_days AS
 WITH clicks AS (
     SELECT event_date, user_id, account_id, event_id, event_ts, is_late

@@ -1,5 +1,6 @@
 -- Daily account facts for every day in [$start, $end]:
---   * the status at the end of each UTC day, for every account that exists (DESIGN §3b), and
+--   * the status at the end of each UTC day, for every account that exists
+--     (docs/semantic-contract.md: Subscriber), and
 --   * the day's movements: each lifecycle step compared with the step before it (ChartMogul /
 --     Stripe count every change, so a sign-up and a churn on the same day are both counted).
 -- Reads the table `history` (account_status_history, loaded by the asset). Every day is
@@ -107,7 +108,8 @@ SELECT
     COALESCE(m.contraction_mrr_usd, 0) AS contraction_mrr_usd,
     COALESCE(m.churned_mrr_usd, 0) AS churned_mrr_usd,
     COALESCE(m.reactivation_mrr_usd, 0) AS reactivation_mrr_usd,
-    -- about to renew (§3b): paying, and the contract ends within the next 90 days
+    -- about to renew (docs/semantic-contract.md): paying, and the contract ends within the next 90
+    -- days
     f.is_paying AND f.contract_end IS NOT NULL
         AND f.contract_end - f.date BETWEEN 1 AND $window_days AS is_renewing,
     COALESCE(m.renewal_expansion_usd, 0) AS renewal_expansion_usd

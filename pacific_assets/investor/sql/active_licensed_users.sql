@@ -1,7 +1,8 @@
 -- Active licensed user-days: one row per (period, day, user) with at least one event that day,
--- for users licensed that day (§3b: DAU/MAU counts licensed users). user_engagement_daily holds
--- one row per user and day, so no DISTINCT (a full shuffle of the largest input) is needed.
--- Registered as the view active_licensed_users; the per-segment and per-day queries read it.
+-- for users licensed that day (docs/semantic-contract.md: DAU/MAU counts licensed users).
+-- user_engagement_daily holds one row per user and day, so no DISTINCT (a full shuffle of the
+-- largest input) is needed. Registered as the view active_licensed_users; the per-segment and
+-- per-day queries read it.
 SELECT /*+ BROADCAST(d) */
     p.period_start,
     u.date,
