@@ -108,6 +108,10 @@ class TableColumns:
         cols = self.columns if names is None else [self[n] for n in names]
         return pl.Schema({c.name: c.dtype for c in cols})
 
+    def duckdb_types(self, names: Iterable[str] | None = None) -> dict[str, str]:
+        """Column -> DuckDB type (all columns, or ``names``): how a reader casts the table."""
+        return {n: duckdb_type(t) for n, t in self.polars(names).items()}
+
     def spark_ddl(self, names: Iterable[str] | None = None) -> str:
         """```col` TYPE, ...`` for ``spark.read.schema`` (all columns, or ``names``)."""
         return ", ".join(f"`{n}` {spark_type(t)}" for n, t in self.polars(names).items())
@@ -130,7 +134,7 @@ class TableColumns:
         """The column table of the pipeline's doc."""
         lines = ["| column | type | nullable | meaning |", "|---|---|---|---|"]
         for c in self.columns:
-            meaning = c.description.replace("|", "\\|")
+            meaning = c.description.replace("|", "\\|").replace("<", "\\<")
             null = "yes" if c.nullable else "no"
             lines.append(f"| `{c.name}` | {duckdb_type(c.dtype)} | {null} | {meaning} |")
         return "\n".join(lines)
@@ -175,7 +179,9 @@ def with_column_schema(spec: dg.AssetSpec) -> dg.AssetSpec:
 
 
 # -- docs ----------------------------------------------------------------------------------------
-_BLOCK = re.compile(r"(<!-- columns:(?P<table>[a-z0-9_]+) -->\n).*?(\n<!-- /columns -->)", re.S)
+_BLOCK = re.compile(
+    r"(<!-- columns:(?P<table>[a-z0-9_]+) -->\n)(?:(?!<!-- /?columns).)*(<!-- /columns -->)", re.S
+)
 
 
 def render_docs(text: str, tables: dict[str, TableColumns]) -> str:
@@ -185,7 +191,7 @@ def render_docs(text: str, tables: dict[str, TableColumns]) -> str:
         table = m.group("table")
         if table not in tables:
             raise KeyError(f"docs name an undeclared lake table {table!r}")
-        return f"{m.group(1)}{tables[table].markdown()}{m.group(3)}"
+        return f"{m.group(1)}{tables[table].markdown()}\n{m.group(3)}"
 
     return _BLOCK.sub(block, text)
 
@@ -222,4 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main: the pipelines declare into its registry, not __main__'s.
+    from pacific_assets.columns import main as _main
+
+    sys.exit(_main())

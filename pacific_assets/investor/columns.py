@@ -242,3 +242,13 @@ INVESTOR_RESTATEMENTS = declare(
     Column("detected_at", UTC_TS, "when the run detected it", False),
     Column("run_id", STR, "the Dagster run that detected it", False),
 )
+
+ROLLUP_TABLES = {t.table: t for t in (INVESTOR_ROLLUP, EXECUTIVE_WEEKLY)}
+
+
+def _types(columns: tuple[Column, ...]) -> dict[str, pl.DataType]:
+    return {c.name: c.dtype for c in columns}
+
+
+MRR_TYPES, PROFIT_TYPES = _types(MRR), _types(PROFIT)
+GROWTH_TYPES, STATUS_TYPES = _types(GROWTH), _types(STATUS)
