@@ -210,6 +210,7 @@ def stale_docs(docs: Path = DOCS) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``--docs`` rewrites stale column tables; ``--check`` exits 1 when one is stale (for CI)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--docs", action="store_true", help="rewrite the docs' column tables")

@@ -33,7 +33,7 @@ def assert_written_as_declared(lake: Lake, tables: Iterable[str] | None = None) 
         for f in files:
             got = list(pl.read_parquet_schema(f).items())
             if got != want:
-                diff = sorted(set(got) ^ set(want)) or "column order"
+                diff = sorted(f"{n}: {t}" for n, t in set(got) ^ set(want)) or "column order"
                 problems.append(f"{table}: {f} differs from the declaration: {diff}")
                 break
         not_null = [c.name for c in declared[table].columns if not c.nullable]
