@@ -461,39 +461,6 @@ ASSET_SLAS: dict[str, AssetSla] = {
 }
 
 
-@dataclass(frozen=True)
-class CompletenessSource:
-    """Where a pipeline records, per partition, whether its inputs were complete.
-
-    ``table`` None means the asset's own partition (rows carrying the flag column); an asset
-    whose table has no such column is judged on presence alone. ``flag_col`` None: the record
-    is the table having a partition for every day (or week...) of the expected window.
-    ``error_when_overdue``: incomplete past the deadline is an ERROR (the output cannot be used
-    as it is), not the default WARN (the data is honest about a gap nobody can fill).
-    """
-
-    table: str | None
-    flag_col: str | None = "is_complete"
-    reason_col: str | None = "reason"
-    error_when_overdue: bool = False
-
-
-#: The partition check of a group also requires these flags to be true for the expected window.
-COMPLETENESS: dict[str, CompletenessSource] = {
-    # Kafka outages: the day is flagged incomplete (engagement runbook 3b).
-    "engagement": CompletenessSource("engagement_completeness", "is_complete", "reason"),
-    # unit_profit's own verdict (ops/HR exports, account statuses of the month); it must be
-    # complete for the monthly review, so incomplete past the deadline is an ERROR.
-    "profit": CompletenessSource(None, "is_complete", "incomplete_reason", error_when_overdue=True),
-    # A week (month) of growth is only as good as its days of account facts: all of them in.
-    "growth": CompletenessSource(
-        "account_status_daily", flag_col=None, reason_col=None, error_when_overdue=True
-    ),
-    # The rollup's own verdict on its inputs (present, fresh, complete, checked) per period.
-    "investor": CompletenessSource(None, "is_complete", "incomplete_reason"),
-}
-
-
 def policy_for_group(group: str | None) -> PipelinePolicy | None:
     return POLICIES.get(group or "")
 
