@@ -42,12 +42,9 @@ from pacific_assets.dagster_compat import (
     TimeWindowFreshnessPolicy,
     next_cron_tick,  # Dagster's own cron arithmetic
 )
-from pacific_assets.operations.policies import (
-    SLA_CHECK_NAME,
-    describe_freshness,
-    sla_for,
-)
+from pacific_assets.operations.policy_types import SLA_CHECK_NAME, describe_freshness
 from pacific_assets.operations.resources import OpsResource
+from pacific_assets.operations.sla import sla_for
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake, LakeError, check_table_name
 

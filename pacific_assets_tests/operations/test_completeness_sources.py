@@ -9,7 +9,7 @@ import dagster as dg
 from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.definitions import defs
 from pacific_assets.operations.checks import sla_targets
-from pacific_assets.operations.policies import sla_for
+from pacific_assets.operations.sla import sla_for
 
 
 def test_every_asset_under_an_sla_declares_a_completeness_source_naming_a_real_asset() -> None:
