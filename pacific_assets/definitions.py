@@ -2,8 +2,8 @@
 
 Kept thin on purpose (import must stay cheap: no JVM, no data access). Cross-cutting policy —
 owners, freshness, runbooks — is applied in one place, ``operations.policies``; the operations
-that need the whole graph (SLA partition checks, on-call sensors, missing cadence schedules) are
-built once from the merged pipelines by ``operations.factory``.
+that need the whole graph (SLA partition checks, on-call sensors) are built once from the merged
+pipelines by ``operations.factory``.
 """
 
 import dagster as dg
