@@ -2,9 +2,9 @@
 
 Kept thin on purpose (import must stay cheap: no JVM, no data access). Cross-cutting policy —
 owners, freshness, runbooks — is applied in one place, ``operations.policies``, and each lake
-table's declared columns by ``columns.with_column_schema``; the operations
-that need the whole graph (SLA partition checks, on-call sensors, missing cadence schedules) are
-built once from the merged pipelines by ``operations.factory``.
+table's declared columns by ``columns.with_column_schema``; the operations that need the whole
+graph (SLA partition checks, on-call sensors) are built once from the merged pipelines by
+``operations.factory``.
 """
 
 import dagster as dg
