@@ -105,16 +105,25 @@ def _span(keys: Sequence[str]) -> str:
 
 
 # -- facts -----------------------------------------------------------------------------------------
+def declared_cadence(schedule: dg.ScheduleDefinition) -> tuple[str, list[str]] | None:
+    """(cron, assets) a ``cadence_schedule`` declares in its metadata; None for other schedules."""
+    meta = schedule.metadata or {}
+    cron, assets = meta.get(DUE_CRON_KEY), meta.get(DUE_ASSETS_KEY)
+    if not isinstance(cron, dg.TextMetadataValue) or not isinstance(assets, dg.JsonMetadataValue):
+        return None
+    return cron.value, list(assets.value)  # type: ignore[arg-type]
+
+
 def due_crons(repository_def) -> dict[str, str]:
     """Asset -> the cron of the cadence schedule that builds it (read from schedule metadata)."""
     out: dict[str, str] = {}
     for schedule in repository_def.schedule_defs:
-        meta = schedule.metadata or {}
-        cron, assets = meta.get(DUE_CRON_KEY), meta.get(DUE_ASSETS_KEY)
-        if cron is None or assets is None:
+        declared = declared_cadence(schedule)
+        if declared is None:
             continue
-        for table in getattr(assets, "value", assets):
-            out[table] = getattr(cron, "value", cron)
+        cron, assets = declared
+        for table in assets:
+            out[table] = cron
     return out
 
 

@@ -1,14 +1,16 @@
 """The code location: one Definitions object, merged from each pipeline's own definitions.
 
 Kept thin on purpose (import must stay cheap: no JVM, no data access). Cross-cutting policy —
-owners, freshness, runbooks — is applied in one place, ``operations.policies``; the operations
-that need the whole graph (SLA partition checks, on-call sensors, missing cadence schedules) are
-built once from the merged pipelines by ``operations.factory``.
+owners, freshness, runbooks — is applied in one place, ``operations.policies``, and each lake
+table's declared columns by ``columns.with_column_schema``; the operations that need the whole
+graph (SLA partition checks, on-call sensors) are built once from the merged pipelines by
+``operations.factory``.
 """
 
 import dagster as dg
 
 from pacific_assets import engagement, experiments, growth, investor, operations, profit, staging
+from pacific_assets.columns import with_column_schema
 from pacific_assets.operations.factory import with_operations
 from pacific_assets.operations.policies import apply_policies
 from pacific_assets.resources import lake_resource_from_env
@@ -32,5 +34,7 @@ defs = with_operations(
             # from concurrent runs instead (dagster.yaml allows two).
             executor=dg.in_process_executor,
         ),
-    ).map_asset_specs(func=apply_policies)
+    )
+    .map_asset_specs(func=apply_policies)
+    .map_asset_specs(func=with_column_schema)
 )

@@ -7,6 +7,7 @@ engagement_completeness flagging Kafka outages. Resources: "lake" (shared) and "
 
 import dagster as dg
 
+from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.engagement.assets import ASSETS
 from pacific_assets.engagement.checks import newest_event_within_48h
 from pacific_assets.engagement.ingest import kafka_resource_from_env
@@ -17,6 +18,10 @@ from pacific_assets.engagement.sensors import (
     raw_clicks_job,
 )
 
+#: The SLA check's completeness record: a day is complete when ``engagement_completeness`` says so
+#: (a Kafka outage flags it, with the reason; docs/engagement.md, docs/operations.md §2).
+COMPLETENESS_SOURCE = CompletenessSource("engagement_completeness", "is_complete", "reason")
+
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[newest_event_within_48h],
@@ -24,4 +29,4 @@ defs = dg.Definitions(
     schedules=[engagement_daily_schedule],
     sensors=[clicks_ingest_sensor, clicks_late_data_sensor],
     resources={"clicks_kafka": kafka_resource_from_env()},
-)
+).map_asset_specs(func=COMPLETENESS_SOURCE.declare)

@@ -22,7 +22,14 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pacific_assets import partitions
+from pacific_assets.columns import duckdb_type
 from pacific_assets.contracts import CLICKS
+from pacific_assets.engagement.columns import (
+    ENGAGEMENT_HOURS,
+    ENGAGEMENT_HOURS_BY_TEAM,
+    STG_CLICKS,
+    USER_ENGAGEMENT_DAILY,
+)
 from pacific_assets.engagement.ingest import (
     QUARANTINE_SOURCE,
     ClicksKafkaResource,
@@ -55,58 +62,12 @@ SQL_DIR = Path(__file__).with_name("sql")
 MAX_CLICKS_PER_PASS = 4_000_000
 _PREVIEW = 5
 
-STG_CLICKS_SCHEMA = pl.Schema(
-    {
-        **CLICKS.columns,
-        "event_date": pl.Date,
-        "batch": pl.Int64,
-        "is_late": pl.Boolean,
-        "copies": pl.Int64,
-    }
-)
-USER_DAILY_SCHEMA = pl.Schema(
-    {
-        "date": pl.Date,
-        "user_id": pl.String,
-        "account_id": pl.String,
-        "team": pl.String,
-        "licensed": pl.Boolean,
-        "sessions": pl.Int64,
-        "hours": pl.Float64,
-        "events": pl.Int64,
-        "late_events": pl.Int64,
-    }
-)
-_MEASURES = {
-    "licensed_users": pl.Int64,
-    "active_users": pl.Int64,
-    "active_licensed_users": pl.Int64,
-    "sessions": pl.Int64,
-    "total_hours": pl.Float64,
-    "hours_per_active_user": pl.Float64,
-    "hours_per_active_user_null_reason": pl.String,
-    "events": pl.Int64,
-    "late_events": pl.Int64,
-    "is_complete": pl.Boolean,
-    "incomplete_reason": pl.String,
-}
-HOURS_SCHEMA = pl.Schema({"date": pl.Date, "account_id": pl.String, **_MEASURES})
-HOURS_BY_TEAM_SCHEMA = pl.Schema(
-    {"date": pl.Date, "account_id": pl.String, "team": pl.String, **_MEASURES}
-)
-
-_DUCKDB_CLICK_COLUMNS = {
-    "event_id": "VARCHAR",
-    "user_id": "VARCHAR",
-    "account_id": "VARCHAR",
-    "event_ts": "TIMESTAMPTZ",
-    "sent_at": "TIMESTAMPTZ",
-    "page": "VARCHAR",
-    "action": "VARCHAR",
-    "landed_at": "TIMESTAMPTZ",
-    "partition": "BIGINT",
-    "offset": "BIGINT",
-}
+STG_CLICKS_SCHEMA = STG_CLICKS.polars()
+USER_DAILY_SCHEMA = USER_ENGAGEMENT_DAILY.polars()
+HOURS_SCHEMA = ENGAGEMENT_HOURS.polars()
+HOURS_BY_TEAM_SCHEMA = ENGAGEMENT_HOURS_BY_TEAM.polars()
+#: How DuckDB reads the landed click batches (the landing contract's types).
+_DUCKDB_CLICK_COLUMNS = {c: duckdb_type(t) for c, t in CLICKS.columns.items()}
 
 
 def _range(keys: list[str]) -> tuple[dt.date, dt.date]:

@@ -38,22 +38,11 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets import clock
+from pacific_assets.engagement.columns import ENGAGEMENT_COMPLETENESS
 
 SLA_WINDOW = dt.timedelta(hours=48)
 
-COMPLETENESS_SCHEMA = pl.Schema(
-    {
-        "date": pl.Date,
-        "is_complete": pl.Boolean,
-        "reason": pl.String,
-        "expected_events": pl.Int64,  # sum of the hourly baselines (null: no baseline)
-        "observed_events": pl.Int64,
-        "judged_hours": pl.Int64,
-        "outage_hours": pl.String,  # e.g. "13,14,15" (UTC hours), null when none
-        "missing_events_estimate": pl.Int64,  # baseline - observed over the outage hours
-        "baseline_weeks": pl.Int64,  # how many earlier weeks formed the baseline (0 = none)
-    }
-)
+COMPLETENESS_SCHEMA = ENGAGEMENT_COMPLETENESS.polars()
 
 
 class OutageConfig(dg.Config):

@@ -23,6 +23,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from pacific_assets.experiments.columns import AB_UNIT_DAILY
 from pacific_assets.experiments.inputs import (
     ASSIGNMENT_COLUMNS,
     DIRECTORY_COLUMNS,
@@ -54,35 +55,8 @@ CHUNK_DAYS = 31
 SQL_DIR = Path(__file__).parent / "sql"
 
 UTC_TS = pl.Datetime("us", "UTC")
-#: The table's columns, in order (docs/experiments.md defines each one).
-SCHEMA: dict[str, pl.DataType] = {
-    "date": pl.Date,
-    "experiment_id": pl.String,
-    "unit_type": pl.String,
-    "unit_id": pl.String,
-    "account_id": pl.String,
-    "variant": pl.String,
-    "assigned_at": UTC_TS,
-    "assignment_date": pl.Date,
-    "days_since_assignment": pl.Int64,
-    "active_users": pl.Int64,
-    "sessions": pl.Int64,
-    "hours": pl.Float64,
-    "events": pl.Int64,
-    "late_events": pl.Int64,
-    "engagement_null_reason": pl.String,
-    "recognized_revenue_usd": pl.Float64,
-    "recognized_revenue_usd_null_reason": pl.String,
-    "pre_period_days": pl.Int64,
-    "pre_active_users": pl.Int64,
-    "pre_sessions": pl.Int64,
-    "pre_hours": pl.Float64,
-    "pre_events": pl.Int64,
-    "pre_period_null_reason": pl.String,
-    "pre_revenue_days": pl.Int64,
-    "pre_recognized_revenue_usd": pl.Float64,
-    "pre_recognized_revenue_usd_null_reason": pl.String,
-}
+#: The table's columns, in order (declared with their meanings in experiments/columns.py).
+SCHEMA = dict(AB_UNIT_DAILY.polars())
 
 #: What day d reads (lineage, docs/experiments.md): every unit's rows carry its pre-period
 #: covariates (the 14 days before its assignment), so a day reads engagement, revenue, the

@@ -14,48 +14,50 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from pacific_assets.engagement.columns import USER_ENGAGEMENT_DAILY
+from pacific_assets.profit.columns import RECOGNIZED_REVENUE_DAILY
+from pacific_assets.staging.columns import STAGING_TABLES
 from pacific_assets.storage.duck import parquet_source
 from pacific_assets.storage.lake import UNPARTITIONED_KEY, Lake
 
-UTC_TS = "TIMESTAMPTZ"
+STG_EXPERIMENT_REGISTRY = STAGING_TABLES["experiment_registry"]
+STG_EXPERIMENT_ASSIGNMENTS = STAGING_TABLES["experiment_assignments"]
+STG_DIRECTORY_USERS = STAGING_TABLES["directory_users"]
 
-#: Columns read from each upstream table (DuckDB types). Upstream may have more; these must exist.
-REGISTRY_COLUMNS = {
-    "experiment_id": "VARCHAR",
-    "unit_type": "VARCHAR",
-    "variants": "VARCHAR",
-    "weights": "VARCHAR",
-    "start_date": "DATE",
-    "end_date": "DATE",
-    "primary_metric": "VARCHAR",
-}
-ASSIGNMENT_COLUMNS = {
-    "experiment_id": "VARCHAR",
-    "unit_type": "VARCHAR",
-    "unit_id": "VARCHAR",
-    "variant": "VARCHAR",
-    "assigned_at": UTC_TS,
-    "export_date": "DATE",
-    "_source_file": "VARCHAR",
-    "_row_number": "BIGINT",
-}
-USER_ENGAGEMENT_COLUMNS = {
-    "date": "DATE",
-    "user_id": "VARCHAR",
-    "account_id": "VARCHAR",
-    "sessions": "BIGINT",
-    "hours": "DOUBLE",
-    "events": "BIGINT",
-    "late_events": "BIGINT",
-}
-REVENUE_COLUMNS = {"date": "DATE", "account_id": "VARCHAR", "recognized_revenue_usd": "DOUBLE"}
-DIRECTORY_COLUMNS = {
-    "user_id": "VARCHAR",
-    "account_id": "VARCHAR",
-    "export_date": "DATE",
-    "_source_file": "VARCHAR",
-    "_row_number": "BIGINT",
-}
+#: Columns read from each upstream table, with the DuckDB types of their declarations (each
+#: pipeline's columns.py). Upstream may have more; these must exist.
+REGISTRY_COLUMNS = STG_EXPERIMENT_REGISTRY.duckdb_types(
+    [
+        "experiment_id",
+        "unit_type",
+        "variants",
+        "weights",
+        "start_date",
+        "end_date",
+        "primary_metric",
+    ]
+)
+ASSIGNMENT_COLUMNS = STG_EXPERIMENT_ASSIGNMENTS.duckdb_types(
+    [
+        "experiment_id",
+        "unit_type",
+        "unit_id",
+        "variant",
+        "assigned_at",
+        "export_date",
+        "_source_file",
+        "_row_number",
+    ]
+)
+USER_ENGAGEMENT_COLUMNS = USER_ENGAGEMENT_DAILY.duckdb_types(
+    ["date", "user_id", "account_id", "sessions", "hours", "events", "late_events"]
+)
+REVENUE_COLUMNS = RECOGNIZED_REVENUE_DAILY.duckdb_types(
+    ["date", "account_id", "recognized_revenue_usd"]
+)
+DIRECTORY_COLUMNS = STG_DIRECTORY_USERS.duckdb_types(
+    ["user_id", "account_id", "export_date", "_source_file", "_row_number"]
+)
 
 
 class InputError(ValueError):

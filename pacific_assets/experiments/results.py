@@ -20,6 +20,7 @@ import polars as pl
 from pacific_assets.experiments import stats
 from pacific_assets.experiments.ab_unit_daily import SCHEMA as AB_SCHEMA
 from pacific_assets.experiments.ab_unit_daily import TABLE as AB_TABLE
+from pacific_assets.experiments.columns import EXPERIMENT_RESULTS
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
 from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.partitions import single_run_backfill, weekly
@@ -124,47 +125,7 @@ METRICS: tuple[Metric, ...] = (
 )
 METRICS_BY_NAME = {m.name: m for m in METRICS}
 
-SCHEMA: dict[str, pl.DataType] = {
-    "week_start": pl.Date,
-    "data_through": pl.Date,
-    "experiment_id": pl.String,
-    "unit_type": pl.String,
-    "metric": pl.String,
-    "metric_kind": pl.String,
-    "is_primary_metric": pl.Boolean,
-    "control_variant": pl.String,
-    "variant": pl.String,
-    "units_control": pl.Int64,
-    "units_variant": pl.Int64,
-    "mean_control": pl.Float64,
-    "mean_variant": pl.Float64,
-    "abs_diff": pl.Float64,
-    "ci_low": pl.Float64,
-    "ci_high": pl.Float64,
-    "rel_diff": pl.Float64,
-    "rel_ci_low": pl.Float64,
-    "rel_ci_high": pl.Float64,
-    "rel_diff_null_reason": pl.String,
-    "rel_ci_null_reason": pl.String,
-    "p_value": pl.Float64,
-    "significant": pl.Boolean,
-    "test": pl.String,
-    "df": pl.Float64,
-    "stats_null_reason": pl.String,
-    "cuped_theta": pl.Float64,
-    "cuped_abs_diff": pl.Float64,
-    "cuped_ci_low": pl.Float64,
-    "cuped_ci_high": pl.Float64,
-    "cuped_rel_diff": pl.Float64,
-    "cuped_p_value": pl.Float64,
-    "cuped_variance_reduction": pl.Float64,
-    "cuped_null_reason": pl.String,
-    "srm_units": pl.Int64,
-    "srm_chi2": pl.Float64,
-    "srm_p_value": pl.Float64,
-    "srm_flagged": pl.Boolean,
-    "srm_null_reason": pl.String,
-}
+SCHEMA = dict(EXPERIMENT_RESULTS.polars())
 
 
 def _f(x) -> float | None:

@@ -8,11 +8,19 @@ check (the closed week / month is in, with all its days of account facts) is the
 
 import dagster as dg
 
+from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.growth.assets import GROWTH_ASSETS
 from pacific_assets.growth.schedules import GROWTH_SCHEDULES, GROWTH_SENSORS
+
+#: The SLA check's completeness record: a week (month) of growth is only as good as its days of
+#: account facts, so every day of ``account_status_daily`` must be in; past the deadline a gap is
+#: an ERROR (docs/growth.md, docs/operations.md §2).
+COMPLETENESS_SOURCE = CompletenessSource(
+    "account_status_daily", flag_col=None, reason_col=None, error_when_overdue=True
+)
 
 defs = dg.Definitions(
     assets=GROWTH_ASSETS,
     schedules=GROWTH_SCHEDULES,
     sensors=GROWTH_SENSORS,
-)
+).map_asset_specs(func=COMPLETENESS_SOURCE.declare)

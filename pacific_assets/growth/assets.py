@@ -21,6 +21,7 @@ import polars as pl
 
 from pacific_assets import partitions
 from pacific_assets.contracts import ACCOUNT_EVENTS
+from pacific_assets.growth.columns import ACCOUNT_GROWTH, ACCOUNT_STATUS_DAILY
 from pacific_assets.growth.lifecycle import RENEWAL_WINDOW_DAYS, build_history
 from pacific_assets.lineage import Read, publish_slices, reads_metadata
 from pacific_assets.previews import markdown_frame
@@ -40,55 +41,10 @@ _PREVIEW_ROWS = 10
 SQL_DIR = Path(__file__).parent / "sql"
 
 #: Measures of account_growth and account_growth_monthly, in column order, with their types.
-GROWTH_MEASURES: dict[str, pl.DataType] = {
-    "new_accounts": pl.Int64,
-    "churned_accounts": pl.Int64,
-    "renewed_accounts": pl.Int64,
-    "reactivated_accounts": pl.Int64,
-    "net_change_accounts": pl.Int64,
-    "seats_added": pl.Int64,
-    "seats_removed": pl.Int64,
-    "new_mrr_usd": pl.Float64,
-    "expansion_mrr_usd": pl.Float64,
-    "contraction_mrr_usd": pl.Float64,
-    "churned_mrr_usd": pl.Float64,
-    "reactivation_mrr_usd": pl.Float64,
-    "net_new_mrr_usd": pl.Float64,
-    "renewing_accounts": pl.Int64,
-    "renewal_expansion_usd": pl.Float64,
-    "imputed_accounts": pl.Int64,
-    "paying_accounts_end": pl.Int64,
-    "mrr_end_usd": pl.Float64,
-}
+#: The measures of account_growth and account_growth_monthly (after their period column).
+GROWTH_MEASURES: dict[str, pl.DataType] = dict(ACCOUNT_GROWTH.polars(ACCOUNT_GROWTH.names[1:]))
 
-DAILY_SCHEMA = pl.Schema(
-    {
-        "date": pl.Date,
-        "account_id": pl.String,
-        "status": pl.String,
-        "plan": pl.String,
-        "seats": pl.Int64,
-        "mrr_usd": pl.Float64,
-        "contract_end": pl.Date,
-        "is_paying": pl.Boolean,
-        "imputed": pl.Boolean,
-        "imputed_steps": pl.Int64,
-        "imputed_evidence": pl.String,
-        "new_account": pl.Boolean,
-        "reactivated_account": pl.Boolean,
-        "churned_account": pl.Boolean,
-        "renewed_account": pl.Boolean,
-        "seats_added": pl.Int64,
-        "seats_removed": pl.Int64,
-        "new_mrr_usd": pl.Float64,
-        "expansion_mrr_usd": pl.Float64,
-        "contraction_mrr_usd": pl.Float64,
-        "churned_mrr_usd": pl.Float64,
-        "reactivation_mrr_usd": pl.Float64,
-        "is_renewing": pl.Boolean,
-        "renewal_expansion_usd": pl.Float64,
-    }
-)
+DAILY_SCHEMA = ACCOUNT_STATUS_DAILY.polars()
 
 
 # -- the computations, independent of Dagster ----------------------------------------------------

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pacific_assets.contracts import UTC_TS
+from pacific_assets.growth.columns import ACCOUNT_STATUS_HISTORY
 
 #: Days before the contract end during which an account is "about to renew"
 #: (docs/semantic-contract.md).
@@ -95,28 +95,7 @@ IMPUTABLE = (
 #: Imputed steps that start a contract take the successor's contract values (see replay_account).
 STARTS_CONTRACT = frozenset({"subscribed", "reactivated"})
 
-HISTORY_SCHEMA = pl.Schema(
-    {
-        "account_id": pl.String,
-        "step": pl.Int64,  # 1-based position in the account's replayed lifecycle
-        "valid_from": UTC_TS,
-        "valid_to": UTC_TS,  # exclusive; null = still in force
-        "status": pl.String,
-        "plan": pl.String,
-        "seats": pl.Int64,
-        "mrr_usd": pl.Float64,  # contracted MRR in force; 0 when the status is not paying
-        "contract_end": pl.Date,
-        "is_paying": pl.Boolean,
-        "imputed": pl.Boolean,
-        "imputed_evidence": pl.String,
-        "event_id": pl.String,  # "imputed:<successor event_id>:<step>" for imputed steps
-        "event_type": pl.String,
-        "recorded_at": UTC_TS,
-        "ever_paid": pl.Boolean,  # the account has been in a paying status at or before this step
-        "window_opened_mrr_usd": pl.Float64,  # MRR when this term's renewal window opened
-        "renewal_expansion_usd": pl.Float64,  # on renewed steps: MRR now - window_opened_mrr_usd
-    }
-)
+HISTORY_SCHEMA = ACCOUNT_STATUS_HISTORY.polars()
 
 EVENT_COLUMNS = (
     "event_id",

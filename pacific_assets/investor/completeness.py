@@ -37,6 +37,7 @@ from pacific_assets.dagster_compat import (
     asset_check_history,
 )
 from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus as CheckStatus
+from pacific_assets.investor.columns import ROLLUP_INPUT_STATUS
 from pacific_assets.investor.inputs import (
     ENGAGEMENT_COMPLETENESS,
     PROFIT_RECONCILIATION,
@@ -50,27 +51,7 @@ from pacific_assets.storage.lake import Lake
 STATUS_TABLE = "rollup_input_status"
 STATUS_PARTITION_COL = "rollup_key"
 
-STATUS_SCHEMA = pl.Schema(
-    {
-        "rollup_key": pl.String,  # "<rollup asset>__<period start>", the lake partition
-        "rollup": pl.String,
-        "period_start": pl.Date,
-        "input": pl.String,
-        "input_grain": pl.String,
-        "required_partitions": pl.Int64,
-        "present_partitions": pl.Int64,
-        "missing_partitions": pl.String,
-        "stale_partitions": pl.String,
-        "incomplete_partitions": pl.String,
-        "failed_checks": pl.String,
-        "warnings": pl.String,  # non-blocking: failed WARN checks, imputed CRM steps
-        "freshness_assessed": pl.Boolean,
-        "status": pl.String,  # ok | not_due | missing | incomplete | mismatch | stale | check_failed
-        "is_ok": pl.Boolean,
-        "reason": pl.String,
-        "assessed_at": pl.Datetime("us", "UTC"),
-    }
-)
+STATUS_SCHEMA = ROLLUP_INPUT_STATUS.polars()
 
 #: Most serious first: the status column shows the first that applies, the reason lists all.
 _SEVERITY = ("missing", "incomplete", "mismatch", "stale", "check_failed")

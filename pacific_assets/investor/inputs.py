@@ -15,28 +15,29 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pacific_assets import partitions
+from pacific_assets.columns import declared_tables
 from pacific_assets.lineage import Read, reads_metadata
 
 #: Measures shared by the weekly and the monthly growth tables (TRUTH_TABLES + the growth interface).
-GROWTH_COUNT_COLUMNS: dict[str, str] = {
-    "new_accounts": "BIGINT",
-    "churned_accounts": "BIGINT",
-    "renewed_accounts": "BIGINT",
-    "reactivated_accounts": "BIGINT",
-    "seats_added": "BIGINT",
-    "seats_removed": "BIGINT",
-    "renewing_accounts": "BIGINT",
-    "renewal_expansion_usd": "DOUBLE",
-    "imputed_accounts": "BIGINT",
-}
-GROWTH_MRR_COLUMNS: dict[str, str] = {
-    "new_mrr_usd": "DOUBLE",
-    "expansion_mrr_usd": "DOUBLE",
-    "contraction_mrr_usd": "DOUBLE",
-    "churned_mrr_usd": "DOUBLE",
-    "reactivation_mrr_usd": "DOUBLE",
-    "net_new_mrr_usd": "DOUBLE",
-}
+GROWTH_COUNT_COLUMNS: tuple[str, ...] = (
+    "new_accounts",
+    "churned_accounts",
+    "renewed_accounts",
+    "reactivated_accounts",
+    "seats_added",
+    "seats_removed",
+    "renewing_accounts",
+    "renewal_expansion_usd",
+    "imputed_accounts",
+)
+GROWTH_MRR_COLUMNS: tuple[str, ...] = (
+    "new_mrr_usd",
+    "expansion_mrr_usd",
+    "contraction_mrr_usd",
+    "churned_mrr_usd",
+    "reactivation_mrr_usd",
+    "net_new_mrr_usd",
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class InputTable:
     partition_col: str
     #: "daily", "weekly", "monthly" or "dimension" (a change feed read as of the period end).
     grain: str
-    #: Columns the rollup reads, with their Spark SQL types (Spark reads with this schema).
-    columns: dict[str, str]
+    #: Columns the rollup reads; their types are the table's declared ones (its columns.py).
+    columns: tuple[str, ...]
     #: Why the rollup needs it (shown in the completeness record and the docs).
     role: str
 
@@ -58,7 +59,8 @@ class InputTable:
 
     @property
     def spark_schema(self) -> str:
-        return ", ".join(f"`{c}` {t}" for c, t in self.columns.items())
+        """The Spark DDL the rollup reads the table with, from its declared columns."""
+        return declared_tables()[self.table].spark_ddl(self.columns)
 
     @property
     def gated(self) -> bool:
@@ -70,22 +72,22 @@ ACCOUNT_STATUS_DAILY = InputTable(
     "account_status_daily",
     "date",
     "daily",
-    {
-        "date": "DATE",
-        "account_id": "STRING",
-        "status": "STRING",
-        "mrr_usd": "DOUBLE",
-        "is_paying": "BOOLEAN",
+    (
+        "date",
+        "account_id",
+        "status",
+        "mrr_usd",
+        "is_paying",
         # the day's movements against the day before, as the growth pipeline computes them
-        "new_account": "BOOLEAN",
-        "reactivated_account": "BOOLEAN",
-        "churned_account": "BOOLEAN",
-        "new_mrr_usd": "DOUBLE",
-        "expansion_mrr_usd": "DOUBLE",
-        "contraction_mrr_usd": "DOUBLE",
-        "churned_mrr_usd": "DOUBLE",
-        "reactivation_mrr_usd": "DOUBLE",
-    },
+        "new_account",
+        "reactivated_account",
+        "churned_account",
+        "new_mrr_usd",
+        "expansion_mrr_usd",
+        "contraction_mrr_usd",
+        "churned_mrr_usd",
+        "reactivation_mrr_usd",
+    ),
     "end-of-day status, contracted MRR and the day's MRR movements per account: MRR, "
     "movements, NRR, GRR, logo churn",
 )
@@ -93,28 +95,28 @@ ENGAGEMENT_HOURS = InputTable(
     "engagement_hours",
     "date",
     "daily",
-    {
-        "date": "DATE",
-        "account_id": "STRING",
-        "active_users": "BIGINT",
-        "sessions": "BIGINT",
-        "total_hours": "DOUBLE",
-        "events": "BIGINT",
-        "late_events": "BIGINT",
-    },
+    (
+        "date",
+        "account_id",
+        "active_users",
+        "sessions",
+        "total_hours",
+        "events",
+        "late_events",
+    ),
     "hours, sessions, events per account and day: hours per active user per day",
 )
 USER_ENGAGEMENT_DAILY = InputTable(
     "user_engagement_daily",
     "date",
     "daily",
-    {
-        "date": "DATE",
-        "user_id": "STRING",
-        "account_id": "STRING",
-        "licensed": "BOOLEAN",
-        "events": "BIGINT",
-    },
+    (
+        "date",
+        "user_id",
+        "account_id",
+        "licensed",
+        "events",
+    ),
     "active users per day: DAU/MAU, active users (cannot be summed from account rows, "
     "docs/semantic-contract.md)",
 )
@@ -122,68 +124,83 @@ ENGAGEMENT_COMPLETENESS = InputTable(
     "engagement_completeness",
     "date",
     "daily",
-    {"date": "DATE", "is_complete": "BOOLEAN", "reason": "STRING"},
+    (
+        "date",
+        "is_complete",
+        "reason",
+    ),
     "per-day outage flag: a day flagged incomplete makes the period incomplete",
 )
 ACCOUNT_GROWTH_MONTHLY = InputTable(
     "account_growth_monthly",
     "month_start",
     "monthly",
-    {"month_start": "DATE", **GROWTH_COUNT_COLUMNS, **GROWTH_MRR_COLUMNS},
+    (
+        "month_start",
+        *GROWTH_COUNT_COLUMNS,
+        *GROWTH_MRR_COLUMNS,
+    ),
     "account counts from CRM events (new, churned, renewed, renewing, imputed); cross-check of MRR movements",
 )
 ACCOUNT_GROWTH_WEEKLY = InputTable(
     "account_growth",
     "week_start",
     "weekly",
-    {"week_start": "DATE", **GROWTH_COUNT_COLUMNS, **GROWTH_MRR_COLUMNS},
+    (
+        "week_start",
+        *GROWTH_COUNT_COLUMNS,
+        *GROWTH_MRR_COLUMNS,
+    ),
     "account counts from CRM events (new, churned, renewed, renewing, imputed); cross-check of MRR movements",
 )
 UNIT_PROFIT = InputTable(
     "unit_profit",
     "month_start",
     "monthly",
-    {
-        "month_start": "DATE",
-        "cash_collected_usd": "DOUBLE",
-        "recognized_revenue_usd": "DOUBLE",
-        "total_expenses_usd": "DOUBLE",
-        "profit_usd": "DOUBLE",
-        "paying_subscribers": "BIGINT",
-        "licensed_seats": "BIGINT",
-    },
+    (
+        "month_start",
+        "cash_collected_usd",
+        "recognized_revenue_usd",
+        "total_expenses_usd",
+        "profit_usd",
+        "paying_subscribers",
+        "licensed_seats",
+    ),
     "company revenue, expenses, profit, subscribers and seats: profit and unit profit",
 )
 ACCOUNT_UNIT_ECONOMICS = InputTable(
     "account_unit_economics",
     "month_start",
     "monthly",
-    {
-        "month_start": "DATE",
-        "account_id": "STRING",
-        "recognized_revenue_usd": "DOUBLE",
-        "direct_cost_usd": "DOUBLE",
-        "contribution_margin_usd": "DOUBLE",
-    },
+    (
+        "month_start",
+        "account_id",
+        "recognized_revenue_usd",
+        "direct_cost_usd",
+        "contribution_margin_usd",
+    ),
     "per-account revenue and contribution margin: profit by segment",
 )
 PROFIT_RECONCILIATION = InputTable(
     "profit_reconciliation",
     "month_start",
     "monthly",
-    {"month_start": "DATE", "status": "STRING"},
+    (
+        "month_start",
+        "status",
+    ),
     "accountant filings vs computed figures: a month that does not reconcile is not published",
 )
 STG_ACCOUNTS = InputTable(
     "stg_accounts",
     "export_date",
     "dimension",
-    {
-        "export_date": "DATE",
-        "account_id": "STRING",
-        "segment": "STRING",
-        "_row_number": "BIGINT",
-    },
+    (
+        "export_date",
+        "account_id",
+        "segment",
+        "_row_number",
+    ),
     "account segment (smb, mid_market, enterprise), latest CRM row as of the period end",
 )
 

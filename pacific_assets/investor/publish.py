@@ -35,26 +35,13 @@ from pathlib import Path
 
 import polars as pl
 
+from pacific_assets.investor.columns import INVESTOR_RESTATEMENTS
 from pacific_assets.investor.completeness import format_keys
 from pacific_assets.investor.inputs import Grain, required_keys
 from pacific_assets.storage.lake import Lake
 
 RESTATEMENTS_TABLE = "investor_restatements"
-RESTATEMENT_SCHEMA = pl.Schema(
-    {
-        "month_start": pl.Date,
-        "segment": pl.String,
-        "kpi": pl.String,
-        "published_version": pl.Int64,
-        "published_value": pl.Float64,
-        "current_value": pl.Float64,
-        "delta": pl.Float64,
-        "cause": pl.String,
-        "status": pl.String,  # pending (awaiting approval) | approved (published as a new version)
-        "detected_at": pl.Datetime("us", "UTC"),
-        "run_id": pl.String,
-    }
-)
+RESTATEMENT_SCHEMA = INVESTOR_RESTATEMENTS.polars()
 
 #: Columns that are bookkeeping, not published figures.
 NOT_COMPARED = {

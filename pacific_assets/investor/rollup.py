@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pacific_assets.figures import Figure
+from pacific_assets.investor import columns as output
 from pacific_assets.investor import kpis
 from pacific_assets.investor.completeness import (
     DagsterFacts,
@@ -37,7 +38,6 @@ from pacific_assets.investor.inputs import (
     ACCOUNT_STATUS_DAILY,
     ACCOUNT_UNIT_ECONOMICS,
     ENGAGEMENT_HOURS,
-    GROWTH_COUNT_COLUMNS,
     GROWTH_MRR_COLUMNS,
     STG_ACCOUNTS,
     UNIT_PROFIT,
@@ -53,88 +53,20 @@ from pacific_assets.storage.lake import Lake
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-F64, I64, STR = pl.Float64, pl.Int64, pl.String
 #: The Spark SQL of each step, next to this module.
 SQL_DIR = Path(__file__).parent / "sql"
 
-#: Output columns shared by both grains, in order (the period column and segment come first).
-MRR_COLUMNS: dict[str, pl.DataType] = {
-    "mrr_usd": F64,
-    "arr_usd": F64,
-    "starting_mrr_usd": F64,
-    "new_mrr_usd": F64,
-    "expansion_mrr_usd": F64,
-    "contraction_mrr_usd": F64,
-    "churned_mrr_usd": F64,
-    "reactivation_mrr_usd": F64,
-    "net_new_mrr_usd": F64,
-    "starting_paying_accounts": I64,
-    "paying_accounts": I64,
-    "churned_paying_accounts": I64,
-    "nrr": F64,
-    "nrr_null_reason": STR,
-    "grr": F64,
-    "grr_null_reason": STR,
-    "logo_churn_rate": F64,
-    "logo_churn_rate_null_reason": STR,
-    "arpa_usd": F64,
-    "arpa_usd_null_reason": STR,
-}
-PROFIT_COLUMNS: dict[str, pl.DataType] = {
-    "recognized_revenue_usd": F64,
-    "cash_collected_usd": F64,
-    "total_expenses_usd": F64,
-    "profit_usd": F64,
-    "paying_subscribers": I64,
-    "licensed_seats": I64,
-    "profit_per_subscriber_usd": F64,
-    "profit_per_subscriber_usd_null_reason": STR,
-    "profit_per_seat_usd": F64,
-    "profit_per_seat_usd_null_reason": STR,
-    "direct_cost_usd": F64,
-    "contribution_margin_usd": F64,
-    "contribution_margin_per_account_usd": F64,
-    "contribution_margin_per_account_usd_null_reason": STR,
-}
-GROWTH_COLUMNS: dict[str, pl.DataType] = {
-    c: (I64 if t == "BIGINT" else F64) for c, t in GROWTH_COUNT_COLUMNS.items()
-}
-STATUS_COLUMNS: dict[str, pl.DataType] = {
-    "days_observed": I64,
-    "is_complete": pl.Boolean,
-    "incomplete_inputs": STR,
-    "incomplete_reason": STR,
-    "publication_status": STR,
-    "published_version": I64,
-}
-
-
-def engagement_columns(grain: Grain) -> dict[str, pl.DataType]:
-    return {
-        "active_users": I64,
-        "avg_daily_active_users": F64,
-        "avg_daily_active_users_null_reason": STR,
-        grain.stickiness_col: F64,
-        f"{grain.stickiness_col}_null_reason": STR,
-        "total_hours": F64,
-        "active_user_days": I64,
-        "hours_per_active_user_per_day": F64,
-        "hours_per_active_user_per_day_null_reason": STR,
-        "sessions": I64,
-        "events": I64,
-        "late_events": I64,
-    }
+#: Output columns shared by both grains, in order (the period column and segment come first);
+#: declared with their meanings in investor/columns.py.
+MRR_COLUMNS = dict(output.MRR_TYPES)
+PROFIT_COLUMNS = dict(output.PROFIT_TYPES)
+GROWTH_COLUMNS = dict(output.GROWTH_TYPES)
+STATUS_COLUMNS = dict(output.STATUS_TYPES)
 
 
 def output_schema(grain: Grain) -> pl.Schema:
-    cols: dict[str, pl.DataType] = {grain.period_col: pl.Date, "segment": STR}
-    cols.update(MRR_COLUMNS)
-    cols.update(engagement_columns(grain))
-    if grain.with_profit:
-        cols.update(PROFIT_COLUMNS)
-    cols.update(GROWTH_COLUMNS)
-    cols.update(STATUS_COLUMNS)
-    return pl.Schema(cols)
+    """The columns ``grain``'s table is written with (its declaration)."""
+    return output.ROLLUP_TABLES[grain.asset].polars()
 
 
 @dataclass

@@ -2,9 +2,13 @@
 
 What lives here and why (docs/operations.md has the full story):
 
-- ``policies``: owners, kinds, freshness (SLA) and runbook per pipeline, applied to every asset.
-- ``checks``: the newest-expected-partition check, generated for every asset with an SLA.
-- ``schedules``: exactly one schedule per business cadence (fills the gaps pipelines leave).
+- ``policies`` (``apply_policies``): owners, kinds, freshness (SLA) and runbook per pipeline,
+  applied to every asset; the values in ``pipeline_policies``, their types in ``policy_types``,
+  one asset's SLA in ``sla``, the runbooks' prose in docs/runbooks/ (read by ``runbooks``).
+- ``checks``: the newest-expected-partition check, generated for every asset with an SLA, reading
+  the completeness source each pipeline declares on its assets.
+- ``schedules``: the business cadences, each covered by exactly one of the pipelines' schedules
+  (checked from their metadata; operations creates none).
 - ``rotation`` + ``oncall_rotation.yaml``: who is on call each week.
 - ``routing``, ``alerts``, ``incidents``, ``sensors``: failures → page or queue → incident.
 - ``handoff``: the weekly hand-off page of the engagement rotation.

@@ -19,7 +19,9 @@ and (where the pipeline records completeness, e.g. ``engagement_completeness``) 
 - present but incomplete (a completeness flag is false, or the completeness table lacks some of
   the window's days — Growth's ``account_status_daily``): WARN — the data is honest about the
   gap; a person should look. Where the source says ``error_when_overdue`` (Profit, Growth) it is
-  an ERROR once the partition is past its deadline.
+  an ERROR once the partition is past its deadline. Each pipeline declares its completeness
+  source on its assets (``pacific_assets/completeness_source.py``); this module reads it from the
+  asset graph and names no pipeline's table.
 
 One ``multi_asset_check`` holds every check (one step, not one process per asset); it can be
 subset, so a run materializing one asset evaluates only that asset's check. A schedule runs all
@@ -34,18 +36,15 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
+from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.dagster_compat import (
     CronFreshnessPolicy,
     TimeWindowFreshnessPolicy,
     next_cron_tick,  # Dagster's own cron arithmetic
 )
-from pacific_assets.operations.policies import (
-    COMPLETENESS,
-    SLA_CHECK_NAME,
-    describe_freshness,
-    sla_for,
-)
+from pacific_assets.operations.policy_types import SLA_CHECK_NAME, describe_freshness
 from pacific_assets.operations.resources import OpsResource
+from pacific_assets.operations.sla import sla_for
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake, LakeError, check_table_name
 
@@ -124,9 +123,12 @@ class SlaTarget:
     freshness: dg.FreshnessPolicy
     period: dg.TimeWindowPartitionsDefinition | None = None
     warn_after_period_end: dt.timedelta | None = None
-    #: The completeness record that must be true for the window, with its partitions.
+    #: The completeness record that must be true for the window, with its partitions (None:
+    #: presence of the partition is the whole record).
     completeness_table: str | None = None
     completeness_partitions: dg.TimeWindowPartitionsDefinition | None = None
+    #: The source the asset's pipeline declared (flag, reason, severity past the deadline).
+    completeness: CompletenessSource | None = None
 
     @property
     def table(self) -> str:
@@ -142,8 +144,10 @@ def sla_targets(asset_graph) -> list[SlaTarget]:
         sla = sla_for(key.to_user_string(), node.group_name, node.partitions_def)
         if sla is None or not isinstance(node.partitions_def, dg.TimeWindowPartitionsDefinition):
             continue
-        source = COMPLETENESS.get(node.group_name or "")
-        comp_key = (dg.AssetKey(source.table) if source.table else key) if source else None
+        source = CompletenessSource.declared_in(node.metadata)
+        comp_key = dg.AssetKey.from_user_string(source.table) if source else None
+        if comp_key == key and source.flag_col is None:
+            comp_key = None  # its own partition, no flag: presence is the whole record
         comp_node = nodes.get(comp_key) if comp_key else None
         comp_pdef = comp_node.partitions_def if comp_node else None
         targets.append(
@@ -158,6 +162,7 @@ def sla_targets(asset_graph) -> list[SlaTarget]:
                 completeness_partitions=comp_pdef
                 if isinstance(comp_pdef, dg.TimeWindowPartitionsDefinition)
                 else None,
+                completeness=source,
             )
         )
     return targets
@@ -199,7 +204,9 @@ def evaluate(
     meta["complete"] = complete
     if not complete:
         meta["incomplete_reason"] = reason
-        source_says_error = COMPLETENESS[target.group].error_when_overdue
+        source_says_error = target.completeness is not None and (
+            target.completeness.error_when_overdue
+        )
         overdue = source_says_error and expected.key_overdue
         severity = dg.AssetCheckSeverity.ERROR if overdue else dg.AssetCheckSeverity.WARN
         return _result(
@@ -280,7 +287,8 @@ def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
     if missing:
         more = f" and {len(missing) - _NAMED} more" if len(missing) > _NAMED else ""
         return False, f"{table} has no partition for {', '.join(missing[:_NAMED])}{more}"
-    source = COMPLETENESS[target.group]
+    source = target.completeness
+    assert source is not None  # a completeness table comes from a declared source
     schema = lake.schema(table)
     if source.flag_col is None or schema is None or source.flag_col not in schema:
         return True, ""  # presence is the record (or this table carries no flag)
@@ -305,9 +313,9 @@ def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
 
 
 def _completeness_clause(target: SlaTarget) -> str:
-    if target.completeness_table is None:
+    if target.completeness_table is None or target.completeness is None:
         return ""
-    flag = COMPLETENESS[target.group].flag_col
+    flag = target.completeness.flag_col
     if flag is None:
         return f" and `{target.completeness_table}` has a partition for each of its days"
     if target.completeness_table == target.table:

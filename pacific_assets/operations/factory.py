@@ -1,17 +1,19 @@
 """Operations built from the merged definitions of every pipeline (called in definitions.py).
 
 Some operations need the whole graph: the newest-expected-partition check goes on every
-partitioned asset with an SLA, the routing sensors need each asset's pipeline and op, and the
-cadence schedules fill only the gaps the pipelines left. So instead of each package copying
-them, ``build_operations_defs`` looks at the merged definitions once and returns:
+partitioned asset with an SLA (reading the completeness source each pipeline declares on its
+assets), and the routing sensors need each asset's pipeline and op. So instead of each package
+copying them, ``build_operations_defs`` looks at the merged definitions once and returns:
 
 - ``sla_newest_partition_checks``: the partition checks (``operations.checks``),
 - ``sla_partition_checks`` job + ``sla_checks_sensor``: runs a check whenever its verdict would
   change (a deadline passed, a partition appeared), so an SLA miss alerts within a minute,
 - ``oncall_run_failure`` and ``oncall_check_results`` sensors (``operations.sensors``),
-- the cadence schedules no pipeline defines (``operations.schedules``),
 - a RUNNING automation-condition sensor if assets use automation conditions and no pipeline
   defined one (Dagster's implicit one starts STOPPED).
+
+Schedules are the pipelines' own (each declares its cadences); ``operations.schedules`` only
+checks that every business cadence has exactly one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import dagster as dg
 
 from pacific_assets.operations.checks import build_sla_partition_checks, sla_targets
-from pacific_assets.operations.schedules import missing_cadence_schedules
 from pacific_assets.operations.sensors import asset_directory, build_oncall_sensors
 from pacific_assets.operations.sla_sensor import SLA_CHECKS, build_sla_checks_sensor
 
@@ -35,7 +36,6 @@ def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
     graph = merged.resolve_asset_graph()
     checks = build_sla_partition_checks(graph)
     jobs: list = []
-    schedules: list = list(missing_cadence_schedules(list(merged.schedules or []), graph))
     sensors: list = []
     if checks is not None:
         # the pipelines' own SLA checks, where the pipeline is in this code location
@@ -54,7 +54,6 @@ def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
     return dg.Definitions(
         asset_checks=[checks] if checks is not None else [],
         jobs=jobs,
-        schedules=schedules,
         sensors=sensors,
     )
 

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pacific_assets.operations.policies import POLICIES, FixSla
+from pacific_assets.operations.pipeline_policies import POLICIES
+from pacific_assets.operations.policy_types import FixSla
 
 
 def fix_due(fix_sla: FixSla | None, opened_at: dt.datetime) -> dt.datetime | None:

@@ -16,7 +16,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from pacific_assets.operations.policies import POLICIES, PipelinePolicy
+from pacific_assets.operations.pipeline_policies import POLICIES
+from pacific_assets.operations.policy_types import PipelinePolicy
 from pacific_assets.operations.rotation import Rotation
 
 WORK_START_HOUR = 9

@@ -30,7 +30,8 @@ from pacific_assets.dagster_compat import (
 )
 from pacific_assets.operations.alerts import Alert, deliver
 from pacific_assets.operations.incidents import IncidentStore
-from pacific_assets.operations.policies import POLICIES, SLA_CHECK_NAME, describe_freshness
+from pacific_assets.operations.pipeline_policies import POLICIES
+from pacific_assets.operations.policy_types import SLA_CHECK_NAME, describe_freshness
 from pacific_assets.operations.resources import OpsResource, ops_dir
 from pacific_assets.operations.routing import route
 from pacific_assets.resources import LakeResource
@@ -44,6 +45,11 @@ class AssetInfo:
     group: str
     op: str
     partitions_def: dg.PartitionsDefinition | None
+
+
+def _text(value: object) -> str | None:
+    """The text of a check's text metadata entry (None when absent or not text)."""
+    return value.value if isinstance(value, dg.TextMetadataValue) else None
 
 
 def asset_directory(asset_graph) -> dict[dg.AssetKey, AssetInfo]:
@@ -205,7 +211,7 @@ class _RunRouter:
             kind = f"sla:{SLA_CHECK_NAME}" if is_sla else f"check:{evaluation.check_name}"
             meta = evaluation.metadata or {}
             if is_sla:  # about "the newest due partition", whichever run evaluated it
-                expected = getattr(meta.get("expected_partition"), "value", None)
+                expected = _text(meta.get("expected_partition"))
                 partitions = [expected] if expected else None
             elif evaluation.partition:
                 partitions = [evaluation.partition]
@@ -216,7 +222,7 @@ class _RunRouter:
                 continue
             detail = (
                 evaluation.description
-                or getattr(meta.get("summary"), "value", None)
+                or _text(meta.get("summary"))
                 or "see the check metadata in the UI"
             )
             self.open(

@@ -10,27 +10,14 @@ import polars as pl
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
+from pacific_assets.profit.columns import PROFIT_EXPENSES
 from pacific_assets.profit.settings import DEFAULT_CAPEX_LIFE_MONTHS, ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage import duck
 
 GROUP = "profit"
 
-PROFIT_EXPENSES_SCHEMA = pl.Schema(
-    {
-        "month_start": pl.Date,
-        "expense_type": pl.String,  # opex | capex_amortization | salaries
-        "category": pl.String,  # ops category, or the team for salaries
-        "account_id": pl.String,  # set = a direct cost of that account; null = shared
-        "expense_id": pl.String,
-        "vendor": pl.String,
-        "amount_usd": pl.Float64,  # what this month carries
-        "incurred_month": pl.Date,  # the purchase month for capex
-        "original_amount_usd": pl.Float64,  # the purchase price for capex
-        "amortization_months": pl.Int64,
-        "headcount": pl.Int64,
-    }
-)
+PROFIT_EXPENSES_SCHEMA = PROFIT_EXPENSES.polars()
 
 #: Capex bought up to (life - 1) months before a month is still being amortized in it.
 CAPEX_LOOKBACK = dg.TimeWindowPartitionMapping(start_offset=-(DEFAULT_CAPEX_LIFE_MONTHS - 1))

@@ -15,47 +15,35 @@ from pathlib import Path
 
 import polars as pl
 
-from pacific_assets.contracts import FILINGS, INVOICE_LINES, OPS_EXPENSES, SALARIES, LandingSource
+from pacific_assets.contracts import FILINGS, INVOICE_LINES, OPS_EXPENSES, SALARIES
+from pacific_assets.engagement.columns import ENGAGEMENT_HOURS
+from pacific_assets.growth.columns import ACCOUNT_STATUS_DAILY
+from pacific_assets.staging.columns import STAGING_TABLES
 
 SQL_DIR = Path(__file__).parent / "sql"
 
 
-def stg_table_schema(source: LandingSource) -> pl.Schema:
-    """The polars schema of a ``stg_<source>`` table as profit reads it: the contract columns, the
-    partition column and the row lineage (docs/staging.md). Validation lives in staging (pandera).
-    """
-    return pl.Schema(
-        {
-            **source.columns,
-            source.partition_col: pl.Date,
-            "_source_file": pl.String,
-            "_row_number": pl.Int64,
-        }
-    )
-
-
-#: Upstream tables (produced by staging and growth/engagement), as far as profit reads them.
+#: Upstream tables (produced by staging and growth/engagement), as far as profit reads them:
+#: their declared columns (each pipeline's columns.py).
 UPSTREAM_SCHEMAS: dict[str, pl.Schema] = {
-    "stg_invoice_lines": stg_table_schema(INVOICE_LINES),
-    "stg_ops_expenses": stg_table_schema(OPS_EXPENSES),
-    "stg_salaries": stg_table_schema(SALARIES),
-    "stg_filings": stg_table_schema(FILINGS),
-    "account_status_daily": pl.Schema(
-        {
-            "date": pl.Date,
-            "account_id": pl.String,
-            "status": pl.String,
-            "plan": pl.String,
-            "seats": pl.Int64,
-            "mrr_usd": pl.Float64,
-            "contract_end": pl.Date,
-            "is_paying": pl.Boolean,
-            "imputed": pl.Boolean,
-        }
+    **{
+        t.table: t.polars()
+        for t in (STAGING_TABLES[s.name] for s in (INVOICE_LINES, OPS_EXPENSES, SALARIES, FILINGS))
+    },
+    "account_status_daily": ACCOUNT_STATUS_DAILY.polars(
+        [
+            "date",
+            "account_id",
+            "status",
+            "plan",
+            "seats",
+            "mrr_usd",
+            "contract_end",
+            "is_paying",
+            "imputed",
+        ]
     ),
-    "engagement_hours": pl.Schema(
-        {"date": pl.Date, "account_id": pl.String, "total_hours": pl.Float64}
-    ),
+    "engagement_hours": ENGAGEMENT_HOURS.polars(["date", "account_id", "total_hours"]),
 }
 
 

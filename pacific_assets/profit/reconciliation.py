@@ -15,6 +15,7 @@ import polars as pl
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
+from pacific_assets.profit.columns import PROFIT_RECONCILIATION
 from pacific_assets.profit.expenses import PROFIT_EXPENSES_SCHEMA
 from pacific_assets.profit.revenue import RECOGNIZED_REVENUE_DAILY_SCHEMA
 from pacific_assets.profit.settings import ProfitSettings
@@ -25,28 +26,7 @@ from pacific_assets.storage import duck
 GROUP = "profit"
 CHECK_NAME = "reconciled_with_filings"
 
-PROFIT_RECONCILIATION_SCHEMA = pl.Schema(
-    {
-        "month_start": pl.Date,
-        "status": pl.String,  # reconciled | mismatch | no_filing
-        "status_reason": pl.String,
-        "filed_revenue_usd": pl.Float64,
-        "computed_revenue_usd": pl.Float64,
-        "revenue_variance_usd": pl.Float64,  # computed - filed
-        "revenue_variance_pct": pl.Float64,  # variance / |filed| x 100
-        "revenue_variance_pct_null_reason": pl.String,
-        "filed_expenses_usd": pl.Float64,
-        "computed_expenses_usd": pl.Float64,
-        "expenses_variance_usd": pl.Float64,
-        "expenses_variance_pct": pl.Float64,
-        "expenses_variance_pct_null_reason": pl.String,
-        "tolerance_pct": pl.Float64,
-        "largest_revenue_accounts": pl.String,
-        "largest_expense_categories": pl.String,
-        "billing_gap_accounts": pl.String,  # paying days without an invoice: check these first
-        "filing_source_file": pl.String,
-    }
-)
+PROFIT_RECONCILIATION_SCHEMA = PROFIT_RECONCILIATION.polars()
 
 _FILINGS_SQL = """
 SELECT

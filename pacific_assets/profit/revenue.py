@@ -16,53 +16,19 @@ from pacific_assets.lineage import Read, publish_slices, reads_metadata
 from pacific_assets.partitions import daily, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
+from pacific_assets.profit.columns import (
+    CASH_COLLECTED_DAILY,
+    INVOICE_LINES_CURRENT,
+    RECOGNIZED_REVENUE_DAILY,
+)
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage import duck
 
 GROUP = "profit"
 
-INVOICE_LINES_CURRENT_SCHEMA = pl.Schema(
-    {
-        "invoice_id": pl.String,
-        "line_id": pl.String,
-        "account_id": pl.String,
-        "issued_at": pl.Datetime("us", "UTC"),
-        "paid_at": pl.Datetime("us", "UTC"),
-        "service_start": pl.Date,
-        "service_end": pl.Date,
-        "product": pl.String,
-        "quantity": pl.Int64,
-        "unit_price_usd": pl.Float64,
-        "amount_usd": pl.Float64,
-        "status": pl.String,
-        "service_days": pl.Int64,
-        "daily_rate_usd": pl.Float64,
-        "is_recognized": pl.Boolean,
-        "first_export_date": pl.Date,
-        "last_export_date": pl.Date,
-        "versions": pl.Int64,
-        "_source_file": pl.String,
-        "_row_number": pl.Int64,
-    }
-)
-RECOGNIZED_REVENUE_DAILY_SCHEMA = pl.Schema(
-    {
-        "date": pl.Date,
-        "account_id": pl.String,
-        "recognized_revenue_usd": pl.Float64,
-        "invoice_lines": pl.Int64,
-        "refund_lines": pl.Int64,
-    }
-)
-CASH_COLLECTED_DAILY_SCHEMA = pl.Schema(
-    {
-        "date": pl.Date,
-        "account_id": pl.String,
-        "cash_collected_usd": pl.Float64,
-        "refunded_usd": pl.Float64,
-        "payments": pl.Int64,
-    }
-)
+INVOICE_LINES_CURRENT_SCHEMA = INVOICE_LINES_CURRENT.polars()
+RECOGNIZED_REVENUE_DAILY_SCHEMA = RECOGNIZED_REVENUE_DAILY.polars()
+CASH_COLLECTED_DAILY_SCHEMA = CASH_COLLECTED_DAILY.polars()
 
 
 @dg.asset(

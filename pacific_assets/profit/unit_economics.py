@@ -17,6 +17,7 @@ import polars as pl
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
+from pacific_assets.profit.columns import ACCOUNT_UNIT_ECONOMICS
 from pacific_assets.profit.month_inputs import MonthInputs, open_month_inputs
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
@@ -24,28 +25,7 @@ from pacific_assets.storage import duck
 
 GROUP = "profit"
 
-ACCOUNT_UNIT_ECONOMICS_SCHEMA = pl.Schema(
-    {
-        "month_start": pl.Date,
-        "account_id": pl.String,
-        "paying_days": pl.Int64,
-        "paying_at_month_end": pl.Boolean,
-        "seats_at_month_end": pl.Int64,
-        "recognized_revenue_usd": pl.Float64,
-        "recognized_revenue_usd_null_reason": pl.String,
-        "booked_revenue_usd": pl.Float64,  # what the invoice lines that exist recognize
-        "uninvoiced_paying_days": pl.Int64,
-        "estimated_unbilled_revenue_usd": pl.Float64,
-        "direct_cost_usd": pl.Float64,
-        "allocation_driver": pl.String,  # seat_days | usage_hours
-        "driver_value": pl.Float64,
-        "allocation_share": pl.Float64,
-        "allocated_cost_usd": pl.Float64,
-        "allocated_cost_usd_null_reason": pl.String,
-        "contribution_margin_usd": pl.Float64,
-        "contribution_margin_usd_null_reason": pl.String,
-    }
-)
+ACCOUNT_UNIT_ECONOMICS_SCHEMA = ACCOUNT_UNIT_ECONOMICS.polars()
 
 _DRIVER_COLUMN = {"seats": "paying_seat_days", "usage": "usage_hours"}
 _DRIVER_NAME = {"seats": "seat_days", "usage": "usage_hours"}

@@ -14,52 +14,14 @@ from pacific_assets.figures import Figure
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
+from pacific_assets.profit.columns import UNIT_PROFIT
 from pacific_assets.profit.month_inputs import MonthInputs, open_month_inputs
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage import duck
 
 GROUP = "profit"
 
-UNIT_PROFIT_SCHEMA = pl.Schema(
-    {
-        "month_start": pl.Date,
-        "cash_collected_usd": pl.Float64,
-        "recognized_revenue_usd": pl.Float64,
-        "opex_usd": pl.Float64,
-        "opex_usd_null_reason": pl.String,
-        "capex_amortization_usd": pl.Float64,
-        "capex_amortization_usd_null_reason": pl.String,
-        "salaries_usd": pl.Float64,
-        "salaries_usd_null_reason": pl.String,
-        "total_expenses_usd": pl.Float64,
-        "total_expenses_usd_null_reason": pl.String,
-        "profit_usd": pl.Float64,
-        "profit_usd_null_reason": pl.String,
-        "direct_cost_usd": pl.Float64,
-        "direct_cost_usd_null_reason": pl.String,
-        "shared_cost_usd": pl.Float64,
-        "shared_cost_usd_null_reason": pl.String,
-        "paying_subscribers": pl.Int64,
-        "paying_subscribers_null_reason": pl.String,
-        "licensed_seats": pl.Int64,
-        "licensed_seats_null_reason": pl.String,
-        "profit_per_subscriber_usd": pl.Float64,
-        "profit_per_subscriber_usd_null_reason": pl.String,
-        "profit_per_seat_usd": pl.Float64,
-        "profit_per_seat_usd_null_reason": pl.String,
-        "direct_cost_per_account_usd": pl.Float64,
-        "direct_cost_per_account_usd_null_reason": pl.String,
-        "fully_loaded_cost_per_account_usd": pl.Float64,
-        "fully_loaded_cost_per_account_usd_null_reason": pl.String,
-        "gross_margin": pl.Float64,
-        "gross_margin_null_reason": pl.String,
-        "accounts_with_uninvoiced_days": pl.Int64,
-        "uninvoiced_paying_days": pl.Int64,
-        "estimated_unbilled_revenue_usd": pl.Float64,
-        "is_complete": pl.Boolean,
-        "incomplete_reason": pl.String,
-    }
-)
+UNIT_PROFIT_SCHEMA = UNIT_PROFIT.polars()
 
 
 def _sum(*parts: Figure) -> Figure:

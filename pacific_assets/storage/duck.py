@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pacific_assets.columns import duckdb_type
 from pacific_assets.storage.catalog import spill_directory
 from pacific_assets.storage.lake import Lake, check_partition_key
 
@@ -113,25 +114,15 @@ def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     return df.select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
-#: The DuckDB type a lake column of each polars dtype is written as (Parquet reads back the same).
-_DUCKDB_TYPES: dict[pl.DataType, str] = {
-    pl.String(): "VARCHAR",
-    pl.Int64(): "BIGINT",
-    pl.Int32(): "INTEGER",
-    pl.Float64(): "DOUBLE",
-    pl.Boolean(): "BOOLEAN",
-    pl.Date(): "DATE",
-    pl.Datetime("us", "UTC"): "TIMESTAMPTZ",
-}
-
-
 def duckdb_select_list(schema: pl.Schema) -> str:
-    """``CAST(col AS type) AS col, ...`` so a DuckDB result has exactly the lake schema."""
+    """``CAST(col AS type) AS col, ...`` so a DuckDB result has exactly the lake schema (types:
+    ``pacific_assets.columns.duckdb_type``)."""
     items = []
     for name, dtype in schema.items():
-        if dtype not in _DUCKDB_TYPES:
-            raise TypeError(f"column {name!r}: no DuckDB type for {dtype}")
-        items.append(f'CAST("{name}" AS {_DUCKDB_TYPES[dtype]}) AS "{name}"')
+        try:
+            items.append(f'CAST("{name}" AS {duckdb_type(dtype)}) AS "{name}"')
+        except TypeError as e:
+            raise TypeError(f"column {name!r}: no DuckDB type for {dtype}") from e
     return ", ".join(items)
 
 

@@ -8,21 +8,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from pacific_assets.storage.columns import QUARANTINE
 from pacific_assets.storage.lake import Lake, PartitionWrite
 
 QUARANTINE_TABLE = "quarantine"
-QUARANTINE_SCHEMA = pl.Schema(
-    {
-        "quarantine_key": pl.String,  # "<source>__<partition key>", the lake partition
-        "source": pl.String,
-        "partition_key": pl.String,
-        "file": pl.String,  # path relative to the landing zone (or kafka:<topic>/<partition>)
-        "row_number": pl.Int64,  # 1-based data row in the file (header excluded), or Kafka offset
-        "column": pl.String,  # the offending column, null when the whole row is unreadable
-        "reason": pl.String,
-        "raw": pl.String,  # the row as landed (truncated to 4 kB)
-    }
-)
+QUARANTINE_SCHEMA = QUARANTINE.polars()
 
 
 #: What a caller hands ``write_quarantine`` per row; the key columns are filled in there.

@@ -18,6 +18,7 @@ import pytest
 from pacific_assets.engagement.assets import ASSETS
 from pacific_assets.engagement.checks import build_newest_event_check
 from pacific_assets.staging.assets import STAGING_ASSETS
+from pacific_assets_tests.declared import assert_written_as_declared
 from pacific_assets_tests.engagement.helpers import resources
 from pacific_assets_tests.runs import range_tags
 
@@ -125,3 +126,16 @@ def test_freshness_check_uses_the_clock(sim_lake):
         (evaluation,) = result.get_asset_check_evaluations()
         verdicts[name] = evaluation.passed
     assert verdicts == {"stale": False, "fresh": True}
+
+
+def test_engagement_tables_have_their_declared_columns(sim_lake):
+    """Every engagement table (and the quarantine of broken messages) holds exactly its
+    declared columns on the simulated company (pacific_assets/engagement/columns.py)."""
+    checked = assert_written_as_declared(sim_lake)
+    assert {
+        "stg_clicks",
+        "user_engagement_daily",
+        "engagement_hours",
+        "engagement_hours_by_team",
+        "engagement_completeness",
+    } <= set(checked)

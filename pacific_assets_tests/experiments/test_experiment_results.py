@@ -11,6 +11,7 @@ import pytest
 from scipy import stats as sps
 
 from pacific_assets.experiments.results import SCHEMA
+from pacific_assets_tests.declared import assert_written_as_declared
 from pacific_assets_tests.experiments import fixtures as fx
 from pacific_assets_tests.experiments.helpers import (
     ab_unit_daily,
@@ -222,3 +223,10 @@ def test_too_few_units_gives_nulls_with_reasons(hand_lake):
     row = df.filter((pl.col("experiment_id") == "exp_user") & (pl.col("metric") == "sessions"))
     assert row["mean_control"].item() == pytest.approx(4 / 3)
     assert row["data_through"].item() == D(2025, 9, 17)  # the experiment ended 09-18
+
+
+def test_written_columns_are_the_declared_ones(synthetic) -> None:
+    """What the two experiment assets write equals their declarations (the upstream tables of
+    this fixture are synthetic, so only the assets' own tables are held here)."""
+    lake, _, _ = synthetic
+    assert_written_as_declared(lake, ["ab_unit_daily", "experiment_results"])

@@ -13,6 +13,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from pacific_assets import engagement, growth, investor, profit
+from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.operations.factory import with_operations
 from pacific_assets.operations.policies import apply_policies
 from pacific_assets.operations.resources import OpsResource
@@ -125,8 +127,22 @@ def investor_rollup(context: dg.AssetExecutionContext, lake: LakeResource) -> No
     )
 
 
+#: Each toy group declares the completeness source of the real pipeline it stands for.
+TOY_COMPLETENESS: dict[str, CompletenessSource] = {
+    "engagement": engagement.COMPLETENESS_SOURCE,
+    "growth": growth.COMPLETENESS_SOURCE,
+    "profit": profit.COMPLETENESS_SOURCE,
+    "investor": investor.COMPLETENESS_SOURCE,
+}
+
+
+def _declare_completeness(spec: dg.AssetSpec) -> dg.AssetSpec:
+    source = TOY_COMPLETENESS.get(spec.group_name or "")
+    return source.declare(spec) if source else spec
+
+
 def toy_pipelines(data_root: Path, now: str, schedules=(), jobs=(), **ops_kwargs) -> dg.Definitions:
-    """The toy pipelines with policies applied, before operations are added."""
+    """The toy pipelines with their completeness sources and policies, before operations."""
     rotation = data_root.parent / "rotation.yaml"
     if not rotation.exists():
         import yaml
@@ -147,7 +163,7 @@ def toy_pipelines(data_root: Path, now: str, schedules=(), jobs=(), **ops_kwargs
             "lake": LakeResource(data_root=str(data_root), duckdb_memory_limit="512MB"),
             "ops": OpsResource(frozen_now=now, rotation_file=str(rotation), **ops_kwargs),
         },
-    ).map_asset_specs(func=apply_policies)
+    ).map_asset_specs(func=lambda spec: apply_policies(_declare_completeness(spec)))
 
 
 def build_toy_defs(data_root: Path, now: str, **ops_kwargs) -> dg.Definitions:

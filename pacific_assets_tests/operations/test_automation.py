@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pacific_assets.automation import due_crons
+from pacific_assets.automation import cadence_schedule, due_crons
 from pacific_assets.definitions import defs
 from pacific_assets.operations.factory import with_operations
 from pacific_assets.operations.schedules import CADENCES, cadence_coverage
@@ -44,34 +44,35 @@ def test_every_sensor_and_schedule_starts_running() -> None:
 
 def test_exactly_one_schedule_per_business_cadence() -> None:
     repo = defs.get_repository_def()
-    graph = defs.resolve_asset_graph()
-    coverage = cadence_coverage(list(repo.schedule_defs), graph)
-    keys = graph.materializable_asset_keys
+    coverage = cadence_coverage(repo.schedule_defs)
+    keys = defs.resolve_asset_graph().materializable_asset_keys
     for cadence in CADENCES:
         # Every pipeline has landed: a cadence whose asset is missing is a renamed/removed asset.
         assert dg.AssetKey(cadence.key_asset) in keys, (cadence.label, cadence.key_asset)
         assert len(coverage[cadence.label]) == 1, (cadence.label, coverage[cadence.label])
-
-
-def test_missing_cadences_are_created_and_a_pipeline_schedule_wins(data_root) -> None:
-    toy = build_toy_defs(data_root, now="2025-10-01T00:00:00")
-    repo = toy.get_repository_def()
-    coverage = cadence_coverage(list(repo.schedule_defs), toy.resolve_asset_graph())
-    assert coverage["daily engagement"] == ["engagement_daily_schedule"]
-    assert coverage["end-of-week growth"] == ["growth_weekly_schedule"]
-    assert coverage["monthly profit close"] == ["profit_monthly_close_schedule"]
     assert coverage["monthly investor close"] == ["investor_monthly_close_schedule"]
-    assert coverage["Monday executive pack"] == []  # no such asset in the toy graph
-    weekly = repo.get_schedule_def("growth_weekly_schedule")
-    assert weekly.cron_schedule == "0 4 * * 1"
-    assert weekly.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert coverage["Monday executive pack"] == ["executive_weekly_schedule"]
 
-    # A pipeline that brings its own weekly growth schedule replaces the generated one.
-    own_job = dg.define_asset_job("my_growth_job", selection=[account_growth])
-    own = dg.build_schedule_from_partitioned_job(own_job, name="my_growth_weekly", hour_of_day=3)
+
+def test_operations_creates_no_schedule_and_reads_the_pipelines_declarations(data_root) -> None:
+    """Schedules are the pipelines' own: operations adds none, it reads their metadata."""
+    toy = build_toy_defs(data_root, now="2025-10-01T00:00:00")
+    assert list(toy.get_repository_def().schedule_defs) == []
+    assert all(names == [] for names in cadence_coverage([]).values())
+
+    # A pipeline's weekly cadence schedule of account_growth covers "end-of-week growth"; a
+    # daily one of the same asset does not, nor does a schedule that declares no cadence.
+    weekly = cadence_schedule("my_growth_weekly", ["account_growth"], "0 3 * * 1", "weekly")
+    daily = cadence_schedule("my_growth_daily", ["account_growth"], "0 3 * * *", "daily")
+    job = dg.define_asset_job("my_growth_job", selection=[account_growth])
+    undeclared = dg.build_schedule_from_partitioned_job(job, name="my_growth_plain", hour_of_day=3)
     merged = with_operations(
-        toy_pipelines(data_root, "2025-10-01T00:00:00", schedules=[own], jobs=[own_job])
+        toy_pipelines(
+            data_root, "2025-10-01T00:00:00", schedules=[weekly, daily, undeclared], jobs=[job]
+        )
     )
-    names = {s.name for s in merged.get_repository_def().schedule_defs}
-    assert "my_growth_weekly" in names and "growth_weekly_schedule" not in names
-    assert "profit_monthly_close_schedule" in names
+    schedules = merged.get_repository_def().schedule_defs
+    assert {s.name for s in schedules} == {"my_growth_weekly", "my_growth_daily", "my_growth_plain"}
+    coverage = cadence_coverage(schedules)
+    assert coverage["end-of-week growth"] == ["my_growth_weekly"]
+    assert coverage["monthly profit close"] == []

@@ -24,7 +24,8 @@ import yaml
 from pacific_assets import growth, profit
 from pacific_assets.operations.checks import SlaTarget, evaluate, sla_targets
 from pacific_assets.operations.factory import SLA_CHECKS_JOB, with_operations
-from pacific_assets.operations.policies import SLA_CHECK_NAME, apply_policies
+from pacific_assets.operations.policies import apply_policies
+from pacific_assets.operations.policy_types import SLA_CHECK_NAME
 from pacific_assets.operations.resources import OpsResource
 from pacific_assets.profit.unit_profit import UNIT_PROFIT_SCHEMA
 from pacific_assets.resources import LakeResource

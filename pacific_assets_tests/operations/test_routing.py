@@ -45,7 +45,7 @@ def test_rotation_file_errors_name_the_file_and_the_fix(tmp_path) -> None:
 
 
 def test_packaged_rotation_file_covers_every_paged_role() -> None:
-    from pacific_assets.operations.policies import POLICIES
+    from pacific_assets.operations.pipeline_policies import POLICIES
 
     rotation = Rotation.load(DEFAULT_ROTATION_FILE)
     needed = {role for p in POLICIES.values() for role in p.oncall_roles}

@@ -5,15 +5,11 @@ import datetime as dt
 import dagster as dg
 import pytest
 
+from pacific_assets.dagster_compat import CronFreshnessPolicy, TimeWindowFreshnessPolicy
 from pacific_assets.operations.checks import expected_partition, sla_targets
-from pacific_assets.operations.policies import (
-    POLICIES,
-    SLA_CHECK_NAME,
-    CronFreshnessPolicy,
-    TimeWindowFreshnessPolicy,
-    freshness_for,
-    sla_for,
-)
+from pacific_assets.operations.pipeline_policies import POLICIES
+from pacific_assets.operations.policy_types import SLA_CHECK_NAME
+from pacific_assets.operations.sla import freshness_for, sla_for
 from pacific_assets.partitions import daily, monthly, weekly
 from pacific_assets_tests.operations.builders import at
 from pacific_assets_tests.operations.conftest import build_toy_defs
@@ -89,7 +85,7 @@ def test_newest_expected_partition_follows_the_policy(group, pdef, now, due, ove
 
 
 # The SLA each asset of the code location is held to, written down from the runbooks
-# (/work/shared runbooks seed, docs/operations.md "group" table), not from policies.py:
+# (docs/runbooks/, docs/operations.md "group" table), not from pipeline_policies.py:
 _H, _D = dt.timedelta(hours=1), dt.timedelta(days=1)
 #: Profit: "numbers will be reviewed once a month" -> the closed month by the 3rd, 09:00 UTC.
 PROFIT_MONTHLY = ("cron", "0 9 3 * *", 28 * _D)
@@ -179,7 +175,7 @@ def test_every_asset_holds_the_sla_of_its_runbook() -> None:
         assert has_check == (INTENDED_SLA[name] is not None and timed), name
         assert (node.key in targets) == has_check, name
         if node.group_name in POLICIES:
-            assert POLICIES[node.group_name].runbook in (node.description or ""), name
+            assert POLICIES[node.group_name].runbook_markdown in (node.description or ""), name
             assert node.kinds, f"{name} has no kinds"
 
 
@@ -308,4 +304,4 @@ def test_growth_monthly_table_is_held_to_a_monthly_deadline_not_the_weekly_one()
         assert (expected.key, expected.overdue_key) == (key, key), now
     check = nodes["account_growth_monthly"].check_keys
     assert dg.AssetCheckKey(dg.AssetKey("account_growth_monthly"), SLA_CHECK_NAME) in check
-    assert "monthly tables: cron deadline `0 9 2 * *`" in POLICIES["growth"].runbook
+    assert "monthly tables: cron deadline `0 9 2 * *`" in POLICIES["growth"].runbook_markdown

@@ -13,6 +13,7 @@ from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS, staging_columns
 from pacific_assets.storage.lake import Lake
 from pacific_assets.storage.quarantine import QUARANTINE_TABLE
+from pacific_assets_tests.declared import assert_written_as_declared
 from pacific_assets_tests.runs import range_tags
 
 from .conftest import VALID_FILES, landing_hashes, write_landing
@@ -476,6 +477,12 @@ def test_simulated_company_quarantines_exactly_the_injected_malformed_rows(
         if not evaluation.passed
     }
     assert failing == {f"stg_{e[0]}:quarantine_share" for e in expected}
+
+    # every staging table and the quarantine hold exactly their declared columns (issue #15)
+    checked = assert_written_as_declared(lake)
+    assert set(checked) == {s.staging_table for n, s in SOURCES.items() if n != "clicks"} | {
+        QUARANTINE_TABLE
+    }
 
 
 def test_simulated_schema_drift_fails_naming_the_drifted_file(
