@@ -636,7 +636,7 @@ def _rate(events: int | None, seconds: float | None) -> int | None:
 
 def _compare_hours(root: Path, baseline: Path, start: str, end: str) -> dict:
     """The hand-written query must produce exactly the asset's engagement_hours measures."""
-    from pacific_assets.storage.catalog import connect
+    from pacific_assets.storage.duck import connect
     from pacific_assets.storage.lake import Lake
 
     lake = Lake(root)
@@ -678,7 +678,7 @@ def _events_in(root: Path, start: str, end: str) -> dict[str, int]:
     """De-duplicated events the chain processed in [start, end] (stg_clicks rows), and the landed
     lines of the batch files it had to read for those days (duplicates and other days included)."""
     from pacific_assets.engagement.landing import ClickLanding
-    from pacific_assets.storage.catalog import connect
+    from pacific_assets.storage.duck import connect
     from pacific_assets.storage.lake import Lake
 
     lake = Lake(root)
@@ -700,7 +700,7 @@ def _events_in(root: Path, start: str, end: str) -> dict[str, int]:
 def _rollup_inputs(root: Path, month: str) -> dict[str, int]:
     """Rows of each rollup input in the month (what the Spark job joins)."""
     from pacific_assets.investor.inputs import MONTHLY
-    from pacific_assets.storage.catalog import connect
+    from pacific_assets.storage.duck import connect
     from pacific_assets.storage.lake import Lake
 
     lake = Lake(root)

@@ -24,7 +24,8 @@ from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 from pacific_assets.resources import lake_resource_from_env
-from pacific_assets.storage.catalog import connect, refresh_catalog
+from pacific_assets.storage.catalog import refresh_catalog
+from pacific_assets.storage.duck import connect
 
 log = logging.getLogger("pacific_assets.demo")
 

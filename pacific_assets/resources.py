@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
-from pacific_assets.storage.catalog import connect
+from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lake import Lake
 
 DEFAULT_DATA_ROOT = "data"
@@ -44,15 +44,12 @@ class LakeResource(dg.ConfigurableResource):
     @contextmanager
     def duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A fresh in-memory DuckDB (UTC, bounded memory) that reads the lake's Parquet."""
-        con = connect(
+        with connect(
             memory_limit=self.duckdb_memory_limit,
             threads=self.duckdb_threads,
             spill_parent=self.lake.root / "tmp" / "duckdb",  # spill next to the data, not /tmp
-        )
-        try:
+        ) as con:
             yield con
-        finally:
-            con.close()
 
 
 def lake_resource_from_env() -> LakeResource:

@@ -54,7 +54,7 @@ def current_verdicts(
         dg.AssetCheckKey(t.key, SLA_CHECK_NAME): _verdict(evaluate(t, lake, now)) for t in targets
     }
     if NEWEST_CLICK_CHECK in own:
-        from pacific_assets.storage.catalog import connect
+        from pacific_assets.storage.duck import connect
 
         with connect() as con:
             newest = newest_event_ts(lake, con)

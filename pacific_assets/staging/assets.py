@@ -259,22 +259,18 @@ def duplicates(lake: Lake, run: StagingRun, key: UniqueKey) -> pl.DataFrame:
 
 def _table_duplicates(lake: Lake, table: str, cols: list[str]) -> pl.DataFrame:
     """Whole-table duplicates, read with DuckDB over the lake (this run's rows are written)."""
-    from pacific_assets.storage.catalog import connect
-    from pacific_assets.storage.duck import parquet_source
+    from pacific_assets.storage.duck import connect, parquet_source
 
     files = lake.partition_files(table)
     if not files:
         return pl.DataFrame()
     col_list = ", ".join(f'"{c}"' for c in cols)
-    con = connect(memory_limit="1GB")
-    try:
+    with connect(memory_limit="1GB") as con:
         # the lake's read (no hive inference: a version folder is not a partition value)
         return con.execute(
             f"SELECT {col_list}, count(*) AS copies FROM {parquet_source(files)} "
             f"GROUP BY ALL HAVING count(*) > 1 ORDER BY {col_list} LIMIT 1000"
         ).pl()
-    finally:
-        con.close()
 
 
 def unique_key_result(lake: Lake, run: StagingRun, key: UniqueKey) -> dg.AssetCheckResult:

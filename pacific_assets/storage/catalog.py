@@ -9,42 +9,11 @@ show up without a refresh; only a brand-new table needs one.
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
-from pathlib import Path
 
 import duckdb
 
 from pacific_assets.storage.lake import Lake
-
-
-def spill_directory(parent: Path | None = None) -> Path:
-    """A spill folder of this connection's own, under ``parent`` (default: the system temp dir).
-
-    DuckDB names its spill files ``duckdb_temp_storage_*-0.tmp``: two processes spilling into one
-    folder overwrite each other's files and crash (the concurrent-runs fault test found it).
-    DuckDB creates the leaf folder when it first spills and removes it when the connection closes.
-    """
-    parent = parent or Path(tempfile.gettempdir()) / "pacific-duckdb"
-    parent.mkdir(parents=True, exist_ok=True)
-    return parent / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-
-
-def connect(
-    memory_limit: str | None = None,
-    threads: int | None = None,
-    spill_parent: Path | None = None,
-) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection set up the one way the project uses it (UTC, bounded)."""
-    con = duckdb.connect(":memory:")
-    con.execute("SET TimeZone = 'UTC'")
-    spill = spill_directory(spill_parent).as_posix().replace("'", "''")
-    con.execute(f"SET temp_directory = '{spill}'")
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    return con
 
 
 def view_sql(lake: Lake, table: str) -> str:

@@ -3,22 +3,69 @@
 Each pipeline keeps its ``.sql`` files in ``sql/`` next to its assets and reads plain table names
 (``FROM stg_invoice_lines``); the helpers here make those names views over exactly the live
 Parquet files a run may read, run the files with named parameters, give results the lake schema
-and stream day partitions into the lake. Opening a connection is ``storage.catalog.connect``
-(``LakeResource.duckdb()`` in assets).
+and stream day partitions into the lake. Connections are opened here, by ``connect`` (through
+dagster-duckdb's ``DuckDBResource``; ``LakeResource.duckdb()`` in assets).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
+from dagster_duckdb import DuckDBResource
 
 from pacific_assets.columns import duckdb_type
-from pacific_assets.storage.catalog import spill_directory
 from pacific_assets.storage.lake import Lake, check_partition_key
+
+
+# -- connections ---------------------------------------------------------------------------------
+def spill_directory(parent: Path | None = None) -> Path:
+    """A spill folder of this connection's own, under ``parent`` (default: the system temp dir).
+
+    DuckDB names its spill files ``duckdb_temp_storage_*-0.tmp``: two processes spilling into one
+    folder overwrite each other's files and crash (the concurrent-runs fault test found it).
+    DuckDB creates the leaf folder when it first spills and removes it when the connection closes.
+    """
+    parent = parent or Path(tempfile.gettempdir()) / "pacific-duckdb"
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def compute_resource(
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    spill_parent: Path | None = None,
+) -> DuckDBResource:
+    """dagster-duckdb's resource for one in-memory compute connection, bounded, spilling into a
+    folder of its own (a fresh folder per connection, so it is built per connection)."""
+    config: dict[str, object] = {"temp_directory": spill_directory(spill_parent).as_posix()}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = int(threads)
+    return DuckDBResource(database=":memory:", connection_config=config)
+
+
+@contextmanager
+def connect(
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    spill_parent: Path | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB connection set up the one way the project uses it (UTC, bounded)."""
+    with compute_resource(memory_limit, threads, spill_parent).get_connection() as con:
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()  # also on error: DuckDBResource closes only on a clean exit
 
 
 # -- SQL files -----------------------------------------------------------------------------------

@@ -79,20 +79,19 @@ def test_overlapping_concurrent_runs_equal_one_serial_run(staged_template, tmp_p
 SPILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-from pacific_assets.storage.duck import spill_next_to_lake as prepare
-from pacific_assets.storage.catalog import connect
+from pacific_assets.storage.duck import connect, spill_next_to_lake as prepare
 from pacific_assets.storage.lake import Lake
 
 barrier = Path(sys.argv[2])
 (barrier / sys.argv[3]).touch()
 while not (barrier / "go").exists():
     time.sleep(0.01)
-con = connect(memory_limit="64MB", threads=1)
-prepare(con, Lake(sys.argv[1]))  # the engagement assets' spill settings
-row = con.execute(
-    "SELECT count(*), sum(hash(s)) FROM (SELECT repeat('x', 20) || i AS s "
-    "FROM range(6000000) t(i) ORDER BY s)"
-).fetchone()
+with connect(memory_limit="64MB", threads=1) as con:
+    prepare(con, Lake(sys.argv[1]))  # the engagement assets' spill settings
+    row = con.execute(
+        "SELECT count(*), sum(hash(s)) FROM (SELECT repeat('x', 20) || i AS s "
+        "FROM range(6000000) t(i) ORDER BY s)"
+    ).fetchone()
 print(row[0], row[1])
 """
 

@@ -14,7 +14,7 @@ import os
 import signal
 
 from pacific_assets.engagement.landing import ClickLanding
-from pacific_assets.storage.catalog import connect
+from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.engagement.helpers import click, land_simulator_batch
 from pacific_assets_tests.faults.conftest import (

@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pacific_assets.storage.catalog import connect
 from pacific_assets.storage.duck import (
     conform,
+    connect,
     duckdb_select_list,
     frame_view,
     lake_view,
