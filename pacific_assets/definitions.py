@@ -9,10 +9,11 @@ built once from the merged pipelines by ``operations.factory``.
 import dagster as dg
 
 from pacific_assets import engagement, experiments, growth, investor, operations, profit, staging
+from pacific_assets.engagement.assets import QUARANTINE_WRITERS as CLICK_QUARANTINE_WRITERS
 from pacific_assets.operations.factory import with_operations
 from pacific_assets.operations.policies import apply_policies
 from pacific_assets.resources import lake_resource_from_env
-from pacific_assets.storage.sensors import duckdb_catalog_refresh
+from pacific_assets.staging.assets import STAGING_ASSETS, quarantine_spec
 
 # One module-level Definitions only (Dagster refuses two): the merge is passed straight in.
 defs = with_operations(
@@ -25,7 +26,8 @@ defs = with_operations(
         experiments.defs,
         operations.defs,
         dg.Definitions(
-            sensors=[duckdb_catalog_refresh],
+            # the one table two pipelines write: its writers are known only here
+            assets=[quarantine_spec([*STAGING_ASSETS, *CLICK_QUARANTINE_WRITERS])],
             resources={"lake": lake_resource_from_env()},
             # Steps of a run share one process: on a 2-core laptop a subprocess per step costs
             # a ~5 s re-import of the location (and a Spark JVM per step); parallelism comes

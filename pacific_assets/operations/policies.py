@@ -23,6 +23,8 @@ import dagster as dg
 # The two concrete policy types (dagster exports only the FreshnessPolicy factory); the SLA
 # tests import them from here.
 from pacific_assets.dagster_compat import CronFreshnessPolicy, TimeWindowFreshnessPolicy
+from pacific_assets.investor.completeness import STATUS_TABLE
+from pacific_assets.investor.publish import RESTATEMENTS_TABLE
 from pacific_assets.partitions import daily, monthly, weekly
 
 #: How a failure reaches a person. "page": the rotation's person of the week is paged now.
@@ -451,8 +453,12 @@ POLICIES: dict[str, PipelinePolicy] = {
 }
 
 
-#: Assets whose SLA is not their pipeline's.
-ASSET_SLAS: dict[str, AssetSla] = {
+#: Assets whose SLA is not their pipeline's (None: no SLA of their own).
+ASSET_SLAS: dict[str, AssetSla | None] = {
+    # Records written by the rollups' own steps: as fresh as the rollups, whose SLA covers them
+    # (one late run pages once, not once per table it writes).
+    STATUS_TABLE: None,
+    RESTATEMENTS_TABLE: None,
     # The Monday executive pack: last week's pack by Monday 12:00 UTC.
     "executive_weekly": AssetSla(
         dg.FreshnessPolicy.cron(deadline_cron="0 12 * * 1", lower_bound_delta=dt.timedelta(days=7)),
