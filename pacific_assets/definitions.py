@@ -8,7 +8,16 @@ built once from the merged pipelines by ``operations.factory``.
 
 import dagster as dg
 
-from pacific_assets import engagement, experiments, growth, investor, operations, profit, staging
+from pacific_assets import (
+    engagement,
+    experiments,
+    growth,
+    investor,
+    lineage,
+    operations,
+    profit,
+    staging,
+)
 from pacific_assets.engagement.assets import QUARANTINE_WRITERS as CLICK_QUARANTINE_WRITERS
 from pacific_assets.operations.factory import with_operations
 from pacific_assets.operations.policies import apply_policies
@@ -36,3 +45,7 @@ defs = with_operations(
         ),
     ).map_asset_specs(func=apply_policies)
 )
+
+# Lineage judges an asset by the rules of the whole graph, also in a run that knows only some
+# assets (the others as stubs): the code location hands its graph in (lineage never imports it).
+lineage.use_project_graph(defs.resolve_asset_graph)

@@ -4,7 +4,7 @@ The catalog holds one view per lake table over the table's live-partition glob
 (``storage.catalog``), so new partitions show up without a rebuild: only a table that appears
 for the first time needs one. The sensor ``duckdb_catalog_refresh`` only *asks* for that run;
 the run does the writing, so the write has an owner, a run log and a place in the lineage graph
-(docs/ARCHITECTURE.md, "The DuckDB catalog").
+(docs/ARCHITECTURE.md, "Storage: the lake").
 
 One writer at a time: the asset runs in its own pool (``CATALOG_POOL``), and dagster.yaml gives
 every pool a limit of one, so two runs never rebuild it at once; the sensor's run key names the
