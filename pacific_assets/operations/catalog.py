@@ -20,7 +20,8 @@ from pacific_assets.resources import LakeResource
 from pacific_assets.storage.catalog import catalog_tables, refresh_catalog
 
 DUCKDB_CATALOG = "duckdb_catalog"
-CATALOG_POOL = "duckdb_catalog"
+#: A pool of its own (dagster.yaml: every pool runs one step at a time): one writer at once.
+CATALOG_POOL = DUCKDB_CATALOG
 CATALOG_SENSOR = "duckdb_catalog_refresh"
 #: Assets of this kind are tables of the Parquet lake: the catalog has a view of each.
 LAKE_TABLE_KIND = "parquet"
