@@ -84,7 +84,13 @@ def test_monthly_rollup_lifecycle(spark, lake, lake_resource) -> None:
     _assert_self_contained(html)
     assert "Published (v1)" in html and "MRR movements" in html and "NRR / GRR trend" in html
     assert (v1 / "report.html").read_text() == html
-    meta = close.asset_materializations_for_node("investor_rollup")[0].metadata
+    # the step also reports the record tables it wrote (rollup_input_status): pick the rollup's
+    (mat,) = [
+        m
+        for m in close.asset_materializations_for_node("investor_rollup")
+        if m.asset_key == investor_rollup.key
+    ]
+    meta = mat.metadata
     assert "| NRR |" in meta["preview"].value and meta["published"].value == ["2025-10 v1"]
     status = lake.read(STATUS_TABLE)
     assert status.height == 9 and status["is_ok"].all()
