@@ -275,14 +275,12 @@ class DaemonTicker:
         from dagster._daemon.sensor import execute_sensor_iteration
         from dagster._scheduler.scheduler import launch_scheduled_runs
 
-        from pacific_assets import clock
-
         def drain(gen) -> None:
             for error in gen:
                 if error is not None and hasattr(error, "message"):
                     logger.error(error.message)
 
-        drain(launch_scheduled_runs(self.context, logger, clock.now(), iteration_times={}))
+        drain(launch_scheduled_runs(self.context, logger, dagster_now(), iteration_times={}))
         drain(execute_sensor_iteration(self.context, logger, None, None))
         self._asset_daemon._run_iteration_impl(
             self.context, threadpool_executor=None, amp_tick_futures={}, debug_crash_flags={}

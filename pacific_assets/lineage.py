@@ -42,13 +42,13 @@ rule                partition *k* (period ``[start, end)``) reads
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
-import json
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -57,13 +57,38 @@ import duckdb
 
 from pacific_assets import clock
 from pacific_assets.contracts import SOURCES
+from pacific_assets.storage.lineage_record import LINEAGE_FILE, MISSING, Lineage
 
-LINEAGE_FILE = "lineage.json"
+#: Re-exported: the record is written by the lake (storage) and read here and by callers.
+__all__ = ["LINEAGE_FILE", "MISSING", "Lineage"]
+
 READS_KEY = "pacific/reads"
 #: Metadata on a raw_<source> external asset: which landed source it stands for.
 LANDING_SOURCE_KEY = "pacific/landing_source"
 UNPARTITIONED = "current"
-MISSING = "-"
+
+
+# -- what the pipelines and the code location hand in ---------------------------------------------
+#: Batch landings read by event date (rule ``clicks``): landing root -> {event date: batches
+#: holding its events}. Registered by the pipeline whose asset declares the rule, so this module
+#: knows no pipeline (``engagement.landing``).
+_BATCH_LANDINGS: dict[str, Callable[[Path], Mapping[str, Sequence[str]]]] = {}
+#: The code location's asset graph, handed in by ``pacific_assets.definitions`` (it imports this
+#: module, so this module never imports it): the rules of assets a run only knows as stubs.
+_project_graph_source: Callable[[], object] | None = None
+
+
+def register_batch_landing(
+    rule: str, batches_by_date: Callable[[Path], Mapping[str, Sequence[str]]]
+) -> None:
+    """Make a batch landing readable by lineage rule ``rule`` (today only ``clicks``)."""
+    _BATCH_LANDINGS[rule] = batches_by_date
+
+
+def use_project_graph(source: Callable[[], object]) -> None:
+    """Hand in the code location's asset graph (a callable: resolved on first use only)."""
+    global _project_graph_source
+    _project_graph_source = source
 
 
 # -- digests -----------------------------------------------------------------------------------
@@ -100,43 +125,7 @@ def content_digest(parquet: str | os.PathLike[str]) -> tuple[str, int]:
     return digest([schema or "", str(rows), total]), int(rows)
 
 
-# -- records -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Lineage:
-    """The lineage record of one partition version (``lineage.json``)."""
-
-    table: str
-    key: str
-    content: str
-    rows: int
-    inputs: str
-    built_at: str
-    run_id: str | None = None
-    #: input -> number of upstream partitions read (or a short note for landing/clock inputs)
-    read: dict[str, str] = field(default_factory=dict)
-    #: input -> digest of that input alone (which input changed, when a partition is rebuilt)
-    input_versions: dict[str, str] = field(default_factory=dict)
-    #: unpartitioned state tables only: slice name -> {daily key -> digest}
-    slices: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: the slices whose value for day d covers everything up to d (looked up at or before d)
-    cumulative: list[str] = field(default_factory=list)
-
-    def slice_value(self, name: str, key: str) -> str:
-        values = self.slices.get(name, {})
-        if name not in self.cumulative:
-            return values.get(key, MISSING)
-        keys = sorted(values)
-        i = _bisect_left(keys, key + "\x7f")  # the last key <= key
-        return values[keys[i - 1]] if i else MISSING
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Lineage:
-        return cls(**json.loads(text))
-
-
+# -- records: the lineage.json of a partition version lives with the lake (storage) -------------
 @dataclass(frozen=True)
 class Read:
     """How one partition reads one upstream table (see the module docstring for the rules)."""
@@ -288,13 +277,16 @@ class LakeState:
     def clicks(self) -> dict[str, tuple[str, int]]:
         """Event date -> (fingerprint of the batches holding its events, batch count)."""
         if self._clicks is None:
-            from pacific_assets.engagement.landing import ClickLanding
-
-            by_date: dict[str, list[str]] = {}
-            for entry in ClickLanding(self.lake.landing).manifest():
-                for day in entry.event_dates:
-                    by_date.setdefault(day, []).append(entry.batch)
-            self._clicks = {d: (digest(sorted(b)), len(b)) for d, b in by_date.items()}
+            batches_by_date = _BATCH_LANDINGS.get("clicks")
+            if batches_by_date is None:
+                raise LookupError(
+                    "lineage rule 'clicks' needs the click landing's reader: it is registered by "
+                    "pacific_assets.engagement.landing, which declares the rule's asset"
+                )
+            self._clicks = {
+                d: (digest(sorted(b)), len(b))
+                for d, b in batches_by_date(self.lake.landing).items()
+            }
         return self._clicks
 
 
@@ -363,7 +355,7 @@ def _read_digest(read: Read, state: LakeState, grid: str, key: str, start, end) 
     if rule == "through":
         keys, running = state._sorted_keys(read.table)
         end_key = end.isoformat()
-        n = _bisect_left(keys, end_key)
+        n = bisect.bisect_left(keys, end_key)
         return f"through:{read.table}:{running[n - 1] if n else MISSING}", f"{n} partition(s)"
     if rule == "weekdays":
         wanted = [(start - dt.timedelta(weeks=w)).isoformat() for w in range(read.weeks + 1)]
@@ -376,12 +368,6 @@ def _read_digest(read: Read, state: LakeState, grid: str, key: str, start, end) 
         parts = [f"{k}={state.content(read.table, k)}" for k in sorted(keys)]
         return f"window:{read.table}:{digest(parts)}", f"{len(keys)} partition(s)"
     raise ValueError(f"unknown lineage rule {rule!r} for input {read.table}")
-
-
-def _bisect_left(keys: Sequence[str], x: str) -> int:
-    import bisect
-
-    return bisect.bisect_left(keys, x)
 
 
 # -- rules from the asset graph --------------------------------------------------------------------
@@ -536,8 +522,14 @@ def stale_partitions(
     recorded inputs digest differs from the one their inputs give now). Versions written before
     lineage existed are trusted; absent partitions are not listed (they are missing, not stale).
     """
+    graph = _project_graph()
+    if graph is None:
+        raise LookupError(
+            "stale_partitions needs the code location's asset graph: pacific_assets.definitions "
+            "hands it in when it is imported"
+        )
     state = state or LakeState(lake)
-    spec = asset_lineage_from_graph(_project_graph(), dg.AssetKey(table))
+    spec = asset_lineage_from_graph(graph, dg.AssetKey(table))
     out = []
     for k in keys:
         record = state.lineage(table, k)
@@ -547,9 +539,8 @@ def stale_partitions(
 
 
 def _project_graph():
-    from pacific_assets.definitions import defs  # lazy: definitions import this module
-
-    return defs.resolve_asset_graph()
+    """The code location's graph (``use_project_graph``); None when none was handed in."""
+    return _project_graph_source() if _project_graph_source is not None else None
 
 
 def _asset_graph(context: dg.AssetExecutionContext):

@@ -41,6 +41,7 @@ from pacific_assets.engagement.outage import SLA_WINDOW, OutageConfig, judge_day
 from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
+from pacific_assets.staging.quarantine import report_quarantine
 from pacific_assets.storage.duck import (
     conform,
     lake_view,
@@ -112,6 +113,8 @@ def raw_clicks(
     context: dg.AssetExecutionContext, lake: LakeResource, clicks_kafka: ClicksKafkaResource
 ) -> dg.MaterializeResult:
     report = ingest_clicks(lake.lake, clicks_kafka, log=context.log.info)
+    if report.quarantined:
+        report_quarantine(context, QUARANTINE_SOURCE, report.quarantined)
     context.log.info(
         f"{report.mode}: {report.rows} clicks in {len(report.batches)} batches, "
         f"{report.quarantined} quarantined"
@@ -248,6 +251,8 @@ def stg_clicks(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mate
     keys = list(context.partition_keys)
     with lake.duckdb() as con:
         stats = build_stg_clicks(lake.for_asset(context), con, keys)
+    if stats["quarantined"]:
+        report_quarantine(context, QUARANTINE_SOURCE, stats["quarantined"])
     per_day: pl.DataFrame = stats["per_day"]
     events = int(per_day["events"].sum()) if per_day.height else 0
     late = int(per_day["late_events"].sum()) if per_day.height else 0
@@ -645,3 +650,6 @@ DAILY_ASSETS = [
     engagement_hours_by_team,
 ]
 ASSETS = [raw_clicks, *DAILY_ASSETS]
+
+#: The steps of this pipeline that write the quarantine table (``staging.assets.quarantine_spec``).
+QUARANTINE_WRITERS = [raw_clicks, stg_clicks]

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from pacific_assets import partitions
 from pacific_assets.contracts import CLICKS
+from pacific_assets.lineage import register_batch_landing
 
 MANIFEST_NAME = "_manifest.jsonl"
 BATCH_RE = re.compile(r"^batch-(\d{8})\.jsonl$")
@@ -368,3 +369,16 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def batches_by_event_date(landing_root: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """Event date -> the registered batches holding events of that date (lineage rule
+    ``clicks``: a day of ``stg_clicks`` is built from exactly these)."""
+    by_date: dict[str, list[str]] = {}
+    for entry in ClickLanding(landing_root).manifest():
+        for day in entry.event_dates:
+            by_date.setdefault(day, []).append(entry.batch)
+    return by_date
+
+
+register_batch_landing("clicks", batches_by_event_date)

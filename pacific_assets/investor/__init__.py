@@ -6,7 +6,12 @@ Import stays cheap: no JVM starts here (the ``pyspark`` resource is lazy) and no
 import dagster as dg
 
 from pacific_assets.completeness_source import CompletenessSource
-from pacific_assets.investor.assets import executive_weekly, investor_rollup
+from pacific_assets.investor.assets import (
+    INVESTOR_RESTATEMENTS,
+    ROLLUP_INPUT_STATUS,
+    executive_weekly,
+    investor_rollup,
+)
 from pacific_assets.investor.catchup import INVESTOR_SCHEDULES, INVESTOR_SENSORS
 from pacific_assets.investor.spark import spark_resource_from_env
 
@@ -15,7 +20,7 @@ from pacific_assets.investor.spark import spark_resource_from_env
 COMPLETENESS_SOURCE = CompletenessSource(None, "is_complete", "incomplete_reason")
 
 defs = dg.Definitions(
-    assets=[investor_rollup, executive_weekly],
+    assets=[investor_rollup, executive_weekly, ROLLUP_INPUT_STATUS, INVESTOR_RESTATEMENTS],
     schedules=INVESTOR_SCHEDULES,
     sensors=INVESTOR_SENSORS,
     resources={"pyspark": spark_resource_from_env()},

@@ -7,6 +7,11 @@ partition range in one pass. Each run writes, besides its own table:
 - ``rollup_input_status``: the completeness record of every period it computed;
 - the HTML pack of every period under ``<data_root>/reports/``;
 - monthly only: published snapshots and ``investor_restatements`` (see publish.py).
+
+The two tables are assets of their own (``ROLLUP_INPUT_STATUS``, ``INVESTOR_RESTATEMENTS``),
+declared downstream of the rollups that write them and reported by those steps as they write:
+a rollup computes both with its figures in one pass, so they are not steps of their own, and a
+run of the rollup alone stays possible (docs/investor.md, "Assets and tables").
 """
 
 import datetime as dt
@@ -115,11 +120,27 @@ def _render(
 
 
 def _write_common(
-    lake: Lake, grain: Grain, result: RollupResult, kpis: pl.DataFrame, keys: list[str]
+    context: dg.AssetExecutionContext,
+    lake: Lake,
+    grain: Grain,
+    result: RollupResult,
+    kpis: pl.DataFrame,
+    keys: list[str],
 ) -> None:
     lake.write_partitions(grain.asset, grain.period_col, keys, kpis)
     status_keys = [rollup_key(grain.asset, p) for p in result.periods]
     lake.write_partitions(STATUS_TABLE, STATUS_PARTITION_COL, status_keys, result.input_status)
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=STATUS_TABLE,
+            description=f"completeness record of {grain.asset} for {len(status_keys)} period(s)",
+            metadata={
+                "rollup": grain.asset,
+                "lake_partitions": dg.MetadataValue.json(sorted(status_keys)),
+                "rows_written": result.input_status.height,
+            },
+        )
+    )
 
 
 def _metadata(
@@ -276,10 +297,21 @@ def investor_rollup(
 
     kpis = pl.concat(out_frames) if out_frames else result.kpis
     keys = [m.isoformat() for m in sorted(result.periods)]
-    _write_common(data, MONTHLY, result, kpis, keys)
-    data.write_partitions(
-        publish.RESTATEMENTS_TABLE, "month_start", keys, pl.concat(restatement_frames)
-    )
+    _write_common(context, data, MONTHLY, result, kpis, keys)
+    restatements = pl.concat(restatement_frames)
+    data.write_partitions(publish.RESTATEMENTS_TABLE, "month_start", keys, restatements)
+    for key in keys:
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=publish.RESTATEMENTS_TABLE,
+                partition=key,
+                metadata={
+                    "dagster/row_count": restatements.filter(
+                        pl.col("month_start") == dt.date.fromisoformat(key)
+                    ).height
+                },
+            )
+        )
 
     metadata = _metadata(MONTHLY, kpis, result, previews, paths, seconds)
     metadata["published"] = [
@@ -335,7 +367,7 @@ def executive_weekly(
             WEEKLY, week, result.kpis, line, report.report_path(data, WEEKLY, week)
         )
     keys = [w.isoformat() for w in sorted(result.periods)]
-    _write_common(data, WEEKLY, result, result.kpis, keys)
+    _write_common(context, data, WEEKLY, result, result.kpis, keys)
     return dg.MaterializeResult(
         metadata=_metadata(WEEKLY, result.kpis, result, previews, paths, seconds),
         check_results=[
@@ -345,3 +377,30 @@ def executive_weekly(
             checks.movements_match_growth(result),
         ],
     )
+
+
+#: The rollups' completeness records: written by both rollups' steps as they run.
+ROLLUP_INPUT_STATUS = dg.AssetSpec(
+    key=STATUS_TABLE,
+    group_name="investor",
+    deps=[investor_rollup, executive_weekly],
+    kinds={"parquet"},
+    description="The completeness record of the investor rollups: one row per rollup × period × "
+    "input (present, fresh, complete, checked), partitioned by `rollup_key` = "
+    "`<rollup>__<period start>`. Written by every run of `investor_rollup` and "
+    "`executive_weekly` for the periods it computed (reported as they write it). Columns and "
+    "rules: docs/investor.md.",
+)
+
+#: Published figures the latest run would change: written by the monthly rollup's step.
+INVESTOR_RESTATEMENTS = dg.AssetSpec(
+    key=publish.RESTATEMENTS_TABLE,
+    group_name="investor",
+    deps=[investor_rollup],
+    partitions_def=MONTHLY.partitions_def,
+    kinds={"parquet"},
+    description="Published investor figures that the latest run of the month would change, "
+    "beyond the tolerance (pending, or approved and published as a new version); rewritten by "
+    "every `investor_rollup` run of the month (empty: nothing published changes). The check "
+    "`no_unapproved_restatement` fails while any is pending. Columns: docs/investor.md.",
+)

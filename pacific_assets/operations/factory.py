@@ -10,7 +10,9 @@ copying them, ``build_operations_defs`` looks at the merged definitions once and
   change (a deadline passed, a partition appeared), so an SLA miss alerts within a minute,
 - ``oncall_run_failure`` and ``oncall_check_results`` sensors (``operations.sensors``),
 - a RUNNING automation-condition sensor if assets use automation conditions and no pipeline
-  defined one (Dagster's implicit one starts STOPPED).
+  defined one (Dagster's implicit one starts STOPPED),
+- ``duckdb_catalog``, downstream of every lake table, and the sensor that requests it when a
+  table appears (``operations.catalog``).
 
 Schedules are the pipelines' own (each declares its cadences); ``operations.schedules`` only
 checks that every business cadence has exactly one.
@@ -20,7 +22,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pacific_assets.operations.catalog import (
+    build_catalog_asset,
+    duckdb_catalog_refresh,
+    lake_table_keys,
+)
 from pacific_assets.operations.checks import build_sla_partition_checks, sla_targets
+from pacific_assets.operations.policies import apply_policies
 from pacific_assets.operations.sensors import asset_directory, build_oncall_sensors
 from pacific_assets.operations.sla_sensor import SLA_CHECKS, build_sla_checks_sensor
 
@@ -48,13 +56,23 @@ def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
         )
         jobs.append(job)
         sensors.append(build_sla_checks_sensor(job, sla_targets(graph), own))
+    # the catalog needs every lake table as a dependency; built after the pipelines' policies
+    # were applied, so they are applied to it here
+    catalog = dg.Definitions(assets=[build_catalog_asset(lake_table_keys(graph))]).map_asset_specs(
+        func=apply_policies
+    )
     policies = {n.key: n.freshness_policy for n in graph.asset_nodes if n.freshness_policy}
-    sensors.extend(build_oncall_sensors(asset_directory(graph), policies))
+    directory = asset_directory(dg.Definitions.merge(merged, catalog).resolve_asset_graph())
+    sensors.extend(build_oncall_sensors(directory, policies))
     sensors.extend(_automation_sensor(merged, graph))
-    return dg.Definitions(
-        asset_checks=[checks] if checks is not None else [],
-        jobs=jobs,
-        sensors=sensors,
+    sensors.append(duckdb_catalog_refresh)
+    return dg.Definitions.merge(
+        catalog,
+        dg.Definitions(
+            asset_checks=[checks] if checks is not None else [],
+            jobs=jobs,
+            sensors=sensors,
+        ),
     )
 
 

@@ -15,6 +15,8 @@ import datetime as dt
 
 import dagster as dg
 
+from pacific_assets.investor.completeness import STATUS_TABLE
+from pacific_assets.investor.publish import RESTATEMENTS_TABLE
 from pacific_assets.operations.policy_types import AssetSla, PipelinePolicy
 from pacific_assets.operations.runbooks import load_runbook
 from pacific_assets.partitions import monthly, weekly
@@ -137,8 +139,12 @@ POLICIES: dict[str, PipelinePolicy] = {
 }
 
 
-#: Assets whose SLA is not their pipeline's.
-ASSET_SLAS: dict[str, AssetSla] = {
+#: Assets whose SLA is not their pipeline's (None: no SLA of their own).
+ASSET_SLAS: dict[str, AssetSla | None] = {
+    # Records written by the rollups' own steps: as fresh as the rollups, whose SLA covers them
+    # (one late run pages once, not once per table it writes).
+    STATUS_TABLE: None,
+    RESTATEMENTS_TABLE: None,
     # The Monday executive pack: last week's pack by Monday 12:00 UTC.
     "executive_weekly": AssetSla(
         dg.FreshnessPolicy.cron(deadline_cron="0 12 * * 1", lower_bound_delta=dt.timedelta(days=7)),

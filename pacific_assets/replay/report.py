@@ -26,6 +26,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from pacific_assets.investor.completeness import STATUS_TABLE
+from pacific_assets.investor.publish import RESTATEMENTS_TABLE
+from pacific_assets.storage.quarantine import QUARANTINE_TABLE
+
 #: Decimals floats are compared to (replayed lake vs one-shot recompute).
 FLOAT_DIGITS = 6
 #: Columns left out of the comparison with the one-shot recompute:
@@ -34,7 +38,7 @@ FLOAT_DIGITS = 6
 #:   (docs/investor.md): a fresh instance has another check history than weeks of production,
 #:   so these say what each instance knew, and the figures beside them are compared.
 VOLATILE = {
-    "rollup_input_status": [
+    STATUS_TABLE: [
         "assessed_at",
         "failed_checks",
         "warnings",
@@ -42,8 +46,8 @@ VOLATILE = {
         "is_ok",
         "reason",
     ],
-    "investor_restatements": ["recorded_at", "run_id", "detected_at"],
-    "quarantine": ["quarantined_at"],
+    RESTATEMENTS_TABLE: ["recorded_at", "run_id", "detected_at"],
+    QUARANTINE_TABLE: ["quarantined_at"],
     "investor_rollup": [
         "is_complete",
         "incomplete_inputs",

@@ -13,6 +13,7 @@ For each ``contracts.SOURCES`` entry this module builds two things from one fact
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -33,9 +34,10 @@ from pacific_assets.staging.landing import (
     parse_file,
     raw_rows,
 )
+from pacific_assets.staging.quarantine import report_quarantine
 from pacific_assets.staging.schemas import UNIQUE_KEYS, UniqueKey
 from pacific_assets.staging.validation import validate
-from pacific_assets.storage.lake import UNPARTITIONED_KEY, Lake
+from pacific_assets.storage.lake import UNPARTITIONED_KEY, Lake, PartitionWrite
 from pacific_assets.storage.quarantine import (
     QUARANTINE_ROW_SCHEMA,
     QUARANTINE_TABLE,
@@ -183,8 +185,9 @@ def _with_raw(
     return pl.concat([parsed, validated]).sort("file", "row_number")
 
 
-def write_run(lake: Lake, run: StagingRun) -> None:
-    """Replace the range's staging partitions and quarantine partitions (idempotent)."""
+def write_run(lake: Lake, run: StagingRun) -> list[PartitionWrite]:
+    """Replace the range's staging partitions and quarantine partitions (idempotent); returns
+    the quarantine partitions written."""
     source = run.source
     if source.grain == "none":
         lake.write_table(source.staging_table, run.valid)
@@ -195,10 +198,12 @@ def write_run(lake: Lake, run: StagingRun) -> None:
     by_key = {
         k[0]: part for k, part in run.quarantine.partition_by(_PARTITION_KEY, as_dict=True).items()
     }
+    written = []
     for key in run.keys:
         rows = by_key.get(key, run.quarantine.clear())
         if rows.height or quarantine_key(source.name, key) in existing:
-            write_quarantine(lake, source.name, key, rows.drop(_PARTITION_KEY))
+            written.append(write_quarantine(lake, source.name, key, rows.drop(_PARTITION_KEY)))
+    return written
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -403,7 +408,11 @@ def staging_asset(source: LandingSource) -> dg.AssetsDefinition:
             run = read_and_validate(store, source, keys)
         except SchemaDriftError as exc:
             raise dg.Failure(description=str(exc)) from exc
-        write_run(store, run)
+        quarantined = write_run(store, run)
+        if quarantined:
+            report_quarantine(
+                context, source.name, sum(w.rows for w in quarantined), [w.key for w in quarantined]
+            )
         context.log.info(
             f"{table}: {run.valid.height} rows written, {run.quarantine.height} quarantined, "
             f"{len(keys)} partition(s)"
@@ -417,6 +426,25 @@ def staging_asset(source: LandingSource) -> dg.AssetsDefinition:
         )
 
     return _asset
+
+
+def quarantine_spec(writers: Iterable[dg.AssetsDefinition | dg.AssetKey]) -> dg.AssetSpec:
+    """The quarantine table as an asset, downstream of the assets whose steps write it (they
+    report what they wrote: ``staging.quarantine.report_quarantine``)."""
+    return dg.AssetSpec(
+        key=QUARANTINE_TABLE,
+        group_name=GROUP,
+        deps=list(writers),
+        kinds={"parquet"},
+        description=(
+            "Malformed landed rows, never dropped: one record per row with `source`, "
+            "`partition_key`, `file`, `row_number`, `column`, `reason` and the row as landed. "
+            "Partitioned in the lake by `<source>__<partition key>`: re-running a staging "
+            "partition (or re-reading a click batch) replaces exactly its own rows. Written by "
+            "the steps that read landed files (its upstream assets). Columns and reasons: "
+            "docs/staging.md."
+        ),
+    )
 
 
 RAW_SPECS: list[dg.AssetSpec] = [raw_spec(SOURCES[name]) for name in STAGED_SOURCES]

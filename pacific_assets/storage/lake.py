@@ -30,14 +30,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import polars as pl
 
-from pacific_assets.lineage import LINEAGE_FILE, Lineage
+from pacific_assets.storage.lineage_record import LINEAGE_FILE, Lineage
 
-if TYPE_CHECKING:
-    from pacific_assets.lineage import Recorder
+
+class Recorder(Protocol):
+    """What stamps a step's writes with their lineage (``pacific_assets.lineage.Recorder``)."""
+
+    def tracks(self, table: str) -> bool: ...
+
+    def record(self, table: str, key: str, parquet: Path) -> Lineage: ...
+
+    def published(self, record: Lineage, previous: Lineage | None) -> None: ...
+
 
 #: Set to "after_tmp_write" to SIGKILL the writer once the new file is on disk but not yet live
 #: (used by the fault tests to prove the previous partition survives).

@@ -84,7 +84,13 @@ def test_monthly_rollup_lifecycle(spark, lake, lake_resource) -> None:
     _assert_self_contained(html)
     assert "Published (v1)" in html and "MRR movements" in html and "NRR / GRR trend" in html
     assert (v1 / "report.html").read_text() == html
-    meta = close.asset_materializations_for_node("investor_rollup")[0].metadata
+    # the step also reports the record tables it wrote (rollup_input_status): pick the rollup's
+    (mat,) = [
+        m
+        for m in close.asset_materializations_for_node("investor_rollup")
+        if m.asset_key == investor_rollup.key
+    ]
+    meta = mat.metadata
     assert "| NRR |" in meta["preview"].value and meta["published"].value == ["2025-10 v1"]
     status = lake.read(STATUS_TABLE)
     assert status.height == 9 and status["is_ok"].all()
@@ -112,6 +118,17 @@ def test_monthly_rollup_lifecycle(spark, lake, lake_resource) -> None:
     restated = lake.read(publish.RESTATEMENTS_TABLE)
     assert set(restated["kpi"]) >= {"total_hours", "hours_per_active_user_per_day"}
     assert set(restated["status"]) == {"pending"}
+    # both record tables are assets: the rollup's step reported what it wrote to the instance
+    reported = {
+        m.asset_key.to_user_string(): m
+        for m in rerun.get_asset_materialization_events()
+        for m in [m.materialization]
+    }
+    assert reported[publish.RESTATEMENTS_TABLE].partition == OCT.isoformat()
+    assert reported[publish.RESTATEMENTS_TABLE].metadata["dagster/row_count"].value == len(restated)
+    assert reported[STATUS_TABLE].metadata["lake_partitions"].value == [
+        "investor_rollup__2025-10-01"
+    ]
     stored = lake.read("investor_rollup").filter(pl.col("segment") == "all").row(0, named=True)
     assert stored["publication_status"] == "restatement_pending"
     assert stored["total_hours"] == 41.0

@@ -270,6 +270,52 @@ def test_malformed_rows_are_quarantined_with_file_row_column_reason(
     assert "2025-09-01: 6/7" in share.description
 
 
+def test_each_writer_reports_its_quarantine_partitions_as_a_materialization(
+    lake, lake_resource, instance
+) -> None:
+    """The quarantine table is an asset: every staging step that writes it records, in the
+    instance, which lake partitions it wrote and how many rows; a clean rerun that clears them
+    reports the clearing too, and a step that never quarantined reports nothing."""
+    write_landing(lake, "billing/invoices/date=2025-09-01/invoices-0001.csv", BAD_INVOICES)
+    write_landing(lake, "crm/account_events/date=2025-09-01/events-0001.jsonl", BAD_EVENTS)
+    _run(
+        ["invoice_lines", "account_events", "directory_users"],
+        lake_resource,
+        instance,
+        "2025-09-01",
+    )
+
+    def reported() -> list[dict]:
+        records = instance.fetch_materializations(dg.AssetKey(QUARANTINE_TABLE), limit=100)
+        return [
+            {k: getattr(v, "value", v) for k, v in r.asset_materialization.metadata.items()}
+            for r in reversed(records.records)
+        ]
+
+    first = sorted(reported(), key=lambda m: m["source"])
+    assert first == [
+        {"source": "account_events", "rows_written": 2, "lake_partitions": ["account_events__2025-09-01"]},
+        {"source": "invoice_lines", "rows_written": 6, "lake_partitions": ["invoice_lines__2025-09-01"]},
+    ]  # fmt: skip
+    assert sorted(lake.partition_keys(QUARANTINE_TABLE)) == [
+        "account_events__2025-09-01",
+        "invoice_lines__2025-09-01",
+    ]
+
+    # the source re-lands a clean file: the rerun clears its quarantine rows, and says so
+    write_landing(
+        lake, "billing/invoices/date=2025-09-01/invoices-0001.csv", VALID_FILES["invoice_lines"][1]
+    )
+    _run(["invoice_lines"], lake_resource, instance, "2025-09-01")
+    last = reported()[-1]
+    assert last == {
+        "source": "invoice_lines",
+        "rows_written": 0,
+        "lake_partitions": ["invoice_lines__2025-09-01"],
+    }
+    assert set(lake.read(QUARANTINE_TABLE)["source"]) == {"account_events"}
+
+
 def test_quarantine_share_warns_below_five_percent(lake, lake_resource, instance) -> None:
     header, good = VALID_FILES["accounts"][1].splitlines()[:2]
     rows = [good.strip().replace("A-1", f"A-{i}") for i in range(1, 41)]
