@@ -75,8 +75,17 @@ class AssetState:
     in_progress: set[str] = field(default_factory=set)
     due_at: dict[str, dt.datetime] = field(default_factory=dict)
 
-    def unsettled(self) -> set[str]:
-        return set(self.needs) | self.in_progress
+    def unsettled(self, now: dt.datetime) -> set[str]:
+        """Partitions a reader must wait for: being built, stale, or missing and due by ``now``.
+
+        A partition missing because its source has not landed yet (not due: September's filing
+        lands on October 10th) never blocks a reader that is due: the reader is built with what
+        exists now and turns stale when the input lands (docs/profit.md, late filing)."""
+        return {
+            k
+            for k, why in self.needs.items()
+            if not (why == "missing" and self.due_at.get(k, now) > now)
+        } | self.in_progress
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,7 @@ class Planner:
             parent = self.asset(read.table)
             if parent is None:
                 continue
-            unsettled = parent.unsettled()
+            unsettled = parent.unsettled(self.now)
             if not unsettled:
                 continue
             if read.rule in ("all", "slice") or st.spec.grid == "none":

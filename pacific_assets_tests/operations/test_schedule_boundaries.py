@@ -150,3 +150,45 @@ def test_a_period_that_is_not_due_is_skipped_with_its_reason(tmp_path) -> None:
         result = _evaluate(schedule, tick, tmp_path / "data", instance)
     assert not result.run_requests
     assert "up to date" in result.skip_message or "nothing due" in result.skip_message
+
+
+def test_a_due_month_close_does_not_wait_for_a_filing_that_lands_later(tmp_path) -> None:
+    """The 35-day replay found it: September's filing lands on October 10th, so on October 7th
+    ``stg_filings`` 2025-09 is missing but not due. The keepers built neither September's
+    reconciliation nor, behind it, the investor rollup. A partition whose source has not landed
+    yet must not block a reader that is due (it turns stale when the filing lands)."""
+    now = dt.datetime(2025, 10, 7, 7, tzinfo=dt.UTC)
+    upstream = _upstream({"investor_rollup"})
+    for table in upstream | {"investor_rollup"}:
+        pdef = GRAPH.get(dg.AssetKey(table)).partitions_def
+        keys = pdef.get_partition_keys(current_time=now) if pdef else ["current"]
+        if table in {"stg_filings", "raw_filings", "profit_reconciliation", "investor_rollup"}:
+            keys = [k for k in keys if k != "2025-09-01"]
+        mark_built(tmp_path, table, keys)
+    requested = {}
+    with dg.instance_for_test() as instance:
+        for name in ("profit_late_billing", "investor_catchup"):
+            sensor = REPO.get_sensor_def(name)
+            with (
+                moved_clock(lambda: now),
+                dg.build_sensor_context(
+                    instance=instance,
+                    resources={"lake": LakeResource(data_root=str(tmp_path))},
+                    repository_def=REPO,
+                ) as context,
+            ):
+                result = sensor.evaluate_tick(context)
+            for request in result.run_requests or []:
+                tags = request.tags
+                span = (
+                    tags.get(ASSET_PARTITION_RANGE_START_TAG, request.partition_key),
+                    tags.get(ASSET_PARTITION_RANGE_END_TAG, request.partition_key),
+                )
+                for key in request.asset_selection or []:
+                    requested[key.to_user_string()] = span
+            if name == "profit_late_billing":
+                # what the first run builds is there when the investor keeper looks
+                mark_built(tmp_path, "profit_reconciliation", ["2025-09-01"])
+    assert requested.get("profit_reconciliation") == ("2025-09-01", "2025-09-01"), requested
+    assert requested.get("investor_rollup") == ("2025-09-01", "2025-09-01"), requested
+    assert "stg_filings" not in requested  # not due before the filing lands
