@@ -39,6 +39,7 @@ from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_START_TAG,
     backfill_targets,
     next_cron_tick,
+    run_partition_keys,
 )
 from pacific_assets.lineage import (
     UNPARTITIONED,
@@ -155,23 +156,8 @@ def in_progress(instance: dg.DagsterInstance, asset_graph) -> dict[str, set[str]
             pdef = node.partitions_def if node is not None else None
             if pdef is None:
                 add(table, [UNPARTITIONED])
-            elif "dagster/partition" in tags:
-                add(table, [tags["dagster/partition"]])
-            elif ASSET_PARTITION_RANGE_START_TAG in tags:
-                try:
-                    add(
-                        table,
-                        pdef.get_partition_keys_in_range(
-                            dg.PartitionKeyRange(
-                                tags[ASSET_PARTITION_RANGE_START_TAG],
-                                tags[ASSET_PARTITION_RANGE_END_TAG],
-                            )
-                        ),
-                    )
-                except Exception:
-                    add(table, None)
             else:
-                add(table, None)
+                add(table, run_partition_keys(tags, pdef))
     for table, keys in backfill_targets(instance).items():
         add(table, keys)
     return out

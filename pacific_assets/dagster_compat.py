@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import dagster as dg
 
@@ -31,6 +32,7 @@ try:
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
+        PARTITION_NAME_TAG,
     )
     from dagster._time import get_current_datetime
     from dagster._utils.schedules import get_next_cron_tick
@@ -45,6 +47,7 @@ except ImportError as exc:  # pragma: no cover - only on a Dagster upgrade
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
+    "PARTITION_NAME_TAG",
     "REPLAY_INSTANCE_YAML",
     "AssetCheckExecutionRecordStatus",
     "CronFreshnessPolicy",
@@ -56,6 +59,7 @@ __all__ = [
     "moved_clock",
     "next_cron_tick",
     "replay_daemons",
+    "run_partition_keys",
 ]
 
 # CronFreshnessPolicy / TimeWindowFreshnessPolicy: the concrete types behind
@@ -67,6 +71,27 @@ __all__ = [
 # cover a range of partitions (how a single-run backfill runs; the demo, the planners and the
 # sensors write and read them). Checked: dagster exports neither, nor any other public name for
 # them; ``dg.RunRequest`` takes a ``partition_key`` only, a range has to be given as these tags.
+
+# PARTITION_NAME_TAG: the run tag of a one-partition run (``dagster/partition``), also private.
+
+
+def run_partition_keys(
+    tags: dict[str, str] | Any, partitions_def: dg.PartitionsDefinition | None
+) -> list[str] | None:
+    """The partition keys a run covered for an asset of ``partitions_def``, read from the run's
+    tags; None when they do not say which (no partition tag, a range on another grid, an
+    unpartitioned asset): the run speaks for the whole asset. The one reader of these tags (the
+    planner, the on-call sensors and the rollup's completeness record use it)."""
+    if PARTITION_NAME_TAG in tags:
+        return [tags[PARTITION_NAME_TAG]]
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if not (start and end) or partitions_def is None:
+        return None
+    try:
+        return list(partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(start, end)))
+    except Exception:
+        return None
+
 
 # AssetCheckExecutionRecordStatus: the status of a stored check execution (SUCCEEDED / FAILED /
 # PLANNED), see ``asset_check_history``. No public enum; ``dg.AssetCheckResult`` is only the

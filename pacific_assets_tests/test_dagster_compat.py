@@ -166,6 +166,32 @@ def test_range_tags_make_one_run_cover_the_range() -> None:
     )
 
 
+def test_run_partition_keys_reads_what_real_runs_were_tagged_with() -> None:
+    """The keys a stored run covered, from the tags Dagster itself put on it."""
+    instance = dg.DagsterInstance.ephemeral()
+    pdef = ranged.partitions_def
+    one = dg.materialize([ranged], instance=instance, partition_key="2025-01-03")
+    ranged_run = dg.materialize(
+        [ranged],
+        instance=instance,
+        tags={
+            compat.ASSET_PARTITION_RANGE_START_TAG: "2025-01-02",
+            compat.ASSET_PARTITION_RANGE_END_TAG: "2025-01-04",
+        },
+    )
+    tags_of = lambda result: instance.get_run_by_id(result.run_id).tags  # noqa: E731
+    assert compat.PARTITION_NAME_TAG in tags_of(one)
+    assert compat.run_partition_keys(tags_of(one), pdef) == ["2025-01-03"]
+    assert compat.run_partition_keys(tags_of(ranged_run), pdef) == [
+        "2025-01-02",
+        "2025-01-03",
+        "2025-01-04",
+    ]
+    regions = dg.StaticPartitionsDefinition(["emea", "apac"])
+    assert compat.run_partition_keys(tags_of(ranged_run), regions) is None  # another grid
+    assert compat.run_partition_keys({}, pdef) is None
+
+
 def test_asset_check_history_returns_stored_verdicts_newest_first() -> None:
     instance = dg.DagsterInstance.ephemeral()
     for day in ("2025-01-01", "2025-01-02"):

@@ -31,12 +31,8 @@ from typing import Protocol
 import dagster as dg
 import polars as pl
 
-from pacific_assets.dagster_compat import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    asset_check_history,
-)
 from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus as CheckStatus
+from pacific_assets.dagster_compat import asset_check_history, run_partition_keys
 from pacific_assets.investor.columns import ROLLUP_INPUT_STATUS
 from pacific_assets.investor.inputs import (
     ENGAGEMENT_COMPLETENESS,
@@ -352,21 +348,9 @@ class InstanceFacts:
         if record.partition:
             return {record.partition} & keys
         if record.run_id not in self._run_keys:
-            covered: set[str] | None = None
             run = self.instance.get_run_by_id(record.run_id) if record.run_id else None
-            tags = run.tags if run else {}
-            if "dagster/partition" in tags:
-                covered = {tags["dagster/partition"]}
-            elif ASSET_PARTITION_RANGE_START_TAG in tags and partitions_def is not None:
-                rng = dg.PartitionKeyRange(
-                    tags[ASSET_PARTITION_RANGE_START_TAG],
-                    tags[ASSET_PARTITION_RANGE_END_TAG],
-                )
-                try:
-                    covered = set(partitions_def.get_partition_keys_in_range(rng))
-                except Exception:  # a range of another grid: assume it covers everything
-                    covered = None
-            self._run_keys[record.run_id] = covered
+            ran = run_partition_keys(run.tags if run else {}, partitions_def)
+            self._run_keys[record.run_id] = None if ran is None else set(ran)
         covered = self._run_keys[record.run_id]
         return set(keys) if covered is None else covered & keys
 

@@ -28,6 +28,7 @@ from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_START_TAG,
     freshness_states,
 )
+from pacific_assets.dagster_compat import run_partition_keys as covered_keys
 from pacific_assets.operations.alerts import Alert, deliver
 from pacific_assets.operations.incidents import IncidentStore
 from pacific_assets.operations.pipeline_policies import POLICIES
@@ -37,7 +38,6 @@ from pacific_assets.operations.routing import route
 from pacific_assets.resources import LakeResource
 
 RUN_FAILURE = "run_failure"
-_PARTITION = "dagster/partition"
 
 
 @dataclass(frozen=True)
@@ -66,20 +66,13 @@ def asset_directory(asset_graph) -> dict[dg.AssetKey, AssetInfo]:
 def run_partition_keys(
     tags: Mapping[str, str], partitions_def: dg.PartitionsDefinition | None
 ) -> list[str] | None:
-    """The partition keys a run covered for an asset (None: unpartitioned / whole asset)."""
-    if _PARTITION in tags:
-        return [tags[_PARTITION]]
+    """The partition keys a run covered for an asset, for the alert text: the range's endpoints
+    when the range is not on the asset's grid (None: unpartitioned / whole asset)."""
+    keys = covered_keys(tags, partitions_def)
     start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
-    if not (start and end):
-        return None
-    if partitions_def is not None:
-        try:
-            return list(
-                partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
-            )
-        except Exception:  # keys of another grid: keep the range's endpoints
-            pass
-    return [start, end]
+    if keys is None and start and end:
+        return [start, end]
+    return keys
 
 
 def describe_partitions(keys: list[str] | None) -> str:
