@@ -168,6 +168,15 @@ def declared_tables() -> dict[str, TableColumns]:
     return dict(sorted(_DECLARED.items()))
 
 
+def declared(table: str) -> TableColumns:
+    """The declared columns of ``table``, for a pipeline that reads another pipeline's table:
+    pipelines share tables, not code, so a reader looks the table up here by name."""
+    tables = declared_tables()
+    if table not in tables:
+        raise KeyError(f"no lake table {table!r} is declared (pacific_assets/*/columns.py)")
+    return tables[table]
+
+
 def with_column_schema(spec: dg.AssetSpec) -> dg.AssetSpec:
     """``spec`` with the declared columns of the lake table its key names, if it names one."""
     declared = declared_tables().get(spec.key.path[-1])

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from pacific_assets.engagement.columns import USER_ENGAGEMENT_DAILY
-from pacific_assets.profit.columns import RECOGNIZED_REVENUE_DAILY
+from pacific_assets.columns import declared
 from pacific_assets.staging.columns import STAGING_TABLES
 from pacific_assets.storage.duck import parquet_source
 from pacific_assets.storage.lake import UNPARTITIONED_KEY, Lake
@@ -49,10 +48,10 @@ ASSIGNMENT_COLUMNS = STG_EXPERIMENT_ASSIGNMENTS.duckdb_types(
         "_row_number",
     ]
 )
-USER_ENGAGEMENT_COLUMNS = USER_ENGAGEMENT_DAILY.duckdb_types(
+USER_ENGAGEMENT_COLUMNS = declared("user_engagement_daily").duckdb_types(
     ["date", "user_id", "account_id", "sessions", "hours", "events", "late_events"]
 )
-REVENUE_COLUMNS = RECOGNIZED_REVENUE_DAILY.duckdb_types(
+REVENUE_COLUMNS = declared("recognized_revenue_daily").duckdb_types(
     ["date", "account_id", "recognized_revenue_usd"]
 )
 DIRECTORY_COLUMNS = STG_DIRECTORY_USERS.duckdb_types(

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pacific_assets.columns import declared
 from pacific_assets.contracts import FILINGS, INVOICE_LINES, OPS_EXPENSES, SALARIES
-from pacific_assets.engagement.columns import ENGAGEMENT_HOURS
-from pacific_assets.growth.columns import ACCOUNT_STATUS_DAILY
 from pacific_assets.staging.columns import STAGING_TABLES
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -30,7 +29,7 @@ UPSTREAM_SCHEMAS: dict[str, pl.Schema] = {
         t.table: t.polars()
         for t in (STAGING_TABLES[s.name] for s in (INVOICE_LINES, OPS_EXPENSES, SALARIES, FILINGS))
     },
-    "account_status_daily": ACCOUNT_STATUS_DAILY.polars(
+    "account_status_daily": declared("account_status_daily").polars(
         [
             "date",
             "account_id",
@@ -43,7 +42,7 @@ UPSTREAM_SCHEMAS: dict[str, pl.Schema] = {
             "imputed",
         ]
     ),
-    "engagement_hours": ENGAGEMENT_HOURS.polars(["date", "account_id", "total_hours"]),
+    "engagement_hours": declared("engagement_hours").polars(["date", "account_id", "total_hours"]),
 }
 
 
