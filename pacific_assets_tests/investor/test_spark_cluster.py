@@ -12,11 +12,13 @@ without Java (which every other Spark test needs too).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from subprocess import DEVNULL, STDOUT, Popen
 
 import polars as pl
 import pytest
@@ -51,28 +53,25 @@ def _rows(lake: Lake, table: str) -> pl.DataFrame:
     return df.sort(keys, nulls_last=True)
 
 
-def _drive_on(cluster: StandaloneCluster, data_root: Path, report: Path) -> dict:
-    """Both rollups in a driver process of their own (a JVM's master is fixed at its start);
-    stopped by its process group id whatever happens (its driver JVM is its child)."""
-    log = report.with_suffix(".log")
+@contextlib.contextmanager
+def _driver_on(cluster: StandaloneCluster, data_root: Path, report: Path) -> Iterator[Popen]:
+    """Both rollups in a driver process of their own (a JVM's master is fixed at its start),
+    stopped by its process group id however the block ends (its driver JVM is its child)."""
     args = [str(data_root), "--out", str(report)]
-    with log.open("wb") as out:
-        driver = subprocess.Popen(
+    with report.with_suffix(".log").open("wb") as out:
+        driver = Popen(
             [sys.executable, "-m", "pacific_assets_tests.investor.rollup_runs", *args],
             env={**os.environ, **cluster.driver_env()},
             cwd=REPO,
-            stdin=subprocess.DEVNULL,
+            stdin=DEVNULL,
             stdout=out,
-            stderr=subprocess.STDOUT,
+            stderr=STDOUT,
             start_new_session=True,
         )
     try:
-        returncode = driver.wait(DRIVER_TIMEOUT)
+        yield driver
     finally:
         stop_group(driver)
-    output = log.read_text(errors="replace")[-4000:]
-    assert returncode == 0, f"{output}\n{cluster.log_tails()}"
-    return json.loads(report.read_text())
 
 
 def test_rollups_on_a_standalone_cluster_equal_local_spark(spark, tmp_path) -> None:
@@ -89,17 +88,24 @@ def test_rollups_on_a_standalone_cluster_equal_local_spark(spark, tmp_path) -> N
             "spark.executor.extraJavaOptions": QUICK_JVM,
         },
     )
+    report = tmp_path / "driver.json"
     try:
-        cluster.start()  # the JVMs boot while the local run works
-        run_rollups(local.root)
-        state = cluster.wait_ready()
+        cluster.start()
+        # The runs mostly wait on Spark's scheduling of many small stages, not on CPU: the
+        # driver (and the workers it waits for) boots and runs while the local run works.
+        with _driver_on(cluster, remote.root, report) as driver:
+            run_rollups(local.root)
+            state = cluster.wait_ready()
+            returncode = driver.wait(DRIVER_TIMEOUT)
+        output = report.with_suffix(".log").read_text(errors="replace")[-4000:]
+        assert returncode == 0, f"{output}\n{cluster.log_tails()}"
         assert [(w["cores"], w["memory"]) for w in state["workers"]] == [(1, 512)] * WORKERS
-        report = _drive_on(cluster, remote.root, tmp_path / "driver.json")
-        print(f"cluster driver: {report}")
-        assert report["master"] == cluster.url
+        ran = json.loads(report.read_text())
+        print(f"cluster driver: {ran}")
+        assert ran["master"] == cluster.url
         apps = {a["id"]: a for a in cluster.state()["completedapps"]}
-        assert apps[report["app_id"]]["state"] == "FINISHED", apps
-        tasks = cluster.app_tasks(report["app_id"])
+        assert apps[ran["app_id"]]["state"] == "FINISHED", apps
+        tasks = cluster.app_tasks(ran["app_id"])
         assert len(tasks) == WORKERS and all(n > 0 for n in tasks.values()), tasks
     finally:
         stopped = cluster.stop()
