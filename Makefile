@@ -65,7 +65,7 @@ bench: venv
 	$(BIN)/python -m bench.run
 
 ## The slowest smoke test, left out of `make test`: the Spark section of the quick benchmark
-## (~5 min on 2 cores; see the chaos marker in pyproject.toml). The other fault tests (idempotent
+## (~10 min on 2 cores; see the chaos marker in pyproject.toml). The other fault tests (idempotent
 ## re-run of every asset, concurrent overlapping runs, SIGKILL mid-write) are in `make test`.
 chaos: venv
 	$(BIN)/python -m pytest -m chaos

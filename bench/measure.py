@@ -42,6 +42,8 @@ class Measured:
     stderr_tail: str = ""
     #: 1-minute load average when the process started (the machine is shared)
     load_at_start: float = 0.0
+    #: peak summed RSS of other process trees sampled meanwhile (``also_sample``: a cluster)
+    peak_other_rss_bytes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -55,12 +57,16 @@ class Measured:
     def peak_jvm_rss_mb(self) -> float:
         return round(self.peak_jvm_rss_bytes / 2**20, 1)
 
+    @property
+    def peak_other_rss_mb(self) -> float:
+        return round(self.peak_other_rss_bytes / 2**20, 1)
+
 
 class TreeSampler:
-    """Peak of the summed RSS of a process and all its descendants, sampled in a thread."""
+    """Peak of the summed RSS of processes and all their descendants, sampled in a thread."""
 
-    def __init__(self, pid: int, interval: float = SAMPLE_SECONDS):
-        self.root = psutil.Process(pid)
+    def __init__(self, pid: int | Sequence[int], interval: float = SAMPLE_SECONDS):
+        self.roots = [psutil.Process(p) for p in ([pid] if isinstance(pid, int) else pid)]
         self.interval = interval
         self.peak = 0
         self.peak_jvm = 0
@@ -77,10 +83,12 @@ class TreeSampler:
 
     def sample(self) -> None:
         total, jvm = 0, 0
-        try:
-            procs = [self.root, *self.root.children(recursive=True)]
-        except psutil.Error:
-            return
+        procs = []
+        for root in self.roots:
+            try:
+                procs += [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue  # this root exited
         for proc in procs:
             try:
                 rss = proc.memory_info().rss
@@ -104,8 +112,13 @@ def run_measured(
     env: dict[str, str] | None = None,
     timeout: float | None = None,
     cwd: Path = REPO,
+    also_sample: Sequence[int] = (),
 ) -> Measured:
-    """Run ``args`` in a fresh process; the child may write a JSON report to $BENCH_REPORT."""
+    """Run ``args`` in a fresh process; the child may write a JSON report to $BENCH_REPORT.
+
+    ``also_sample``: pids of processes the child works with but did not start (a Spark cluster's
+    master and workers, whose executors are the workers' children); their trees' summed peak RSS
+    is ``peak_other_rss_bytes``, apart from the child's own."""
     with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as fh:
         report_path = Path(fh.name)
     full_env = {**os.environ, **(env or {}), "BENCH_REPORT": str(report_path)}
@@ -119,13 +132,18 @@ def run_measured(
         stderr=subprocess.PIPE,
         text=True,
     )
-    with TreeSampler(proc.pid) as sampler:
+    others = TreeSampler(list(also_sample)) if also_sample else None
+    with TreeSampler(proc.pid) as sampler, others or contextlib.nullcontext():
         try:
             _, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_tree(proc.pid)
             _, stderr = proc.communicate()
             stderr = (stderr or "") + f"\nbench: killed after the {timeout:.0f} s timeout"
+        except BaseException:  # the bench itself stopped (Ctrl-C, SIGTERM): no orphaned child
+            _kill_tree(proc.pid)
+            proc.wait()
+            raise
         sampler.sample()
     seconds = time.perf_counter() - started
     try:
@@ -141,6 +159,7 @@ def run_measured(
         report=report,
         stderr_tail=(stderr or "")[-3000:],
         load_at_start=round(load, 2),
+        peak_other_rss_bytes=others.peak if others else 0,
     )
 
 

@@ -46,6 +46,20 @@ def _spark_sets(sp: dict) -> list[str]:
     return [n for n in ("x1", "x1_3d", "x10") if n in sp]
 
 
+def _x(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.2f}×"
+
+
+def _cores(sp: dict) -> str:
+    master = sp.get("spark_master", "")
+    return master[len("local[") : -1] if master.startswith("local[") else "?"
+
+
+def _cluster(sp: dict) -> str:
+    c = sp.get("cluster") or {}
+    return f"{c.get('workers')} workers × {c.get('cores_per_worker')} core × {c.get('memory_per_worker')}"
+
+
 def headline_rows(results: dict) -> list[tuple[str, str, str]]:
     """(measure, value, note) rows: the table quoted in the closing note."""
     sec = results["sections"]
@@ -142,6 +156,32 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
                     f"{_s(r['median_wall_seconds'])}; user_engagement_daily rows {_n(ued)}",
                 )
             )
+        for name in _spark_sets(sp):
+            c, local = sp[name].get("cluster"), sp[name]
+            if not c:  # results from before the cluster run existed, or it did not start
+                continue
+            rows.append(
+                (
+                    f"Spark investor_rollup asset on a standalone cluster ({_cluster(sp)}), "
+                    f"data set {name}: wall time",
+                    _s(c["median_wall_seconds"]),
+                    f"{_x(c.get('ratio_wall_over_local'))} local[{_cores(sp)}] "
+                    f"({_s(local['median_wall_seconds'])}); run {_s(c['median_run_seconds'])} "
+                    f"({_x(c.get('ratio_run_over_local'))} local); all runs ok: {c['all_ok']}",
+                )
+            )
+            rows.append(
+                (
+                    f"Peak driver RSS on the cluster, data set {name} (Python + driver JVM)",
+                    _mb(c["median_peak_rss_mb"]),
+                    f"{_x(c.get('ratio_peak_driver_rss_over_local'))} local "
+                    f"({_mb(local['median_peak_rss_mb'])}, where the driver also executes); "
+                    f"driver JVM {_mb(c.get('median_peak_driver_jvm_rss_mb'))}; master + workers "
+                    f"+ executors {_mb(c.get('median_peak_cluster_rss_mb'))}",
+                )
+            )
+        if (sp.get("cluster") or {}).get("error"):
+            rows.append(("Spark standalone cluster", "ERROR", sp["cluster"]["error"][:200]))
     ld = sec.get("load")
     if ld and "error" not in ld:
         rows += [
@@ -198,7 +238,13 @@ def markdown(results: dict) -> str:
         f"- {m['os']}; Python {m['python']}, dagster {m['dagster']}, duckdb {m['duckdb']}, "
         f"polars {m['polars']}, pyspark {m['pyspark']}",
         f"- DuckDB memory_limit {st['duckdb_memory_limit']}, {st['duckdb_threads']} threads; "
-        f"Spark {st['spark_master']}, driver memory {st['spark_driver_memory']}",
+        f"Spark {st['spark_master']}, driver memory {st['spark_driver_memory']}"
+        + (
+            f"; Spark standalone cluster on localhost: {c['workers']} workers × "
+            f"{c['cores_per_worker']} core × {c['memory_per_worker']}"
+            if (c := st.get("spark_cluster"))
+            else ""
+        ),
         "",
         "## Data",
         "",

@@ -13,7 +13,9 @@ What it measures (every measurement is a fresh child process, see bench/measure.
 2. backfill — the same days as one range run versus one run per day (wall time, runs launched);
 3. memory — peak RSS of the engagement chain at clicks x1 and x10 (same days, DuckDB
    memory_limit set), and of the Spark investor rollup in a fresh process (JVM included),
-   against the fixed driver memory;
+   against the fixed driver memory; the same rollup on a Spark standalone cluster on localhost
+   (PACIFIC_SPARK_MASTER=spark://..., bench/spark_cluster.py): wall time and
+   peak driver memory as ratios against local Spark;
 4. code location load time (`dagster definitions validate`) and `make demo` wall time.
 """
 
@@ -26,6 +28,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -36,6 +39,7 @@ from pathlib import Path
 from bench import data as bench_data
 from bench import report
 from bench.measure import REPO, Measured, child, machine, median, run_measured
+from bench.spark_cluster import StandaloneCluster
 
 CHAIN = ("stg_clicks", "user_engagement_daily", "engagement_hours")
 SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo")
@@ -88,6 +92,11 @@ class Bench:
                 "duckdb_threads": args.threads,
                 "spark_driver_memory": args.spark_driver_memory,
                 "spark_master": f"local[{args.threads}]",
+                "spark_cluster": {
+                    "workers": args.spark_cluster_workers,
+                    "cores_per_worker": 1,
+                    "memory_per_worker": args.spark_worker_memory,
+                },
                 "chain": list(CHAIN),
             },
             "datasets": {},
@@ -392,64 +401,38 @@ class Bench:
 
     # -- 3b. Spark rollup --------------------------------------------------------------------
     def spark(self) -> dict:
+        workers, memory = self.args.spark_cluster_workers, self.args.spark_worker_memory
         section: dict = {
             "asset": "investor_rollup",
             "partition": ROLLUP_MONTH,
             "spark_driver_memory": self.args.spark_driver_memory,
             "spark_master": f"local[{self.args.threads}]",
+            "cluster": {
+                "what": f"Spark standalone cluster on 127.0.0.1 from the installed pyspark: one "
+                f"master, {workers} workers x 1 core x {memory} (one executor each, "
+                f"spark.executor.memory {memory}); driver memory {self.args.spark_driver_memory}",
+                "workers": workers,
+                "cores_per_worker": 1,
+                "memory_per_worker": memory,
+            },
         }
         _log(
             f"[spark] investor_rollup {ROLLUP_MONTH} in a fresh process "
-            f"(driver memory {self.args.spark_driver_memory}), x{self.args.repeats}"
+            f"(driver memory {self.args.spark_driver_memory}) on local[{self.args.threads}] and "
+            f"on a standalone cluster ({workers} workers x 1 core x {memory}), "
+            f"x{self.args.repeats}"
         )
         names = ["x1", "x1_3d", "x10"]
         if self.datasets["x1_3d"] is self.datasets["x1"]:
             names.remove("x1_3d")  # --quick: the same data set
-        for name in names:
-            p = self.data(name)
-            prep = bench_data.prepare_rollup_inputs(p, self.dagster_home, _log)
-            runs, probes = [], []
-            for i in range(self.args.repeats):
-                runs.append(
-                    self._checked(
-                        run_measured(
-                            child(
-                                "materialize",
-                                "--assets",
-                                "investor_rollup",
-                                "--partition",
-                                ROLLUP_MONTH,
-                            ),
-                            env=self.env(p),
-                            timeout=self.args.timeout,
-                        ),
-                        f"{name} investor_rollup asset {i + 1}/{self.args.repeats}",
-                    )
-                )
-                probes.append(self._probe(p, f"{name} rollup memory probe {i + 1}"))
-            summary = self._runs(runs)
-            probe_ok = [r for r in probes if r.get("succeeded")]
-            section[name] = {
-                **summary,
-                "median_peak_jvm_rss_mb": median([m.peak_jvm_rss_mb for m in runs]),
-                "probe": {
-                    "what": "bench.rollup_memory: compute_rollup alone in a "
-                    "fresh process, JVM heap read through JMX",
-                    "runs": probes,
-                    "median_jvm_live_heap_peak_mb": median(
-                        [r.get("jvm_live_heap_peak_mb") for r in probe_ok]
-                    ),
-                    "median_jvm_heap_max_mb": median([r.get("jvm_heap_max_mb") for r in probe_ok]),
-                    "median_rss_peak_mb": median([r.get("rss_peak_mb") for r in probe_ok]),
-                    "median_rollup_seconds": median([r.get("rollup_seconds") for r in probe_ok]),
-                },
-                "inputs": _rollup_inputs(p.root, ROLLUP_MONTH),
-                "upstream_preparation": {
-                    "ok": prep.get("ok"),
-                    "seconds": prep.get("seconds"),
-                    "failed_runs": [r for r in prep.get("runs", []) if not r["ok"]],
-                },
-            }
+        cluster = self._start_cluster(section)
+        try:
+            for name in names:
+                section[name] = self._spark_dataset(name, cluster)
+        finally:
+            if cluster is not None:
+                section["cluster"]["stopped"] = cluster.stop()
+                section["cluster"]["left_running"] = cluster.alive()
         control = section.get("x1_3d", section["x1"])
         section["control_for_x10"] = "x1_3d" if "x1_3d" in section else "x1"
         section["rss_ratio_x10_over_control"] = (
@@ -459,6 +442,86 @@ class Bench:
         )
         self.results["sections"]["spark"] = section
         return section
+
+    def _start_cluster(self, section: dict) -> StandaloneCluster | None:
+        """The standalone cluster the rollup also runs on (None, with the error, if it fails)."""
+        cluster = StandaloneCluster(
+            self.work / "spark-cluster",
+            workers=self.args.spark_cluster_workers,
+            cores=1,
+            memory=self.args.spark_worker_memory,
+        )
+        started = time.monotonic()
+        try:
+            cluster.start()
+            cluster.wait_ready()
+        except Exception as exc:
+            cluster.stop()
+            section["cluster"]["error"] = f"{type(exc).__name__}: {exc}"[:3000]
+            section["cluster"]["all_ok"] = False  # a bench without its cluster figures failed
+            _log(f"  cluster: FAILED to start: {section['cluster']['error'][:800]}")
+            return None
+        section["cluster"]["start_seconds"] = round(time.monotonic() - started, 1)
+        _log(f"  cluster {cluster.url} up in {section['cluster']['start_seconds']} s")
+        return cluster
+
+    def _spark_dataset(self, name: str, cluster: StandaloneCluster | None) -> dict:
+        """The rollup on ``name``'s data: local runs, memory probes and, interleaved (a slow
+        phase of the shared machine hits both), the same asset on the cluster."""
+        p = self.data(name)
+        prep = bench_data.prepare_rollup_inputs(p, self.dagster_home, _log)
+        rollup = child("materialize", "--assets", "investor_rollup", "--partition", ROLLUP_MONTH)
+        runs, probes, on_cluster = [], [], []
+        for i in range(self.args.repeats):  # interleaved: a slow phase hits both
+            runs.append(
+                self._checked(
+                    run_measured(rollup, env=self.env(p), timeout=self.args.timeout),
+                    f"{name} investor_rollup asset {i + 1}/{self.args.repeats}",
+                )
+            )
+            probes.append(self._probe(p, f"{name} rollup memory probe {i + 1}"))
+            if cluster is not None:
+                m = run_measured(
+                    rollup,
+                    env=self.env(p, **cluster.driver_env()),
+                    timeout=self.args.timeout,
+                    also_sample=list(cluster.pids.values()),
+                )
+                on_cluster.append(
+                    self._checked(
+                        m,
+                        f"{name} investor_rollup asset on the cluster {i + 1}/{self.args.repeats}",
+                    )
+                )
+                _log(
+                    f"      cluster processes (master, workers, executors): {m.peak_other_rss_mb:.0f} MB"
+                )
+        summary = self._runs(runs)
+        probe_ok = [r for r in probes if r.get("succeeded")]
+        return {
+            **summary,
+            "median_peak_jvm_rss_mb": median([m.peak_jvm_rss_mb for m in runs]),
+            "probe": {
+                "what": "bench.rollup_memory: compute_rollup alone in a "
+                "fresh process, JVM heap read through JMX",
+                "runs": probes,
+                "median_jvm_live_heap_peak_mb": median(
+                    [r.get("jvm_live_heap_peak_mb") for r in probe_ok]
+                ),
+                "median_jvm_heap_max_mb": median([r.get("jvm_heap_max_mb") for r in probe_ok]),
+                "median_rss_peak_mb": median([r.get("rss_peak_mb") for r in probe_ok]),
+                "median_rollup_seconds": median([r.get("rollup_seconds") for r in probe_ok]),
+            },
+            "inputs": _rollup_inputs(p.root, ROLLUP_MONTH),
+            "upstream_preparation": {
+                "ok": prep.get("ok"),
+                "seconds": prep.get("seconds"),
+                "failed_runs": [r for r in prep.get("runs", []) if not r["ok"]],
+            },
+            "cluster": _cluster_summary(self._runs(on_cluster), on_cluster, summary)
+            if on_cluster
+            else None,
+        }
 
     def _probe(self, p: bench_data.Prepared, what: str) -> dict:
         """The rollup memory probe (bench/rollup_memory.py): compute_rollup alone, heap via JMX."""
@@ -625,6 +688,29 @@ class Bench:
         return js, md
 
 
+def _cluster_summary(c: dict, runs: list[Measured], local: dict) -> dict:
+    """The rollup on the cluster: the driver's process tree (Python + driver JVM; executors are
+    the workers' children) measured like the local runs, and ratios against them."""
+    ok = c["all_ok"] and local["all_ok"]
+    return {
+        **c,
+        "median_peak_driver_jvm_rss_mb": median([m.peak_jvm_rss_mb for m in runs]),
+        "median_peak_cluster_rss_mb": median([m.peak_other_rss_mb for m in runs]),
+        "peak_cluster_rss_means": "master + workers + executors, summed",
+        "ratio_wall_over_local": _ratio(c["median_wall_seconds"], local["median_wall_seconds"])
+        if ok
+        else None,
+        "ratio_run_over_local": _ratio(c["median_run_seconds"], local["median_run_seconds"])
+        if ok
+        else None,
+        "ratio_peak_driver_rss_over_local": _ratio(
+            c["median_peak_rss_mb"], local["median_peak_rss_mb"]
+        )
+        if ok
+        else None,
+    }
+
+
 def _median_steps(runs: list[Measured]) -> dict[str, float]:
     keys = sorted({k for m in runs for k in (m.report.get("steps") or {})})
     return {k: median([(m.report.get("steps") or {}).get(k) for m in runs]) for k in keys}
@@ -763,6 +849,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit (default 1GB)")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads / Spark cores")
     parser.add_argument("--spark-driver-memory", default="1g")
+    parser.add_argument(
+        "--spark-cluster-workers", type=int, default=2, help="standalone workers, 1 core each"
+    )
+    parser.add_argument(
+        "--spark-worker-memory", default="1g", help="each worker's memory = executor memory"
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per child process")
     parser.add_argument("--prepare-only", action="store_true", help="generate/prepare data, exit")
     parser.add_argument(
@@ -782,6 +874,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")  # Dagster's beta/preview notes, printed on import
+    # SIGTERM unwinds like Ctrl-C, so the Spark cluster's finally stops the JVMs it started
+    # (they run in sessions of their own and would outlive the bench)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     args = parse_args(argv)
     sections = (
         args.only.split(",")

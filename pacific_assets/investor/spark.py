@@ -9,6 +9,10 @@ variable                                  default         meaning
 ``PACIFIC_SPARK_MASTER``                  ``local[*]``    ``spark.master``
 ``PACIFIC_SPARK_DRIVER_MEMORY``           ``1g``          fixed driver heap (JVM start only)
 ``PACIFIC_SPARK_SHUFFLE_PARTITIONS``      ``4``           ``spark.sql.shuffle.partitions``
+``PACIFIC_SPARK_EXECUTOR_MEMORY``         (Spark: 1g)     ``spark.executor.memory``, cluster only:
+                                                          at most a worker's ``--memory``, or the
+                                                          app waits for executors forever
+``PACIFIC_SPARK_EXECUTOR_CORES``          (Spark: all)    ``spark.executor.cores``, cluster only
 ``PACIFIC_SPARK_LAKE_URI``                (unset)         the lake root as the cluster sees it,
                                                           e.g. ``s3a://bucket/data`` (untested here)
 ========================================  ==============  =========================================
@@ -53,6 +57,12 @@ def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
         "spark.ui.enabled": env.get("PACIFIC_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
     }
+    for key, name in (
+        ("PACIFIC_SPARK_EXECUTOR_MEMORY", "spark.executor.memory"),
+        ("PACIFIC_SPARK_EXECUTOR_CORES", "spark.executor.cores"),
+    ):
+        if env.get(key):  # unset: Spark's own default (and nothing to size in local mode)
+            config[name] = env[key]
     # On a laptop, stay on loopback (docs/investor.md "Operations").
     if master.startswith("local"):
         config["spark.driver.bindAddress"] = env.get("SPARK_LOCAL_IP", "127.0.0.1")

@@ -3,7 +3,8 @@
 The quick run simulates the tiny "test" company (3 days, and the x10 variant), runs every
 section but the slow ones (Spark rollup, make demo) once, and writes bench.json + bench.md. The
 hand-written DuckDB query must agree with the engagement assets row for row — the check that the
-benchmark compares equal work. The Spark section has its own (chaos) smoke test.
+benchmark compares equal work. The Spark section (local, and on a standalone cluster) has its own
+(chaos) smoke test.
 """
 
 from __future__ import annotations
@@ -73,3 +74,7 @@ def test_quick_bench_spark_section(tmp_path) -> None:
     for name in ("x1", "x10"):
         assert spark[name]["all_ok"], spark[name]
         assert spark[name]["median_peak_jvm_rss_mb"] > 0, "the JVM was not sampled"
+        cluster = spark[name]["cluster"]  # the same rollup on the standalone cluster
+        assert cluster["all_ok"], cluster
+        assert cluster["ratio_wall_over_local"] > 0 and cluster["median_peak_cluster_rss_mb"] > 0
+    assert spark["cluster"]["left_running"] == [], spark["cluster"]["stopped"]

@@ -30,6 +30,21 @@ def test_cluster_settings_from_the_environment() -> None:
     assert "spark.driver.bindAddress" not in config  # a cluster must reach the driver
 
 
+def test_executor_size_is_left_to_spark_unless_set() -> None:
+    # a standalone worker offering less than Spark's 1g default would never get an executor
+    assert "spark.executor.memory" not in spark_config_from_env({})
+    assert "spark.executor.cores" not in spark_config_from_env({})
+    config = spark_config_from_env(
+        {
+            "PACIFIC_SPARK_MASTER": "spark://127.0.0.1:7077",
+            "PACIFIC_SPARK_EXECUTOR_MEMORY": "512m",
+            "PACIFIC_SPARK_EXECUTOR_CORES": "1",
+        }
+    )
+    assert config["spark.executor.memory"] == "512m"
+    assert config["spark.executor.cores"] == "1"
+
+
 def test_lake_paths_can_be_rewritten_for_a_cluster(tmp_path) -> None:
     lake = Lake(tmp_path / "data")
     local = str(lake.root / "lake" / "t" / "_versions" / "date=2025-10-01.1-a" / "part-0.parquet")
