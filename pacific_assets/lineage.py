@@ -114,15 +114,15 @@ def _duck() -> duckdb.DuckDBPyConnection:
 def content_digest(parquet: str | os.PathLike[str]) -> tuple[str, int]:
     """(digest, rows) of a Parquet file's rows, independent of row order and row groups."""
     con = _duck()
-    schema = con.execute(
-        "SELECT string_agg(name || ':' || type, ',' ORDER BY name) FROM parquet_schema(?)",
-        [str(parquet)],
-    ).fetchone()[0]
+    # = string_agg(name || ':' || type, ',' ORDER BY name) in SQL (a NULL type, the root, drops
+    # out), joined here: DuckDB's ordered aggregate cost 4 ms a file, 7,000 files in a demo
+    fields = con.execute("SELECT name, type FROM parquet_schema(?)", [str(parquet)]).fetchall()
+    schema = ",".join(f"{n}:{t}" for n, t in sorted(f for f in fields if None not in f))
     rows, total = con.execute(
         "SELECT count(*), coalesce(sum(hash(t))::HUGEINT, 0)::VARCHAR FROM read_parquet(?, hive_partitioning = false) t",
         [str(parquet)],
     ).fetchone()
-    return digest([schema or "", str(rows), total]), int(rows)
+    return digest([schema, str(rows), total]), int(rows)
 
 
 # -- records: the lineage.json of a partition version lives with the lake (storage) -------------
