@@ -68,10 +68,9 @@ def _load_definitions():
 
 def _run_summary(instance, result) -> dict:
     """Step wall times from the instance (compute inside the asset bodies) and failures."""
-    steps = {}
-    for s in instance.get_run_step_stats(result.run_id):
-        if s.start_time and s.end_time:
-            steps[s.step_key] = round(s.end_time - s.start_time, 3)
+    from pacific_assets.demo import step_seconds
+
+    steps = step_seconds(instance, result.run_id, digits=3)
     failures = [
         f"{e.step_key}: {_root_cause(e.step_failure_data.error)}"
         for e in result.all_events

@@ -112,10 +112,10 @@ def materialize_all(
     return runs
 
 
-def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+def step_seconds(instance: dg.DagsterInstance, run_id: str, digits: int = 1) -> dict[str, float]:
     """Seconds each step of a run spent in its asset body, as the instance recorded them."""
     return {
-        s.step_key: round(s.end_time - s.start_time, 1)
+        s.step_key: round(s.end_time - s.start_time, digits)
         for s in instance.get_run_step_stats(run_id)
         if s.start_time and s.end_time
     }
