@@ -9,6 +9,9 @@
 -- What it leaves out, on purpose: no intermediate tables are written (stg_clicks,
 -- user_engagement_daily), unreadable lines are skipped rather than quarantined, and there is no
 -- completeness verdict. Parameters: $files, $start, $end, $directory_glob.
+-- Time arithmetic is on epoch microseconds, as in the assets' SQL (stg_clicks.sql): the same
+-- instants, without DuckDB's ~3 us a row for TIMESTAMPTZ subtraction through ICU. Before
+-- 2026-12-03 both sides used TIMESTAMPTZ arithmetic (docs/benchmarks.md).
 CREATE OR REPLACE TEMP TABLE engagement_hours_baseline AS
 WITH landed AS (
     SELECT
@@ -21,7 +24,7 @@ WITH landed AS (
         "partition",
         "offset",
         CAST(regexp_extract(filename, 'batch-([0-9]{8})\.jsonl$', 1) AS BIGINT) AS batch,
-        CAST(event_ts AS DATE) AS event_date
+        DATE '1970-01-01' + CAST(epoch_us(event_ts) // 86400000000 AS INTEGER) AS event_date
     FROM read_json(
         $files,
         format = 'newline_delimited',
@@ -38,7 +41,7 @@ WITH landed AS (
 ),
 clicks AS (
     SELECT event_date, event_id, user_id, account_id, event_ts,
-           landed_at - event_ts > INTERVAL 48 HOUR AS is_late
+           epoch_us(landed_at) - epoch_us(event_ts) > 172800000000 AS is_late
     FROM landed
     WHERE event_date BETWEEN $start AND $end
     QUALIFY row_number() OVER (
@@ -49,13 +52,13 @@ clicks AS (
 numbered AS (
     SELECT
         *,
-        sum(CASE WHEN gap IS NULL OR gap > INTERVAL 30 MINUTE THEN 1 ELSE 0 END) OVER (
+        sum(CASE WHEN gap_us IS NULL OR gap_us > 1800000000 THEN 1 ELSE 0 END) OVER (
             PARTITION BY event_date, user_id ORDER BY event_ts, event_id ROWS UNBOUNDED PRECEDING
         ) AS session_no
     FROM (
-        SELECT *, event_ts - lag(event_ts) OVER (
+        SELECT *, epoch_us(event_ts) - lag(epoch_us(event_ts)) OVER (
             PARTITION BY event_date, user_id ORDER BY event_ts, event_id
-        ) AS gap
+        ) AS gap_us
         FROM clicks
     )
 ),

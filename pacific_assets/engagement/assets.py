@@ -14,6 +14,7 @@ partition per day, empty days included. Metric definitions: docs/engagement.md.
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -48,6 +49,7 @@ from pacific_assets.storage.duck import (
     run_sql,
     spill_next_to_lake,
     write_daily_from_table,
+    write_daily_in_one_pass,
 )
 from pacific_assets.storage.lake import Lake
 from pacific_assets.storage.quarantine import QUARANTINE_TABLE, quarantine_key
@@ -62,6 +64,7 @@ SQL_DIR = Path(__file__).with_name("sql")
 #: clicks in one pass ran out of a 1 GB limit); bigger ranges are cut into consecutive days.
 MAX_CLICKS_PER_PASS = 4_000_000
 _PREVIEW = 5
+_BATCH_NAME = re.compile(r"batch-([0-9]{8})\.jsonl")
 
 STG_CLICKS_SCHEMA = STG_CLICKS.polars()
 USER_DAILY_SCHEMA = USER_ENGAGEMENT_DAILY.polars()
@@ -151,27 +154,50 @@ def raw_clicks(
 
 
 # -- stg_clicks ------------------------------------------------------------------------------
-def _quarantine_refused(lake: Lake, con: duckdb.DuckDBPyConnection) -> int:
+def _quarantine_refused(lake: Lake, con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
     """Quarantine (file, line, reason) the lines the JSON reader could not read or whose event
     time is impossible, per affected file, unless that file was quarantined before (at
     registration or an earlier run)."""
-    files = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT file FROM clicks_landed WHERE refused ORDER BY file"
-        ).fetchall()
-    ]
+    affected = con.execute(
+        "SELECT DISTINCT file_index FROM clicks_landed WHERE refused ORDER BY file_index"
+    ).fetchall()
     landing = ClickLanding(lake.landing)
     done = set(lake.partition_keys(QUARANTINE_TABLE))
     total = 0
-    for name in files:
-        path = Path(name)
+    for (index,) in affected:
+        path = files[index]
         if quarantine_key(QUARANTINE_SOURCE, path.name.removesuffix(".jsonl")) in done:
             continue
         _fields, bad = landing.describe_file(path)
         rel = path.relative_to(lake.landing).as_posix()
         total += quarantine_messages(lake, path.name, bad, lambda _m, rel=rel: rel)
     return total
+
+
+def _batch_number(path: Path) -> int | None:
+    """The landing order a batch file's name carries (``batch-00000042.jsonl`` -> 42)."""
+    match = _BATCH_NAME.fullmatch(path.name)
+    return int(match.group(1)) if match else None
+
+
+def _exact_uniqueness(con: duckdb.DuckDBPyConnection, per_day: pl.DataFrame) -> pl.DataFrame:
+    """``unique_ids`` per day: distinct id hashes equal to the row count proves every event_id
+    is there once; a day where they differ (a repeat, or two ids sharing a 64-bit hash) is
+    counted again on the ids themselves."""
+    unsure = per_day.filter(pl.col("distinct_id_hashes") != pl.col("events"))["date"].to_list()
+    exact = {
+        day: con.execute(
+            "SELECT count(DISTINCT event_id) = count(*) FROM stg_clicks_range "
+            "WHERE event_date = CAST(? AS DATE)",
+            [day],
+        ).fetchone()[0]
+        for day in unsure
+    }
+    return per_day.with_columns(
+        pl.col("date")
+        .replace_strict(exact, default=True, return_dtype=pl.Boolean)
+        .alias("unique_ids")
+    ).drop("distinct_id_hashes")
 
 
 def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict:
@@ -183,15 +209,15 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
     if files:
         params = {
             "files": [str(f) for f in files],
+            "batches": [_batch_number(f) for f in files],
             "columns": _DUCKDB_CLICK_COLUMNS,
             "start": start,
             "end": end,
-            "clock_allowance_seconds": CLOCK_ALLOWANCE.total_seconds(),
+            "clock_allowance_us": CLOCK_ALLOWANCE // dt.timedelta(microseconds=1),
             "first_day": FIRST_DAY,
         }
         run_sql(con, SQL_DIR, "stg_clicks", params)
-        quarantined = _quarantine_refused(lake, con)
-        con.execute("DROP TABLE clicks_landed")
+        quarantined = _quarantine_refused(lake, con, files)
     else:
         con.register("_empty_stg", STG_CLICKS_SCHEMA.to_frame())
         con.execute("CREATE OR REPLACE TEMP TABLE stg_clicks_range AS SELECT * FROM _empty_stg")
@@ -200,19 +226,13 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
         SELECT CAST(event_date AS VARCHAR) AS date, count(*) AS events,
                count(*) FILTER (WHERE is_late) AS late_events,
                CAST(sum(copies - 1) AS BIGINT) AS duplicates_dropped,
-               count(DISTINCT event_id) = count(*) AS unique_ids
+               count(DISTINCT hash(event_id)) AS distinct_id_hashes
         FROM stg_clicks_range GROUP BY 1 ORDER BY 1
         """
     ).pl()
-    write_daily_from_table(
-        con,
-        lake,
-        "stg_clicks",
-        "event_date",
-        keys,
-        STG_CLICKS_SCHEMA,
-        "stg_clicks_range",
-        order_by="event_ts, event_id",
+    per_day = _exact_uniqueness(con, per_day)
+    write_daily_in_one_pass(
+        con, lake, "stg_clicks", "event_date", keys, STG_CLICKS_SCHEMA, "stg_clicks_range"
     )
     return {"files": len(files), "quarantined": quarantined, "per_day": per_day}
 

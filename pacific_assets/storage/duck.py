@@ -10,6 +10,7 @@ dagster-duckdb's ``DuckDBResource``; ``LakeResource.duckdb()`` in assets).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -182,6 +183,52 @@ def spill_next_to_lake(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     tmp = spill_directory(lake.root / "tmp" / "duckdb")
     con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
     con.execute("SET enable_progress_bar = false")
+
+
+def write_daily_in_one_pass(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    table: str,
+    partition_col: str,
+    keys: Sequence[str],
+    schema: pl.Schema,
+    source: str,
+) -> None:
+    """Write one lake partition per key from ``source`` (a table or view) in ONE scan.
+
+    ``write_daily_from_table`` runs a ``COPY`` per day, so an unsorted source is scanned once per
+    day; this runs one ``COPY ... PARTITION_BY`` into a staging folder next to the lake and hands
+    each day's file to ``Lake.partition_writer`` (schema check, fsync, lineage, atomic swap).
+    Rows come in no set order within a day (readers sort when they need to; content digests do
+    not depend on row order). Measured on 30 days of 1 M clicks: 27 s against
+    78 s for the per-day scans of a view (docs/benchmarks.md, "The engagement chain").
+    """
+    columns = duckdb_select_list(schema)
+    days = [check_partition_key(k) for k in keys]  # plain date tokens, safe to inline below
+    staging = lake.root / "tmp" / f"partitioned-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        in_range = ", ".join(f"DATE '{d}'" for d in days)
+        con.execute(
+            f"COPY (SELECT {columns} FROM {source} WHERE {partition_col} IN ({in_range})) "
+            f"TO '{staging.as_posix()}' (FORMAT parquet, PARTITION_BY ({partition_col}), "
+            "WRITE_PARTITION_COLUMNS true, COMPRESSION zstd)"
+        )
+        for day in days:
+            written = sorted((staging / f"{partition_col}={day}").glob("*.parquet"))
+            with lake.partition_writer(table, partition_col, day) as tmp:
+                path = tmp.as_posix().replace("'", "''")
+                if len(written) == 1:
+                    os.replace(written[0], tmp)
+                else:  # a day with no rows (or, should DuckDB split one, several files)
+                    files = ", ".join(f"'{f.as_posix()}'" for f in written)
+                    rows = f"read_parquet([{files}])" if written else f"{source} WHERE false"
+                    con.execute(
+                        f"COPY (SELECT {columns} FROM {rows}) TO '{path}' "
+                        "(FORMAT parquet, COMPRESSION zstd)"
+                    )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_daily_from_table(
