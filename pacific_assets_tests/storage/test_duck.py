@@ -16,6 +16,7 @@ from pacific_assets.storage.duck import (
     lake_view,
     run_sql,
     write_daily_from_table,
+    write_daily_in_one_pass,
 )
 from pacific_assets.storage.lake import Lake
 
@@ -127,6 +128,45 @@ def test_write_daily_from_table_writes_every_key_with_the_lake_schema(lake: Lake
     assert first.schema == SCHEMA
     assert first["account_id"].to_list() == ["acct-2", "acct-1", "acct-0"]
     assert lake.read("hours", keys[1:]).height == 0  # an empty day is written, not skipped
+
+
+def test_write_daily_in_one_pass_writes_every_key_from_a_view_and_leaves_no_staging(
+    lake: Lake,
+) -> None:
+    keys = [D1.isoformat(), D2.isoformat(), D3.isoformat()]
+    lake.write_partition("hours", "date", D3.isoformat(), _day(D3, ["stale"]))
+    with connect() as con:
+        # a view, as stg_clicks writes; a row outside the keys must not be written anywhere
+        con.execute(
+            "CREATE TEMP VIEW r AS SELECT DATE '2025-09-01' + CAST(x % 2 AS INTEGER) AS date, "
+            "CAST(x AS INTEGER) AS hours, 'acct-' || x AS account_id FROM range(5) t(x) "
+            "UNION ALL SELECT DATE '2025-09-09', 9, 'outside'"
+        )
+        write_daily_in_one_pass(con, lake, "hours", "date", keys, SCHEMA, "r")
+    assert lake.partition_keys("hours") == keys
+    first, second = lake.read("hours", keys[:1]), lake.read("hours", keys[1:2])
+    assert first.schema == SCHEMA
+    assert sorted(first["account_id"]) == ["acct-0", "acct-2", "acct-4"]
+    assert sorted(second["account_id"]) == ["acct-1", "acct-3"]
+    assert first["hours"].sum() == 6.0 and second["hours"].sum() == 4.0
+    # a key without rows becomes an empty partition, replacing what was live
+    assert lake.read("hours", keys[2:]).height == 0
+    assert not list((lake.root / "tmp").glob("partitioned-*"))
+
+
+def test_write_daily_in_one_pass_keeps_the_live_partitions_when_the_query_fails(
+    lake: Lake,
+) -> None:
+    lake.write_partition("hours", "date", D1.isoformat(), _day(D1, ["kept"]))
+    with connect() as con:
+        con.execute(
+            "CREATE TEMP VIEW r AS SELECT DATE '2025-09-01' AS date, 'x' AS account_id, "
+            "CAST('not a number' AS DOUBLE) AS hours"
+        )
+        with pytest.raises(Exception, match="not a number"):
+            write_daily_in_one_pass(con, lake, "hours", "date", [D1.isoformat()], SCHEMA, "r")
+    assert lake.read("hours", [D1.isoformat()])["account_id"].to_list() == ["kept"]
+    assert not list((lake.root / "tmp").glob("partitioned-*"))
 
 
 def test_views_of_one_name_replace_each_other(lake: Lake) -> None:
