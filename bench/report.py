@@ -60,6 +60,26 @@ def _cluster(sp: dict) -> str:
     return f"{c.get('workers')} workers × {c.get('cores_per_worker')} core × {c.get('memory_per_worker')}"
 
 
+def _floor_rows(e: dict) -> list[tuple[str, str, str]]:
+    """Per-core rates and the disk's floor (sections measured before 2026-12-03 lack them)."""
+    per_core, floor = e.get("events_per_second_per_core"), e.get("physical_floor")
+    if not per_core or not floor:
+        return []
+    return [
+        (
+            "Events/s per core: chain / query",
+            f"{_n(per_core['dagster'])} / {_n(per_core['hand_written_query'])}",
+            f"over {per_core['cores']} cores (DuckDB threads)",
+        ),
+        (
+            "Reading the landed batches at the disk's speed (the physical floor)",
+            _s(floor["floor_seconds"]),
+            f"{_n(floor['landed_bytes'])} bytes, {floor['bytes_per_event']} bytes per event; "
+            f"sequential read {floor['sequential_read_mb_per_s']} MB/s (page cache dropped)",
+        ),
+    ]
+
+
 def headline_rows(results: dict) -> list[tuple[str, str, str]]:
     """(measure, value, note) rows: the table quoted in the closing note."""
     sec = results["sections"]
@@ -79,6 +99,7 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
                 _s(q["median_run_seconds"]),
                 f"{_n(e['events_per_second']['hand_written_query'])} events/s; output identical: {same.get('identical')}",
             ),
+            *_floor_rows(e),
             (
                 "Overhead ratio Dagster / query (goal ≤ 1.25×)",
                 "—" if e["ratio_run"] is None else f"{e['ratio_run']:.2f}×",

@@ -231,6 +231,12 @@ class Bench:
                 "dagster": _rate(events, d["median_run_seconds"]),
                 "hand_written_query": _rate(events, s["median_run_seconds"]),
             },
+            "events_per_second_per_core": {
+                "cores": self.args.threads,
+                "dagster": _rate(events, d["median_run_seconds"] * self.args.threads),
+                "hand_written_query": _rate(events, s["median_run_seconds"] * self.args.threads),
+            },
+            "physical_floor": _physical_floor(p.root, p.days, events),
             "median_step_seconds": steps,
             "orchestration_seconds": median(outside),
             "results_identical": (
@@ -781,6 +787,39 @@ def _events_in(root: Path, start: str, end: str) -> dict[str, int]:
         e.rows for e in ClickLanding(lake.landing).manifest() if set(e.event_dates) & set(days)
     )
     return {"events": events, "landed_lines_read": lines}
+
+
+def _physical_floor(root: Path, days: list[str], events: int) -> dict[str, float]:
+    """What reading the landed batches costs at the disk's speed: the chain and the query must
+    both read every byte of them, so bytes / sequential bandwidth is a floor neither can beat.
+
+    Bandwidth: the files' pages are dropped from the page cache (``posix_fadvise`` DONTNEED,
+    no root needed), then read in 8 MiB blocks, up to 2 GB. On a VM the host may still cache the
+    disk, so this is the best case the guest sees, which is what a floor wants.
+    """
+    from pacific_assets.engagement.landing import ClickLanding
+
+    files = ClickLanding(Path(root) / "landing").files_for_dates(days)
+    total = sum(f.stat().st_size for f in files)
+    read, started, budget = 0, time.monotonic(), 2 * 10**9
+    for f in files:
+        if read >= budget:
+            break
+        fd = os.open(f, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            while read < budget and (block := os.read(fd, 8 << 20)):
+                read += len(block)
+        finally:
+            os.close(fd)
+    seconds = time.monotonic() - started
+    mb_per_s = read / 1e6 / seconds if seconds > 0 else float("nan")
+    return {
+        "landed_bytes": total,
+        "bytes_per_event": round(total / events, 1) if events else None,
+        "sequential_read_mb_per_s": round(mb_per_s, 1),
+        "floor_seconds": round(total / 1e6 / mb_per_s, 1) if mb_per_s > 0 else None,
+    }
 
 
 def _rollup_inputs(root: Path, month: str) -> dict[str, int]:
