@@ -50,6 +50,16 @@ def test_quick_bench_runs_end_to_end(tmp_path) -> None:
     engagement = sections["engagement"]
     assert engagement["results_identical"]["identical"], engagement["results_identical"]
     assert engagement["events"] > 0 and engagement["ratio_run"] > 0
+    # the disk's floor: every landed byte of the range, read back after dropping its pages
+    floor = engagement["physical_floor"]
+    landed = sorted((tmp_path / "data" / "x1" / "landing").rglob("batch-*.jsonl"))
+    assert floor["landed_bytes"] == sum(f.stat().st_size for f in landed) > 0
+    assert floor["bytes_per_event"] == round(floor["landed_bytes"] / engagement["events"], 1)
+    assert floor["sequential_read_mb_per_s"] > 0 and floor["floor_seconds"] > 0
+    per_core = engagement["events_per_second_per_core"]
+    assert per_core["dagster"] * per_core["cores"] == pytest.approx(
+        engagement["events_per_second"]["dagster"], rel=0.01
+    )
     backfill = sections["backfill"]
     assert backfill["one_run_per_partition"]["runs_launched"] == backfill["days"] == 3
     assert backfill["range_run"]["runs_launched"] == 1
