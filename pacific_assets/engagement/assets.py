@@ -14,7 +14,6 @@ partition per day, empty days included. Metric definitions: docs/engagement.md.
 """
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import dagster as dg
@@ -37,7 +36,12 @@ from pacific_assets.engagement.ingest import (
     ingest_clicks,
     quarantine_messages,
 )
-from pacific_assets.engagement.landing import CLOCK_ALLOWANCE, FIRST_DAY, ClickLanding
+from pacific_assets.engagement.landing import (
+    CLOCK_ALLOWANCE,
+    FIRST_DAY,
+    ClickLanding,
+    batch_number,
+)
 from pacific_assets.engagement.outage import SLA_WINDOW, OutageConfig, judge_days
 from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.previews import markdown_frame
@@ -64,7 +68,6 @@ SQL_DIR = Path(__file__).with_name("sql")
 #: clicks in one pass ran out of a 1 GB limit); bigger ranges are cut into consecutive days.
 MAX_CLICKS_PER_PASS = 4_000_000
 _PREVIEW = 5
-_BATCH_NAME = re.compile(r"batch-([0-9]{8})\.jsonl")
 
 STG_CLICKS_SCHEMA = STG_CLICKS.polars()
 USER_DAILY_SCHEMA = USER_ENGAGEMENT_DAILY.polars()
@@ -174,12 +177,6 @@ def _quarantine_refused(lake: Lake, con: duckdb.DuckDBPyConnection, files: list[
     return total
 
 
-def _batch_number(path: Path) -> int | None:
-    """The landing order a batch file's name carries (``batch-00000042.jsonl`` -> 42)."""
-    match = _BATCH_NAME.fullmatch(path.name)
-    return int(match.group(1)) if match else None
-
-
 def _exact_uniqueness(con: duckdb.DuckDBPyConnection, per_day: pl.DataFrame) -> pl.DataFrame:
     """``unique_ids`` per day: distinct id hashes equal to the row count proves every event_id
     is there once; a day where they differ (a repeat, or two ids sharing a 64-bit hash) is
@@ -209,7 +206,7 @@ def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]
     if files:
         params = {
             "files": [str(f) for f in files],
-            "batches": [_batch_number(f) for f in files],
+            "batches": [batch_number(f.name) for f in files],
             "columns": _DUCKDB_CLICK_COLUMNS,
             "start": start,
             "end": end,
