@@ -818,7 +818,7 @@ def _physical_floor(root: Path, days: list[str], events: int) -> dict[str, float
         "landed_bytes": total,
         "bytes_per_event": round(total / events, 1) if events else None,
         "sequential_read_mb_per_s": round(mb_per_s, 1),
-        "floor_seconds": round(total / 1e6 / mb_per_s, 1) if mb_per_s > 0 else None,
+        "floor_seconds": round(total / 1e6 / mb_per_s, 3) if mb_per_s > 0 else None,
     }
 
 
