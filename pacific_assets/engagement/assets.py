@@ -198,7 +198,8 @@ def _exact_uniqueness(con: duckdb.DuckDBPyConnection, per_day: pl.DataFrame) -> 
 
 
 def build_stg_clicks(lake: Lake, con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict:
-    """Fill temp table ``stg_clicks_range`` for ``keys`` and write the partitions; returns stats."""
+    """Build view ``stg_clicks_range`` (the kept copy of every event) for ``keys``, write the
+    partitions; returns stats."""
     start, end = _range(keys)
     files = ClickLanding(lake.landing).files_for_dates(keys)
     spill_next_to_lake(con, lake)

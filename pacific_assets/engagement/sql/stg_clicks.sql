@@ -3,7 +3,8 @@
 --
 -- Time arithmetic is on epoch microseconds, not TIMESTAMPTZ: the same instants and the same
 -- UTC dates, but DuckDB does TIMESTAMPTZ subtraction through ICU at ~3 us a row, which was
--- most of this asset's time at 30 M clicks (docs/benchmarks.md, "The engagement chain").
+-- most of this asset's time at 30 M clicks (docs/benchmarks.md, "The engagement chain at the
+-- engine's speed").
 --
 -- 1. clicks_landed: every landed line. The JSON reader runs with ignore_errors, so a line it
 --    cannot read comes back with nulls; such lines, and lines whose event_ts cannot be the
