@@ -46,7 +46,7 @@ from pacific_assets.investor.inputs import (
     InputTable,
     required_keys,
 )
-from pacific_assets.investor.spark import ensure_utc, read_input
+from pacific_assets.investor.spark import apply_runtime_settings, read_input
 from pacific_assets.storage.duck import sql_text
 from pacific_assets.storage.lake import Lake
 
@@ -111,7 +111,7 @@ def compute_rollup(
     ``as_of`` decides which periods have ended and which days are due (days before ``as_of``'s
     date); ``facts`` adds freshness and check results from Dagster (None outside Dagster).
     """
-    ensure_utc(spark)
+    apply_runtime_settings(spark)
     periods = sorted(set(period_starts))
     today = as_of.date()
     verdicts = assess(lake, grain, periods, as_of, facts)

@@ -38,6 +38,18 @@ if TYPE_CHECKING:
     from pacific_assets.investor.inputs import InputTable
 
 
+#: SQL settings every rollup relies on, set at session start and again on a session created
+#: elsewhere (tests share one). The lake lists a table's live files itself (``read_input``), so
+#: Spark only stats the paths it is given; above 32 paths Spark's default turns that into a
+#: distributed listing job per read, 1-2 s each on small data: 8 s of a 65-week
+#: ``executive_weekly`` (docs/benchmarks.md "Where make demo's time goes").
+RUNTIME_SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+}
+
+
 def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """The Spark settings of docs/investor.md "Operations": UTC session, few shuffle partitions,
     AQE, fixed memory."""
@@ -47,9 +59,8 @@ def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
         "spark.master": master,
         "spark.app.name": "pacific-investor-rollup",
         "spark.driver.memory": env.get("PACIFIC_SPARK_DRIVER_MEMORY", "1g"),
-        "spark.sql.session.timeZone": "UTC",
+        **RUNTIME_SETTINGS,
         "spark.sql.shuffle.partitions": env.get("PACIFIC_SPARK_SHUFFLE_PARTITIONS", "4"),
-        "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         # Small dimensions (account → segment) are broadcast explicitly; keep the automatic
         # threshold at its default so nothing large is ever broadcast by surprise.
@@ -74,10 +85,10 @@ def spark_resource_from_env() -> LazyPySparkResource:
     return LazyPySparkResource(spark_config=spark_config_from_env())
 
 
-def ensure_utc(spark: SparkSession) -> None:
-    """Runtime settings every rollup relies on, also on a session created elsewhere (tests)."""
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.adaptive.enabled", "true")
+def apply_runtime_settings(spark: SparkSession) -> None:
+    """``RUNTIME_SETTINGS`` on a session that may have been created elsewhere (tests)."""
+    for key, value in RUNTIME_SETTINGS.items():
+        spark.conf.set(key, value)
 
 
 def spark_path(lake: Lake, local_path: str, lake_uri: str | None = None) -> str:
