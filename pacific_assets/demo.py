@@ -9,6 +9,7 @@ run covers the grid's whole range: a handful of runs, never one per day.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pacific_assets import partitions
 from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -166,10 +168,21 @@ def main(argv: list[str] | None = None) -> int:
     lake = resource.lake
     from pacific_assets.simulate import simulate
 
-    if args.fresh or not (lake.truth / "fault_manifest.json").exists():
+    manifest = lake.truth / "fault_manifest.json"
+    if args.fresh or not manifest.exists():
         print(f"1/3 simulating the '{args.profile}' company into {lake.landing} ...", flush=True)
         simulate(lake.root, profile=args.profile)
     else:
+        simulated_from = json.loads(manifest.read_text()).get("start")
+        if simulated_from != partitions.START_DATE:
+            # its days before the grid would never be built, or the grid's first days never land
+            print(
+                f"error: {lake.landing} holds a company simulated from {simulated_from}, but the "
+                f"partition grids start on {partitions.START_DATE} (PACIFIC_START_DATE); start "
+                "over with `make clean`, or point PACIFIC_DATA_ROOT elsewhere",
+                file=sys.stderr,
+            )
+            return 2
         print(f"1/3 using simulated data already in {lake.landing} (--fresh to regenerate)")
 
     print("2/3 materializing every asset (range runs) ...", flush=True)

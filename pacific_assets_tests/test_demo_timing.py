@@ -1,11 +1,15 @@
-"""`make demo` says where its time went: per step, from what a real instance recorded."""
+"""`make demo` says where its time went: per step, from what a real instance recorded; and it
+refuses landed data simulated for another partition grid."""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import dagster as dg
 
+from pacific_assets import demo, partitions
 from pacific_assets.demo import materialize_all, time_report
 
 
@@ -38,3 +42,18 @@ def test_the_demo_reports_each_steps_time_and_the_time_outside_the_steps() -> No
     outside = float(lines[2].split()[-2])
     in_steps = runs[0]["steps"]["slow_parent"] + runs[1]["steps"]["quick_child"]
     assert abs(outside - (runs[0]["seconds"] + runs[1]["seconds"] - in_steps)) < 0.11
+
+
+def test_the_demo_refuses_data_simulated_from_another_first_day(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    (tmp_path / "truth").mkdir()
+    manifest = {"profile": "demo", "start": "2025-09-01"}
+    (tmp_path / "truth" / "fault_manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("PACIFIC_DATA_ROOT", str(tmp_path))
+    monkeypatch.setattr(partitions, "START_DATE", "2026-06-01")
+
+    assert demo.main([]) == 2
+    err = capsys.readouterr().err
+    assert "simulated from 2025-09-01" in err and "start on 2026-06-01" in err
+    assert not (tmp_path / "lake").exists(), "nothing may be built on the mismatched data"

@@ -45,3 +45,15 @@ def test_test_profile_does_not_depend_on_today() -> None:
     # demo runs up to yesterday (UTC): its exclusive end is today
     assert make_config("demo").end == dt.datetime.now(dt.UTC).date()
     assert make_config("test", days=30).end == dt.date(2025, 10, 1)
+
+
+def test_demo_profile_starts_on_the_grids_first_day(monkeypatch) -> None:
+    """`make demo` moves the grids (PACIFIC_START_DATE); the demo company must start with them,
+    or its first days are never built (or the grid's first days never land)."""
+    from pacific_assets import partitions
+
+    assert make_config("demo").start == dt.date.fromisoformat(partitions.START_DATE)
+    monkeypatch.setattr(partitions, "START_DATE", "2026-06-01")
+    assert make_config("demo").start == dt.date(2026, 6, 1)
+    assert make_config("demo", start="2025-12-01").start == dt.date(2025, 12, 1)
+    assert make_config("test").start == dt.date(2025, 9, 1)  # fixed dates stay fixed
