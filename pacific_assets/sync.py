@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from pacific_assets import partitions
 from pacific_assets.lineage import UNPARTITIONED, LakeState
 
 #: Metadata key of the lake version a materialization produced.
@@ -56,8 +57,26 @@ def _known_versions(
         cursor = result.cursor
 
 
+def outside_the_grids(asset_graph, lake) -> dict[str, list[str]]:
+    """Lake partitions no partition of their asset's grid names (asset -> keys): a lake built on
+    grids that started on another day (``PACIFIC_START_DATE``, docs/semantic-contract.md "Time").
+    Dagster cannot hold them, so sync leaves them out and says so."""
+    state = LakeState(lake)
+    out: dict[str, list[str]] = {}
+    for node in asset_graph.asset_nodes:
+        if not node.is_materializable or node.partitions_def is None:
+            continue
+        table = node.key.to_user_string()
+        grid = set(node.partitions_def.get_partition_keys())
+        keys = [k for k in sorted(state.partitions(table)) if k != UNPARTITIONED and k not in grid]
+        if keys:
+            out[table] = keys
+    return out
+
+
 def plan_sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]:
-    """The lake partitions the instance does not know in their current version, oldest first."""
+    """The lake partitions the instance does not know in their current version, oldest first
+    (only those on the asset's grid: see ``outside_the_grids``)."""
     state = LakeState(lake)
     todo: list[Reported] = []
     for node in asset_graph.asset_nodes:
@@ -68,9 +87,10 @@ def plan_sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]
         if not live:
             continue
         known = _known_versions(instance, node.key, node.partitions_def is not None)
+        grid = set(node.partitions_def.get_partition_keys()) if node.partitions_def else set()
         for key, (version, record) in sorted(live.items()):
             partition = None if node.partitions_def is None else key
-            if node.partitions_def is not None and key == UNPARTITIONED:
+            if node.partitions_def is not None and key not in grid:  # and UNPARTITIONED
                 continue
             data_version = record.content if record else f"v:{version}"
             if known.get(partition, "<none>") == data_version:
@@ -129,6 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{verb} {len(todo)} lake partition(s) to the instance at {os.environ['DAGSTER_HOME']}")
     for asset, n in sorted(by_asset.items()):
         print(f"  {asset:32} {n:>6}")
+    outside = outside_the_grids(graph, lake)
+    if outside:
+        n = sum(map(len, outside.values()))
+        first = min(k for keys in outside.values() for k in keys)
+        print(
+            f"warning: left out {n} lake partition(s) of {len(outside)} asset(s) that lie outside "
+            f"the partition grids, which start on {partitions.START_DATE} (the first is {first}): "
+            "the lake was built on grids that started on another day. `make clean` starts over; "
+            "or set PACIFIC_START_DATE to the day it was built from",
+            file=sys.stderr,
+        )
     return 0
 
 
