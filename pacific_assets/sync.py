@@ -57,6 +57,11 @@ def _known_versions(
         cursor = result.cursor
 
 
+def _grid(node) -> set[str]:
+    """Every key of the asset's partition grid up to now (none for an unpartitioned asset)."""
+    return set(node.partitions_def.get_partition_keys()) if node.partitions_def else set()
+
+
 def outside_the_grids(asset_graph, lake) -> dict[str, list[str]]:
     """Lake partitions no partition of their asset's grid names (asset -> keys): a lake built on
     grids that started on another day (``PACIFIC_START_DATE``, docs/semantic-contract.md "Time").
@@ -67,7 +72,7 @@ def outside_the_grids(asset_graph, lake) -> dict[str, list[str]]:
         if not node.is_materializable or node.partitions_def is None:
             continue
         table = node.key.to_user_string()
-        grid = set(node.partitions_def.get_partition_keys())
+        grid = _grid(node)
         keys = [k for k in sorted(state.partitions(table)) if k != UNPARTITIONED and k not in grid]
         if keys:
             out[table] = keys
@@ -87,7 +92,7 @@ def plan_sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]
         if not live:
             continue
         known = _known_versions(instance, node.key, node.partitions_def is not None)
-        grid = set(node.partitions_def.get_partition_keys()) if node.partitions_def else set()
+        grid = _grid(node)
         for key, (version, record) in sorted(live.items()):
             partition = None if node.partitions_def is None else key
             if node.partitions_def is not None and key not in grid:  # and UNPARTITIONED
