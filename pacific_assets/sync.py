@@ -95,7 +95,7 @@ def plan_sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]
         grid = _grid(node)
         for key, (version, record) in sorted(live.items()):
             partition = None if node.partitions_def is None else key
-            if node.partitions_def is not None and key not in grid:  # and UNPARTITIONED
+            if node.partitions_def is not None and key not in grid:  # off-grid, or UNPARTITIONED
                 continue
             data_version = record.content if record else f"v:{version}"
             if known.get(partition, "<none>") == data_version:
