@@ -1,7 +1,10 @@
 """Partition grids shared by every pipeline (docs/semantic-contract.md "Time").
 
-All grids start on the same day: by default 2025-09-01, a Monday that is also the 1st of a month,
-so days, Monday weeks and months line up. Keys are UTC dates (``YYYY-MM-DD``) at every grain.
+The daily grid starts on ``START_DATE``; the weekly grid on the first Monday on or after it, the
+monthly grid on the first 1st on or after it (Dagster's rule for a start between two period
+starts). The default, 2025-09-01, is a Monday and a 1st, so all three start together; `make demo`
+starts on a 1st (scripts/demo_start_date.py), its weeks on the first Monday on or after it. Keys
+are UTC dates (``YYYY-MM-DD``) at every grain.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import os
 
 import dagster as dg
 
-#: First partition of every grid; override with PACIFIC_START_DATE (keep it a Monday and a 1st).
+#: The grids' first day; override with PACIFIC_START_DATE (any day: see the module docstring).
 START_DATE = os.environ.get("PACIFIC_START_DATE", "2025-09-01")
 
 daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")

@@ -10,11 +10,15 @@ skip with a reason.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from pacific_assets import partitions
 from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
 from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
@@ -30,18 +34,31 @@ REPO = defs.get_repository_def()
 GRAPH = REPO.asset_graph
 SCHEDULES = sorted(REPO.schedule_defs, key=lambda s: s.name)
 
+#: The grids' first day (docs/semantic-contract.md "Time"): weeks start on the first Monday on or
+#: after it, months on the first 1st on or after it.
+GRID_START = dt.datetime.fromisoformat(partitions.START_DATE).replace(tzinfo=dt.UTC)
+GRID_FIRST_MONDAY = GRID_START + dt.timedelta(days=-GRID_START.weekday() % 7)
+GRID_FIRST_MONTH = (
+    GRID_START if GRID_START.day == 1 else (GRID_START + dt.timedelta(days=31)).replace(day=1)
+)
+
 #: The calendar edges, as the first instant of the day (each schedule is ticked at its first tick
-#: on or after it): the grid's first day and first month, a week end (Sunday → Monday), a month
-#: end with 31 days and one with 30, New Year, and a leap day and the day after it.
+#: on or after it): the grid's first day, first Monday, first week end (Sunday → Monday) and first
+#: month end, a month end with 31 days and one with 30, New Year, and a leap day and the day after
+#: it. The grid's edges move with PACIFIC_START_DATE (the last test runs them on `make demo`'s kind
+#: of start); the others are fixed days of the code's default grid.
 EDGES = {
-    "grid first day": dt.datetime(2025, 9, 1, tzinfo=dt.UTC),
-    "grid first month end": dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
-    "week end": dt.datetime(2025, 9, 8, tzinfo=dt.UTC),
+    "grid first day": GRID_START,
+    "grid first monday": GRID_FIRST_MONDAY,
+    "grid first week end": GRID_FIRST_MONDAY + dt.timedelta(days=7),
+    "grid first month end": (GRID_FIRST_MONTH + dt.timedelta(days=32)).replace(day=1),
     "30-day month end": dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
     "new year": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     "leap day": dt.datetime(2028, 2, 29, tzinfo=dt.UTC),
     "after leap day": dt.datetime(2028, 3, 1, tzinfo=dt.UTC),
 }
+if GRID_FIRST_MONDAY == GRID_START:  # the default grid: one edge
+    del EDGES["grid first monday"]
 
 
 def _first_tick(schedule: dg.ScheduleDefinition, at: dt.datetime) -> dt.datetime:
@@ -192,3 +209,25 @@ def test_a_due_month_close_does_not_wait_for_a_filing_that_lands_later(tmp_path)
     assert requested.get("profit_reconciliation") == ("2025-09-01", "2025-09-01"), requested
     assert requested.get("investor_rollup") == ("2025-09-01", "2025-09-01"), requested
     assert "stg_filings" not in requested  # not due before the filing lands
+
+
+def test_the_grid_edges_hold_when_the_grid_starts_on_a_saturday(tmp_path) -> None:
+    """`make demo` starts its grids on a 1st (scripts/demo_start_date.py), most often not a
+    Monday: the weekly grid then starts on the Monday after, and the first days have closed days
+    but no closed week. The grid-edge cases above, again in a process whose grids start on
+    Saturday 2026-08-01 (the grids are made when pacific_assets is imported)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:xdist",
+            "-k", "test_schedule_at_calendar_edge and grid", f"--basetemp={tmp_path}",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "PACIFIC_START_DATE": "2026-08-01"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    grid_edges = 4  # first day, first Monday, first week end, first month end
+    assert f"{len(SCHEDULES) * grid_edges} passed" in done.stdout, done.stdout[-2000:]
