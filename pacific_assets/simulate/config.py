@@ -109,8 +109,8 @@ PROFILES: dict[str, dict] = {
         # more churn and comebacks than real life, so the tiny company shows every movement
         reactivation_p=0.9,
     ),
-    # a few hundred accounts from the grid's first day (PACIFIC_START_DATE; `make demo` sets
-    # 2026-06-01, README "Configuration") up to yesterday
+    # a few hundred accounts from the grid's first day (PACIFIC_START_DATE; `make demo` sets the
+    # 1st of the month four months back, README "Configuration") up to yesterday
     "demo": dict(
         start=GRID_START,
         accounts=300,
