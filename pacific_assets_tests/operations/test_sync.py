@@ -1,7 +1,8 @@
 """``make sync`` over a lake that holds partitions off the partition grids.
 
-A lake built from another ``PACIFIC_START_DATE`` (an old ``data/`` after the demo moved its grids)
-has partitions no grid names: Dagster cannot record them, so sync leaves them out and says which.
+A lake built from another ``PACIFIC_START_DATE`` than the grids' (one set by hand; `make` reads a
+data root's own first day from it) has partitions no grid names: Dagster cannot record them, so
+sync leaves them out and says which.
 """
 
 from __future__ import annotations
