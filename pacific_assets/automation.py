@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -58,6 +58,13 @@ DUE_CRON_KEY = "pacific/due_cron"
 DUE_ASSETS_KEY = "pacific/assets"
 #: Sensors leave a missing partition to its schedule for this long after it is due.
 SENSOR_GRACE = dt.timedelta(minutes=15)
+#: A request whose run failed (a crash, a killed host, a bad input) is made again, under a new
+#: run key, after RETRY_BACKOFF x 2^(failures - 1), at most MAX_RETRIES times; then it waits for
+#: a person (a backfill, or a fix that changes its inputs and so the request).
+RETRY_BACKOFF = dt.timedelta(minutes=15)
+MAX_RETRIES = 3
+#: Run tag naming the request a run answers (its run key without the attempt).
+REQUEST_TAG = "pacific/request"
 _ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -100,6 +107,7 @@ class Plan:
     needs: dict[str, dict[str, str]]
     waiting: dict[str, list[str]]
     unlanded: dict[str, dict[str, str]] = field(default_factory=dict)
+    retrying: dict[str, str] = field(default_factory=dict)  # request -> when it is made again
 
     def describe(self) -> str:
         parts = []
@@ -179,8 +187,10 @@ class Planner:
         now: dt.datetime | None = None,
         due: Mapping[str, str] | None = None,
         running: Mapping[str, set[str] | None] | None = None,
+        failures: Callable[[str], tuple[int, dt.datetime | None]] | None = None,
     ):
         self.lake = lake
+        self.failures = failures
         self.graph = asset_graph
         self.now = now or clock.now()
         self.due = dict(due or {})
@@ -189,6 +199,8 @@ class Planner:
         self.sources = SourceData(self.state, self._spec)
         self._assets: dict[str, AssetState] = {}
         self._specs: dict[str, AssetLineage | None] = {}
+        #: request -> why it is not made now (its runs failed: ``_attempt``)
+        self.retry_waits: dict[str, str] = {}
 
     def _spec(self, table: str) -> AssetLineage | None:
         if table not in self._specs:
@@ -325,9 +337,10 @@ class Planner:
                     continue
                 wanted.setdefault(table, set()).add(k)
         requests = self._group_with_tables(wanted, states, dict(tags or {}), waiting)
+        requests = [r for r in map(self._attempt, requests) if r is not None]
         needs = {t: dict(s.needs) for t, s in states.items() if s.needs}
         unlanded = {t: dict(s.unlanded) for t, s in states.items() if s.unlanded}
-        return Plan(requests, needs, waiting, unlanded)
+        return Plan(requests, needs, waiting, unlanded, dict(self.retry_waits))
 
     def _reads_missing(self, table: str, key: str) -> bool:
         return any(
@@ -445,6 +458,25 @@ class Planner:
             out.extend((grid, assets, keys) for assets, keys in runs)
         return out
 
+    def _attempt(self, request: dg.RunRequest) -> dg.RunRequest | None:
+        """The request, under the run key of its next attempt when runs answering it failed
+        (Dagster never launches a run key twice), or None while it backs off or has failed
+        ``MAX_RETRIES`` times (its partitions are then listed as waiting)."""
+        if self.failures is None:
+            return request
+        failed, last_end = self.failures(request.tags[REQUEST_TAG])
+        if not failed:
+            return request
+        due = (last_end or self.now) + RETRY_BACKOFF * 2 ** (failed - 1)
+        if failed > MAX_RETRIES or self.now < due:
+            self.retry_waits[request.tags[REQUEST_TAG]] = f"failed {failed} time(s)" + (
+                ", retried no more"
+                if failed > MAX_RETRIES
+                else f", retried from {due:%Y-%m-%d %H:%M}"
+            )
+            return None
+        return request.with_replaced_attrs(run_key=f"{request.run_key}:attempt{failed + 1}")
+
     def _request(
         self, assets: list[str], keys: list[str], states: dict[str, AssetState], tags: dict
     ) -> dg.RunRequest:
@@ -462,10 +494,10 @@ class Planner:
             )
         why = sorted({states[t].needs.get(k, "") for t in assets for k in own(t)} - {""})
         run_tags["pacific/why"] = ",".join(why)
+        run_key = f"{'+'.join(assets)}:{keys[0]}..{keys[-1]}:{fingerprint}"
+        run_tags[REQUEST_TAG] = run_key
         return dg.RunRequest(
-            run_key=f"{'+'.join(assets)}:{keys[0]}..{keys[-1]}:{fingerprint}",
-            asset_selection=[dg.AssetKey(t) for t in assets],
-            tags=run_tags,
+            run_key=run_key, asset_selection=[dg.AssetKey(t) for t in assets], tags=run_tags
         )
 
 
@@ -479,7 +511,21 @@ def _planner(context, lake, now: dt.datetime) -> Planner:
         now=now,
         due=due_crons(repo),
         running=in_progress(context.instance, graph),
+        failures=lambda request: failed_runs(context.instance, request),
     )
+
+
+def failed_runs(instance: dg.DagsterInstance, request: str) -> tuple[int, dt.datetime | None]:
+    """How many runs answering ``request`` (tag ``REQUEST_TAG``) failed or were canceled, and
+    when the newest of them ended."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            tags={REQUEST_TAG: request},
+            statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+        )
+    )
+    ends = [r.end_time for r in records if r.end_time is not None]
+    return len(records), (dt.datetime.fromtimestamp(max(ends), dt.UTC) if ends else None)
 
 
 def cadence_schedule(
@@ -547,7 +593,12 @@ def keeper_sensor(
 
 
 def _skip_text(plan: Plan) -> str:
-    if plan.waiting:
+    if plan.retrying:
+        text = "waiting after failed runs: " + "; ".join(
+            f"{request.split(':', 2)[0]} {request.split(':', 2)[1]} ({why})"
+            for request, why in sorted(plan.retrying.items())
+        )
+    elif plan.waiting:
         text = "waiting for upstream partitions: " + "; ".join(
             f"{t} {_span(ks)}" for t, ks in sorted(plan.waiting.items())
         )

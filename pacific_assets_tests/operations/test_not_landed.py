@@ -1,4 +1,5 @@
-"""Not landed is not missing: the keepers never request a period no source delivered data for.
+"""The keepers request what is missing and can be built: never a period no source delivered data
+for, and a request whose run failed again after a backoff.
 
 Each keeper sensor is evaluated through Dagster's public ``evaluate_tick`` on a real (temporary)
 instance with Dagster's clock moved, over a landing zone as the sources left it
@@ -13,7 +14,8 @@ from pathlib import Path
 import dagster as dg
 
 from pacific_assets import partitions
-from pacific_assets.dagster_compat import moved_clock
+from pacific_assets.automation import REQUEST_TAG
+from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_START_TAG, moved_clock
 from pacific_assets.definitions import defs
 from pacific_assets.resources import LakeResource
 from pacific_assets_tests.lakes import land_as_of, mark_built
@@ -104,3 +106,53 @@ def test_after_the_newest_landed_day_every_keeper_waits_for_data(tmp_path: Path)
         f"no source has delivered data for {newest + dt.timedelta(days=1)} yet (newest landed day: {newest})"
         in reason
     ), reason
+
+
+@dg.asset
+def _crashes() -> None:
+    raise RuntimeError("the host went away")
+
+
+def test_a_failed_keeper_run_is_requested_again_after_a_backoff(tmp_path: Path) -> None:
+    """A keeper's run that failed (a killed host, a crash) is requested again under a new run
+    key — Dagster never launches a run key twice — after 15 minutes, then 30 and 60; after
+    three retries it waits for a person. (Fails if ``Planner._attempt`` returns the request
+    unchanged: the same run key is skipped forever.)"""
+    delivered = dt.datetime.combine(FIRST + dt.timedelta(days=20), dt.time(), dt.UTC)
+    land_as_of(tmp_path, FIRST, delivered)
+    _built_until(tmp_path, delivered)
+    missing = (FIRST + dt.timedelta(days=17)).isoformat()
+    link = tmp_path / "lake" / "stg_accounts" / f"k={missing}"
+    link.unlink()
+    with dg.instance_for_test() as instance:
+        first = _tick("landing_sensor", delivered, tmp_path, instance).run_requests
+        assert len(first) == 1 and first[0].tags[ASSET_PARTITION_RANGE_START_TAG] == missing
+        request = first[0].tags[REQUEST_TAG]
+        assert first[0].run_key == request
+
+        def fail_once() -> dt.datetime:
+            failed = dg.materialize([_crashes], instance=instance, tags={REQUEST_TAG: request},
+                                    raise_on_error=False)  # fmt: skip
+            assert not failed.success
+            end = instance.get_run_record_by_id(failed.run_id).end_time
+            return dt.datetime.fromtimestamp(end, dt.UTC)
+
+        ended = fail_once()
+        waiting = _tick("landing_sensor", ended + dt.timedelta(minutes=14), tmp_path, instance)
+        assert not waiting.run_requests
+        assert "waiting after failed runs: stg_accounts" in waiting.skip_message
+        assert "failed 1 time(s)" in waiting.skip_message
+        again = _tick("landing_sensor", ended + dt.timedelta(minutes=16), tmp_path, instance)
+        assert [r.run_key for r in again.run_requests] == [f"{request}:attempt2"]
+
+        for attempt, backoff in ((3, 30), (4, 60)):
+            ended = fail_once()
+            early = ended + dt.timedelta(minutes=backoff - 1)
+            assert not _tick("landing_sensor", early, tmp_path, instance).run_requests
+            late = ended + dt.timedelta(minutes=backoff + 1)
+            result = _tick("landing_sensor", late, tmp_path, instance)
+            assert [r.run_key for r in result.run_requests] == [f"{request}:attempt{attempt}"]
+        ended = fail_once()  # the fourth failure: no more retries
+        gave_up = _tick("landing_sensor", ended + dt.timedelta(days=1), tmp_path, instance)
+        assert not gave_up.run_requests
+        assert "failed 4 time(s), retried no more" in gave_up.skip_message
