@@ -72,8 +72,13 @@ def _env(data_root: Path, home: Path) -> dict[str, str]:
 
 
 def _home(path: Path) -> Path:
+    """A new instance with the project's dagster.yaml, its storage created once (as a deployment
+    migrates its instance before starting services: a webserver and a daemon creating the same
+    SQLite files at once race on the schema)."""
     path.mkdir(parents=True)
     shutil.copy(REPO / "dagster.yaml", path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(path)):
+        pass
     return path
 
 
@@ -152,8 +157,8 @@ def services(copy_of, tmp_path: Path) -> Iterator[list[tuple[str, Server, Path]]
     procs: list[subprocess.Popen] = []
     out = []
     try:
-        for name in ("services", "dagster_dev"):
-            root = copy_of(name)
+        for name in ("services", "dagster_dev"):  # one after the other: two cold starts at once
+            root = copy_of(name)  # on 2 busy cores can take minutes
             home = _home(tmp_path / name / "home")
             logs = tmp_path / name / "logs"
             logs.mkdir()
@@ -177,9 +182,8 @@ def services(copy_of, tmp_path: Path) -> Iterator[list[tuple[str, Server, Path]]
                     [str(BIN / "dagster"), "dev", *web, *workspace], env, logs / "dev.log"
                 )
                 procs.append(web_proc)
-            out.append((name, server, web_proc))
-        for _name, server, web_proc in out:
             wait_for_location(server, web_proc)
+            out.append((name, server, web_proc))
         yield [(name, server, server.data_root) for name, server, _ in out]
     finally:
         for proc in reversed(procs):
