@@ -7,6 +7,8 @@ fixed, so the outcome is deterministic.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -77,6 +79,26 @@ def test_srm_flags_only_with_enough_expected_units():
     # a starved variant (0 observed) is still judged: it is the worst SRM there is
     assert stats.srm_chisquare([0, 40], [0.5, 0.5]).flagged
     assert stats.srm_chisquare([0, 0], [0.5, 0.5]).null_reason == "no units"
+
+
+def test_srm_threshold_is_a_p_value_of_0_001():
+    # by hand: chi2 = 2 * 45^2 / 500 = 8.1, p = erfc(sqrt(8.1 / 2)) = 0.0044: not flagged;
+    # chi2 = 2 * 60^2 / 500 = 14.4, p = erfc(sqrt(7.2)) = 0.00015: flagged
+    between = stats.srm_chisquare([545, 455], [0.5, 0.5])
+    assert between.chi2 == pytest.approx(8.1)
+    assert between.p_value == pytest.approx(math.erfc(math.sqrt(8.1 / 2)))
+    assert 0.001 < between.p_value < 0.01 and not between.flagged
+    below = stats.srm_chisquare([560, 440], [0.5, 0.5])
+    assert below.p_value == pytest.approx(math.erfc(math.sqrt(7.2))) and below.flagged
+
+
+def test_an_arm_with_one_unit_is_undefined_even_with_a_given_variance():
+    """Fewer than 2 units in an arm is NaN (module docstring), also when the moments come from
+    elsewhere with a finite variance (the asset computes moments in SQL)."""
+    r = stats.welch_from_moments(1, 2.0, 0.5, 10, 1.0, 1.0)
+    assert np.isnan(r.p_value) and np.isnan(r.ci_low) and np.isnan(r.statistic)
+    r = stats.welch_from_moments(10, 2.0, 0.5, 1, 1.0, 1.0)
+    assert np.isnan(r.p_value) and np.isnan(r.ci_high)
 
 
 def _ratio_data(rng, n, shape=(), hours_per_session=0.6):

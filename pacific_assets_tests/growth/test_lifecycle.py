@@ -301,3 +301,43 @@ def test_two_rules_at_once_impute_both_chains() -> None:
     )
     assert [r[0] for r in steps(imputed(h))] == ["renewal_opened", "renewed", "churned"]
     assert h["status"][-1] == "subscribed"
+
+
+@pytest.mark.parametrize(
+    ("day", "window"),
+    [
+        # the term ends 2026-01-10; its renewal window opens 90 days before: 2025-10-12
+        ("2025-10-11", False),
+        ("2025-10-12", True),
+    ],
+)
+def test_the_renewal_window_opens_exactly_90_days_before_the_term_end(
+    day: str, window: bool
+) -> None:
+    h = history(CREATED, SUBSCRIBED, event("e3", "A", "churned", day, seats=0, mrr=0.0))
+    expected = [("renewal_opened", "renewal_opened", True)] if window else []
+    assert steps(h)[2:] == [*expected, ("churned", "churned", False)]
+
+
+@pytest.mark.parametrize(
+    ("day", "term_over"),
+    [
+        ("2026-01-09", False),  # the last day of the term (contract_end is exclusive)
+        ("2026-01-10", True),  # the term end itself: renewed or churned must come first
+    ],
+)
+def test_the_term_is_over_on_its_end_date(day: str, term_over: bool) -> None:
+    h = history(
+        CREATED,
+        SUBSCRIBED,
+        event("e3", "A", "seats_changed", day, **terms("growth", 12, "2026-01-10", 600.0)),
+    )
+    expected = (
+        [("renewal_opened", "renewal_opened", True), ("renewed", "renewed", True)]
+        if term_over
+        else []
+    )
+    assert steps(h)[2:] == [
+        *expected,
+        ("seats_changed", "renewed" if term_over else "subscribed", False),
+    ]
