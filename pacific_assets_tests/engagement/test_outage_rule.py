@@ -7,7 +7,8 @@ import datetime as dt
 
 import polars as pl
 
-from pacific_assets.engagement.outage import OutageConfig, judge_days
+from pacific_assets.dagster_compat import moved_clock
+from pacific_assets.engagement.outage import OutageConfig, baseline_dependents, judge_days
 
 
 def _hourly(
@@ -62,3 +63,31 @@ def test_outage_rule_waits_for_the_sla_window_and_for_history():
     assert row["reason"].startswith("outage suspected")
     row = _verdict(100, {}, days=DAYS[:3])  # no earlier weeks: unchecked, complete
     assert row["is_complete"] and row["reason"].startswith("unchecked")
+
+
+def test_a_day_changes_the_verdict_of_the_same_weekday_in_the_next_weeks():
+    # 2025-09-03 (a Wednesday) is in the baseline of the next four Wednesdays, up to the last day
+    day = dt.date(2025, 9, 3)
+    assert baseline_dependents(day, 4, dt.date(2025, 12, 31)) == [
+        dt.date(2025, 9, 10),
+        dt.date(2025, 9, 17),
+        dt.date(2025, 9, 24),
+        dt.date(2025, 10, 1),
+    ]
+    # ...that exist: the last day is included, later ones are not
+    assert baseline_dependents(day, 4, dt.date(2025, 9, 17)) == [
+        dt.date(2025, 9, 10),
+        dt.date(2025, 9, 17),
+    ]
+    assert baseline_dependents(day, 2, dt.date(2025, 12, 31)) == [
+        dt.date(2025, 9, 10),
+        dt.date(2025, 9, 17),
+    ]
+
+
+def test_as_of_pins_now_for_a_reproducible_rerun():
+    assert OutageConfig(as_of="2025-10-02T08:30:00Z").now() == dt.datetime(
+        2025, 10, 2, 8, 30, tzinfo=dt.UTC
+    )
+    with moved_clock(lambda: dt.datetime(2025, 11, 5, 1, 0, tzinfo=dt.UTC)):
+        assert OutageConfig().now() == dt.datetime(2025, 11, 5, 1, 0, tzinfo=dt.UTC)
