@@ -87,6 +87,15 @@ def test_csv_records_are_numbered_from_one_after_the_header_blank_lines_not_coun
     ]
     assert raw_rows(path, "csv", {2}) == {2: "3,4"}
     assert raw_rows(path, "csv", set()) == {}
+    # a line break inside a quoted field is kept as it landed (\r\n too); a stray quote is read
+    # leniently, as the csv module's non-strict dialect reads it; the raw text keeps its spaces
+    path.write_text('a,b\n"x\r\ny",1\nz,"2"3\nX,X \nY,X\n', newline="")
+    assert [r[1:] for r in iter_csv_records(path)][1:] == [
+        (["x\r\ny", "1"], '"x\r\ny",1'),
+        (["z", "23"], 'z,"2"3'),
+        (["X", "X "], "X,X "),
+        (["Y", "X"], "Y,X"),
+    ]
 
 
 def test_jsonl_lines_are_numbered_from_one_blank_lines_not_counted(tmp_path: Path) -> None:
@@ -132,6 +141,21 @@ def test_csv_columns_are_matched_by_name_and_every_field_kept_as_text(tmp_path: 
     }
 
 
+def test_every_column_is_text_even_all_empty_or_without_rows(tmp_path: Path) -> None:
+    schema = {
+        "month": pl.String,
+        "revenue_usd": pl.String,
+        "expenses_usd": pl.String,
+        "_source_file": pl.String,
+        "_row_number": pl.Int64,
+    }
+    path = tmp_path / "f.csv"
+    path.write_text("month,revenue_usd,expenses_usd\n")
+    assert parse_csv(path, "rel/f.csv", FILINGS).frame.schema == schema
+    path.write_text("month,revenue_usd,expenses_usd\n2025-09,,\n")
+    assert parse_csv(path, "rel/f.csv", FILINGS).frame.schema == schema
+
+
 def test_csv_rejects_say_what_is_wrong_and_keep_the_line(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"month,revenue_usd,expenses_usd\n2025-09,1\n2025-10,\xff,2\n2025-11,3,4\n")
@@ -166,6 +190,10 @@ def test_csv_rejects_say_what_is_wrong_and_keep_the_line(tmp_path: Path) -> None
             "duplicated column(s) month",
         ),
         (
+            "month,revenue_usd,expenses_usd,revenue_usd,month",
+            "duplicated column(s) month, revenue_usd",
+        ),
+        (
             "revenue_usd,other,more",
             "missing column(s) month, expenses_usd; unexpected column(s) other, more",
         ),
@@ -198,10 +226,12 @@ def test_big_files_are_read_in_chunks_that_add_up(tmp_path: Path, monkeypatch) -
     parsed = parse_csv(path, "rel/f.csv", FILINGS)
     assert parsed.frame["month"].to_list() == [f"m{i}" for i in range(5)]
     assert parsed.frame["_row_number"].to_list() == [1, 2, 3, 4, 5]
+    assert parsed.frame["_source_file"].to_list() == ["rel/f.csv"] * 5
     lines = "".join(json.dumps({"event_id": f"e{i}"} | _event()) + "\n" for i in range(5))
     (tmp_path / "e.jsonl").write_text(lines)
     parsed = parse_jsonl(tmp_path / "e.jsonl", "rel/e.jsonl", EVENTS)
     assert parsed.frame["event_id"].to_list() == [f"e{i}" for i in range(5)]
+    assert parsed.frame["_source_file"].to_list() == ["rel/e.jsonl"] * 5
 
 
 def _event(**values: object) -> dict:
@@ -261,6 +291,7 @@ def test_jsonl_rejects_say_what_is_wrong(tmp_path: Path) -> None:
             + "\n"
         ).encode()
         + b'{"event_id": "\xff"}\n'
+        + (json.dumps({"event_id": "e7"} | _event()) + "\n{X \n{ X\n").encode()
     )
     parsed = parse_jsonl(path, "rel/e.jsonl", EVENTS)
     assert [(r["row_number"], r["column"], r["reason"]) for r in parsed.rejects] == [
@@ -269,9 +300,18 @@ def test_jsonl_rejects_say_what_is_wrong(tmp_path: Path) -> None:
         (4, "plan", "expected a scalar, found an object/array"),
         (5, "seats", "expected a scalar, found an object/array"),
         (6, None, "not valid UTF-8"),
+        (8, None, "broken JSON: Expecting property name enclosed in double quotes"),
+        (9, None, "broken JSON: Expecting property name enclosed in double quotes"),
     ]
-    assert parsed.rejects[0]["raw"] == "{not json" and parsed.rejects[0]["file"] == "rel/e.jsonl"
-    assert parsed.frame["event_id"].to_list() == ["e1"] and parsed.rows_seen == 6
+    # the line as it landed, trailing spaces and letters included
+    assert [r["raw"] for r in parsed.rejects if r["row_number"] in (2, 8, 9)] == [
+        "{not json",
+        "{X ",
+        "{ X",
+    ]
+    assert {r["file"] for r in parsed.rejects} == {"rel/e.jsonl"}
+    assert parsed.frame["event_id"].to_list() == ["e1", "e7"] and parsed.rows_seen == 9
+    assert parsed.rel_path == "rel/e.jsonl"
 
 
 def test_jsonl_drift_is_a_key_outside_the_contract_or_one_no_line_has(tmp_path: Path) -> None:
@@ -280,6 +320,15 @@ def test_jsonl_drift_is_a_key_outside_the_contract_or_one_no_line_has(tmp_path: 
     with pytest.raises(SchemaDriftError) as caught:
         parse_jsonl(path, "rel/e.jsonl", EVENTS)
     assert str(caught.value) == "rel/e.jsonl: unexpected column(s) surprise"
+    path.write_text(
+        json.dumps({"event_id": "e1", "surprise": 1} | _event())
+        + "\n"
+        + json.dumps({"event_id": "e2", "other": 2} | _event())
+        + "\n"
+    )
+    with pytest.raises(SchemaDriftError) as caught:
+        parse_jsonl(path, "rel/e.jsonl", EVENTS)
+    assert str(caught.value) == "rel/e.jsonl: unexpected column(s) surprise, other"
     path.write_text(json.dumps({"event_id": "e1"} | _event(mrr_usd=None)) + "\n")
     parse_jsonl(path, "rel/e.jsonl", EVENTS)  # a null is a value: the key is there
     row = {"event_id": "e1"} | _event()
@@ -299,7 +348,8 @@ def test_parse_file_names_the_file_from_the_landing_root(tmp_path: Path) -> None
     parsed = parse_file(folder / "f.csv", tmp_path, FILINGS)
     assert parsed.rel_path == "finance/filings/month=2025-09/f.csv"
     (tmp_path / "e.jsonl").write_text(json.dumps({"event_id": "e1"} | _event()) + "\n")
-    assert parse_file(tmp_path / "e.jsonl", tmp_path, EVENTS).frame["event_id"].to_list() == ["e1"]
+    parsed = parse_file(tmp_path / "e.jsonl", tmp_path, EVENTS)
+    assert (parsed.rel_path, parsed.frame["event_id"].to_list()) == ("e.jsonl", ["e1"])
     odd = dataclasses.replace(FILINGS, fmt="xml")
     with pytest.raises(ValueError, match="filings: unknown landing format 'xml'"):
         parse_file(folder / "f.csv", tmp_path, odd)
