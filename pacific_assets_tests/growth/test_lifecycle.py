@@ -455,4 +455,24 @@ def test_accounts_are_replayed_apart_and_the_history_has_its_schema() -> None:
         ("B", 1, "b1"),
         ("B", 2, "b2"),
     ]
+    # each step is valid until the next step of the same account; the last one has no end
+    assert h["valid_to"].to_list() == [ts("2025-01-10"), None, ts("2025-01-03"), None]
     assert h.schema == HISTORY_SCHEMA
+
+
+def test_the_expansion_is_measured_from_the_mrr_when_the_window_opened() -> None:
+    """A seats change inside the renewal window does not move the baseline: the expansion is
+    the renewed MRR less the MRR when the window opened (600 - 500), not less the MRR just
+    before the renewal (550); ever_paid stays true after the churn."""
+    h = history(
+        CREATED,
+        SUBSCRIBED,
+        event(
+            "e3", "A", "renewal_opened", "2025-11-01", **terms("growth", 10, "2026-01-10", 500.0)
+        ),
+        event("e4", "A", "seats_changed", "2025-12-01", **terms("growth", 11, "2026-01-10", 550.0)),
+        event("e5", "A", "renewed", "2026-01-10", **terms("growth", 12, "2027-01-10", 600.0)),
+        event("e6", "A", "churned", "2026-03-01", seats=0, mrr=0.0),
+    )
+    assert h["renewal_expansion_usd"].to_list() == [None, None, None, None, 100.0, None]
+    assert h["ever_paid"].to_list() == [False, True, True, True, True, True]
