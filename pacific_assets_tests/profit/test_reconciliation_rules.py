@@ -132,14 +132,14 @@ def test_the_largest_parts_are_by_absolute_size_with_their_share() -> None:
     df = pl.DataFrame(
         {
             "month_start": [SEP, SEP, SEP, SEP, OCT],
-            "account_id": ["A-2", "A-1", "A-3", "A-4", "A-9"],
+            "account_id": ["A-3", "A-9", "A-2", "A-4", "A-1"],
             "amount_usd": [100.0, -300.0, 100.0, 0.0, 999.0],
         }
     )
-    # |total| = 500: A-1 300 (60 %), then tie at 100 (20 %): by key
-    assert _top(df, SEP, "account_id", 2) == "A-1 -$300.00 (60.0%), A-2 $100.00 (20.0%)"
+    # |total| = 500: A-9 300 (60 %), then tie at 100 (20 %): by key
+    assert _top(df, SEP, "account_id", 2) == "A-9 -$300.00 (60.0%), A-2 $100.00 (20.0%)"
     assert _top(df, SEP, "account_id", 3) == (
-        "A-1 -$300.00 (60.0%), A-2 $100.00 (20.0%), A-3 $100.00 (20.0%)"
+        "A-9 -$300.00 (60.0%), A-2 $100.00 (20.0%), A-3 $100.00 (20.0%)"
     )
     assert _top(df, dt.date(2025, 11, 1), "account_id", 2) == "none"
     zeros = df.with_columns(pl.lit(0.0).alias("amount_usd"))
@@ -186,3 +186,28 @@ def test_the_check_fails_as_error_on_a_mismatch_and_as_warn_without_a_filing() -
 
     waiting = reconciliation_check(_frame(ok, none))
     assert not waiting.passed and waiting.severity == dg.AssetCheckSeverity.WARN
+    assert failed.check_name == passed.check_name == "reconciled_with_filings"
+    # every month listed, and the months table an accountant reads, one row per month
+    two = reconciliation_check(_frame(bad, {**bad, "month_start": dt.date(2025, 12, 1)}))
+    assert two.metadata["mismatch_months"].value == "2025-10, 2025-12"
+    table = failed.metadata["months"].value.splitlines()
+    assert [c.strip() for c in table[0].strip("|").split("|")] == [
+        "month_start",
+        "status",
+        "computed_revenue_usd",
+        "filed_revenue_usd",
+        "revenue_variance_pct",
+        "computed_expenses_usd",
+        "filed_expenses_usd",
+        "expenses_variance_pct",
+    ]
+    assert [line.split("|")[2].strip() for line in table[2:]] == [
+        "reconciled",
+        "mismatch",
+        "no_filing",
+    ]
+
+
+def test_the_billing_gaps_default_to_none() -> None:
+    row = reconcile_month(SEP, BOOKS, None, TOL, "a", "c")
+    assert row["billing_gap_accounts"] == "none"
