@@ -283,3 +283,46 @@ def test_broken_allocation_flagged_every_time_and_fair_one_rarely():
     ]
     assert all(r.flagged for r in broken)
     assert consistent(sum(r.flagged for r in fair), K, stats.SRM_P_THRESHOLD)
+
+
+def test_cuped_for_a_ratio_metric_is_cuped_on_the_linearized_values():
+    """The reference written out with numpy (docs/experiments.md): each arm's ratio values
+    linearized (R + (num - R den) / mean(den)), theta = Cov / Var of the pooled linearized
+    values against the pre-period covariate, each value adjusted by theta (x - mean(x)), then
+    the difference of means with a normal interval."""
+    rng = np.random.default_rng(5)
+    h_t, s_t = _ratio_data(rng, 120, hours_per_session=0.65)
+    h_c, s_c = _ratio_data(rng, 150)
+    x_t = s_t * rng.gamma(5.0, 0.2, 120)  # a pre-period reading correlated with sessions
+    x_c = s_c * rng.gamma(5.0, 0.2, 150)
+    ours, theta = stats.cuped_delta_ratio_test(h_t, s_t, x_t, h_c, s_c, x_c)
+
+    def linear(num, den):
+        r = num.mean() / den.mean()
+        return r + (num - r * den) / den.mean()
+
+    lin_t, lin_c = linear(h_t, s_t), linear(h_c, s_c)
+    lin, x = np.concatenate([lin_t, lin_c]), np.concatenate([x_t, x_c])
+    ref_theta = np.cov(lin, x)[0, 1] / np.var(x, ddof=1)
+    adj_t = lin_t - ref_theta * (x_t - x.mean())
+    adj_c = lin_c - ref_theta * (x_c - x.mean())
+    diff = adj_t.mean() - adj_c.mean()
+    se = math.sqrt(adj_t.var(ddof=1) / 120 + adj_c.var(ddof=1) / 150)
+    z = sps.norm.ppf(0.975)
+    assert theta == pytest.approx(ref_theta, rel=1e-12)
+    assert ours.abs_diff == pytest.approx(diff, rel=1e-12)
+    assert ours.se == pytest.approx(se, rel=1e-12)
+    assert ours.statistic == pytest.approx(diff / se, rel=1e-12)
+    assert ours.p_value == pytest.approx(2 * sps.norm.sf(abs(diff / se)), rel=1e-9)
+    assert (ours.ci_low, ours.ci_high) == (
+        pytest.approx(diff - z * se, rel=1e-12),
+        pytest.approx(diff + z * se, rel=1e-12),
+    )
+    assert (ours.n_treatment, ours.n_control) == (120, 150)
+    assert (ours.mean_treatment, ours.mean_control) == (
+        pytest.approx(adj_t.mean(), rel=1e-12),
+        pytest.approx(adj_c.mean(), rel=1e-12),
+    )
+    # a covariate that explains part of the ratio narrows the interval
+    plain = stats.delta_ratio_test(h_t, s_t, h_c, s_c)
+    assert ours.se < plain.se
