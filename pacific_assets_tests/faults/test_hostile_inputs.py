@@ -328,6 +328,8 @@ def _non_blank_numbers(lines: list[str]) -> list[int | None]:
 @given(st.lists(st.one_of(LINES, GOOD_EVENTS), min_size=1, max_size=15))
 # a nested value between two good rows: the nested row is quarantined, both good rows are kept
 @example([A_GOOD_EVENT, '{"event_id": {"nested": 1}}', A_GOOD_EVENT])
+# a JSON-escaped lone surrogate (found by the fuzzer: it crashed the frame's construction)
+@example(['{"event_id":"\\uD800"}', A_GOOD_EVENT])
 def test_jsonl_reader_rejects_or_refuses_with_file_and_row(lines) -> None:
     source = SOURCES["account_events"]
     text_lines = [json.dumps(x) if isinstance(x, dict) else x for x in lines]
@@ -362,6 +364,9 @@ def test_jsonl_reader_rejects_or_refuses_with_file_and_row(lines) -> None:
         elif line == '{"event_id": {"nested": 1}}':
             refused = [r for r in parsed.rejects if r["row_number"] == number]
             assert [(r["column"], r["raw"]) for r in refused] == [("event_id", line)]
+        elif line == '{"event_id":"\\uD800"}':
+            refused = [r for r in parsed.rejects if r["row_number"] == number]
+            assert [r["reason"] for r in refused] == ["not valid UTF-8"]
     _assert_validated(source, parsed.frame.height, validate(parsed.frame, source))
 
 
