@@ -17,7 +17,7 @@ DEV_PORT ?= 3000
 # pip's noise about unreachable local indexes and editable installs; real errors still print.
 PIP_QUIET := { grep -vE 'is ignored: it is neither|BuildBackendWarning|editable_wheel|^ *!!|\*\*\*\*|working directory with the same|precedence during imports|WheelFile\(wheel_path|^\s*$$' || true; }
 
-.PHONY: venv demo test dev sync replay bench chaos snapshot lint fmt simulate clean
+.PHONY: venv demo test dev sync replay bench chaos mutate snapshot lint fmt simulate clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/check_prereqs.sh
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
@@ -72,6 +72,12 @@ bench: venv
 ## re-run of every asset, concurrent overlapping runs, SIGKILL mid-write) are in `make test`.
 chaos: venv
 	$(BIN)/python -m pytest -m chaos
+
+## Mutation testing of the business-rule modules (docs/testing.md): mutmut per Python module, the
+## project's own mutator for the session SQL; writes bench/results/mutation.md (kill rate per
+## module, every survivor). Long (CPU bound, at low priority): MUTATE_ARGS="--only lifecycle".
+mutate: venv
+	nice -n 10 $(BIN)/python scripts/mutate.py $(MUTATE_ARGS)
 
 ## Rewrite the asset-declaration snapshot after an intended change (review the diff, then commit).
 snapshot: venv

@@ -90,8 +90,11 @@ class SimConfig:
 
 
 def _yesterday_exclusive_end() -> dt.date:
-    """Demo data runs up to yesterday (UTC) inclusive, so the exclusive end is today (UTC)."""
-    return dt.datetime.now(dt.UTC).date()
+    """Demo data runs up to yesterday (UTC) inclusive, so the exclusive end is today (UTC):
+    today on the project's clock (Dagster's, ``pacific_assets.clock``), which tests can move."""
+    from pacific_assets import clock  # imports Dagster: only the demo profile needs it
+
+    return clock.now().date()
 
 
 #: A profile's ``start`` that means "the data root's first day": the day its grids record

@@ -196,6 +196,18 @@ def _json_text(value: object) -> str | None:
     return json.dumps(value)
 
 
+def _encodable(record: dict) -> bool:
+    """False when a string value is not valid Unicode: JSON can escape a lone surrogate
+    (``"\\ud800"``), which no UTF-8 column can hold."""
+    try:
+        for value in record.values():
+            if isinstance(value, str):
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _frame(columns: tuple[str, ...], data: dict[str, list], rel_path: str) -> pl.DataFrame:
     schema = {c: pl.String for c in columns}
     frame = pl.DataFrame({c: data[c] for c in columns}, schema=schema)
@@ -301,7 +313,7 @@ def parse_jsonl(path: Path, rel_path: str, source: LandingSource) -> ParsedFile:
         seen_keys.update(dict.fromkeys(record))
         if not allowed.issuperset(record):
             continue  # schema drift: reported for the whole file below
-        if "\ufffd" in line:
+        if "\ufffd" in line or not _encodable(record):
             rejects.append(_reject(rel_path, number, None, "not valid UTF-8", line))
             continue
         nested = [k for k, v in record.items() if isinstance(v, dict | list)]

@@ -17,8 +17,9 @@ an estimator whose coverage is 0.6 or whose false-positive rate is 0.3 fails (po
 The statistics layer itself is tested with K = 400 synthetic seeds (test_stats.py).
 
 The last test lands a late click for an old day and follows it through the same late-data path
-as engagement: ingestion registers the batch, the engagement late-data sensor re-runs that day,
-and ab_unit_daily's automation condition re-runs the same day of ab_unit_daily.
+as engagement: ingestion registers the batch, the engagement late-data sensor re-runs that day
+(ticked through Dagster's evaluate_tick), and the planner behind the experiments' keeper sensor
+marks ab_unit_daily stale from that day on.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ import pytest
 from scipy import stats as sps
 
 from pacific_assets.automation import Planner
+from pacific_assets.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    moved_clock,
+)
 from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.experiments.ab_unit_daily import PRE_PERIOD_DAYS
 from pacific_assets.experiments.pseudonymize import pseudonymize
@@ -261,12 +267,37 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     defs = project_defs()
     resources = chain_resources(root)
 
-    # The keeper sensors decide from the lake's lineage (pacific_assets/automation.py; their
-    # daemon path is pacific_assets_tests/operations/test_daemon_replay.py): nothing is stale.
+    # The keeper sensors decide from the lake's lineage (pacific_assets/automation.py). The
+    # engagement late-data sensor is ticked here through Dagster's public evaluate_tick on the
+    # run's own instance, the clock moved to the night after the last day (before that day's
+    # schedules), and what it requests for the late day is run (the daemon path:
+    # pacific_assets_tests/operations/test_daemon_replay.py).
+    night = dt.datetime.combine(run["last_day"] + dt.timedelta(days=1), dt.time(1), dt.UTC)
+
+    def tick(sensor: str) -> list[dg.RunRequest]:
+        with (
+            moved_clock(lambda: night),
+            dg.build_sensor_context(
+                instance=instance, definitions=defs, resources=resources
+            ) as context,
+        ):
+            return list(defs.resolve_sensor_def(sensor).evaluate_tick(context).run_requests or [])
+
+    def requested(requests: list[dg.RunRequest], table: str) -> list[str]:
+        """The days of ``table`` the requests ask for (one request may hold it)."""
+        holding = [r for r in requests if dg.AssetKey(table) in (r.asset_selection or [])]
+        assert len(holding) <= 1, holding
+        if not holding:
+            return []
+        first = dt.date.fromisoformat(holding[0].tags[ASSET_PARTITION_RANGE_START_TAG])
+        last = dt.date.fromisoformat(holding[0].tags[ASSET_PARTITION_RANGE_END_TAG])
+        return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
     def stale(table: str) -> set[str]:
-        planner = Planner(lake, defs.resolve_asset_graph())
+        planner = Planner(lake, defs.resolve_asset_graph(), now=night)
         return {k for k, why in planner.asset(table).needs.items() if why == "stale"}
 
+    assert requested(tick("clicks_late_data_sensor"), "stg_clicks") == []
     assert stale("stg_clicks") == stale("ab_unit_daily") == set()
 
     user, account, day = _late_click_plan(lake, run["last_day"])
@@ -296,15 +327,18 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     assert dg.materialize(
         list(defs.assets), selection=["raw_clicks"], resources=resources, instance=instance
     ).success
-    assert stale("stg_clicks") == {day.isoformat()}
+    # The engagement late-data sensor re-runs exactly that day, one layer per tick.
+    assert requested(tick("clicks_late_data_sensor"), "stg_clicks") == [day.isoformat()]
     execute_subset(root, instance, {"stg_clicks": [day.isoformat()]})
-    assert stale("user_engagement_daily") == {day.isoformat()}
+    assert requested(tick("clicks_late_data_sensor"), "user_engagement_daily") == [day.isoformat()]
     execute_subset(root, instance, {"user_engagement_daily": [day.isoformat()]})
 
     # ab_unit_daily follows from that day on, nothing before it: each unit's pre-period
     # covariates (engagement before its assignment) repeat on its later days, so it reads
     # engagement through its day (docs/experiments.md).
     built = lake.partition_keys("ab_unit_daily")
+    # (ab_unit_daily's keeper sensor would wait here for inputs this chain leaves unbuilt,
+    # revenue among them: its decision is read from the planner it uses.)
     assert stale("ab_unit_daily") == {k for k in built if k >= day.isoformat()}
     execute_subset(root, instance, {"ab_unit_daily": sorted(stale("ab_unit_daily"))})
 
@@ -343,3 +377,4 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     )
     # and nothing more is pending
     assert stale("ab_unit_daily") == set()
+    assert requested(tick("clicks_late_data_sensor"), "user_engagement_daily") == []

@@ -7,6 +7,8 @@ fixed, so the outcome is deterministic.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -77,6 +79,26 @@ def test_srm_flags_only_with_enough_expected_units():
     # a starved variant (0 observed) is still judged: it is the worst SRM there is
     assert stats.srm_chisquare([0, 40], [0.5, 0.5]).flagged
     assert stats.srm_chisquare([0, 0], [0.5, 0.5]).null_reason == "no units"
+
+
+def test_srm_threshold_is_a_p_value_of_0_001():
+    # by hand: chi2 = 2 * 45^2 / 500 = 8.1, p = erfc(sqrt(8.1 / 2)) = 0.0044: not flagged;
+    # chi2 = 2 * 60^2 / 500 = 14.4, p = erfc(sqrt(7.2)) = 0.00015: flagged
+    between = stats.srm_chisquare([545, 455], [0.5, 0.5])
+    assert between.chi2 == pytest.approx(8.1)
+    assert between.p_value == pytest.approx(math.erfc(math.sqrt(8.1 / 2)))
+    assert 0.001 < between.p_value < 0.01 and not between.flagged
+    below = stats.srm_chisquare([560, 440], [0.5, 0.5])
+    assert below.p_value == pytest.approx(math.erfc(math.sqrt(7.2))) and below.flagged
+
+
+def test_an_arm_with_one_unit_is_undefined_even_with_a_given_variance():
+    """Fewer than 2 units in an arm is NaN (module docstring), also when the moments come from
+    elsewhere with a finite variance (the asset computes moments in SQL)."""
+    r = stats.welch_from_moments(1, 2.0, 0.5, 10, 1.0, 1.0)
+    assert np.isnan(r.p_value) and np.isnan(r.ci_low) and np.isnan(r.statistic)
+    r = stats.welch_from_moments(10, 2.0, 0.5, 1, 1.0, 1.0)
+    assert np.isnan(r.p_value) and np.isnan(r.ci_high)
 
 
 def _ratio_data(rng, n, shape=(), hours_per_session=0.6):
@@ -261,3 +283,46 @@ def test_broken_allocation_flagged_every_time_and_fair_one_rarely():
     ]
     assert all(r.flagged for r in broken)
     assert consistent(sum(r.flagged for r in fair), K, stats.SRM_P_THRESHOLD)
+
+
+def test_cuped_for_a_ratio_metric_is_cuped_on_the_linearized_values():
+    """The reference written out with numpy (docs/experiments.md): each arm's ratio values
+    linearized (R + (num - R den) / mean(den)), theta = Cov / Var of the pooled linearized
+    values against the pre-period covariate, each value adjusted by theta (x - mean(x)), then
+    the difference of means with a normal interval."""
+    rng = np.random.default_rng(5)
+    h_t, s_t = _ratio_data(rng, 120, hours_per_session=0.65)
+    h_c, s_c = _ratio_data(rng, 150)
+    x_t = s_t * rng.gamma(5.0, 0.2, 120)  # a pre-period reading correlated with sessions
+    x_c = s_c * rng.gamma(5.0, 0.2, 150)
+    ours, theta = stats.cuped_delta_ratio_test(h_t, s_t, x_t, h_c, s_c, x_c)
+
+    def linear(num, den):
+        r = num.mean() / den.mean()
+        return r + (num - r * den) / den.mean()
+
+    lin_t, lin_c = linear(h_t, s_t), linear(h_c, s_c)
+    lin, x = np.concatenate([lin_t, lin_c]), np.concatenate([x_t, x_c])
+    ref_theta = np.cov(lin, x)[0, 1] / np.var(x, ddof=1)
+    adj_t = lin_t - ref_theta * (x_t - x.mean())
+    adj_c = lin_c - ref_theta * (x_c - x.mean())
+    diff = adj_t.mean() - adj_c.mean()
+    se = math.sqrt(adj_t.var(ddof=1) / 120 + adj_c.var(ddof=1) / 150)
+    z = sps.norm.ppf(0.975)
+    assert theta == pytest.approx(ref_theta, rel=1e-12)
+    assert ours.abs_diff == pytest.approx(diff, rel=1e-12)
+    assert ours.se == pytest.approx(se, rel=1e-12)
+    assert ours.statistic == pytest.approx(diff / se, rel=1e-12)
+    assert ours.p_value == pytest.approx(2 * sps.norm.sf(abs(diff / se)), rel=1e-9)
+    assert (ours.ci_low, ours.ci_high) == (
+        pytest.approx(diff - z * se, rel=1e-12),
+        pytest.approx(diff + z * se, rel=1e-12),
+    )
+    assert (ours.n_treatment, ours.n_control) == (120, 150)
+    assert (ours.mean_treatment, ours.mean_control) == (
+        pytest.approx(adj_t.mean(), rel=1e-12),
+        pytest.approx(adj_c.mean(), rel=1e-12),
+    )
+    # a covariate that explains part of the ratio narrows the interval
+    plain = stats.delta_ratio_test(h_t, s_t, h_c, s_c)
+    assert ours.se < plain.se

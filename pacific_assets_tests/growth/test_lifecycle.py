@@ -7,7 +7,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from pacific_assets.growth.lifecycle import TRANSITIONS, build_history, missing_steps
+from pacific_assets.growth.lifecycle import (
+    HISTORY_SCHEMA,
+    TRANSITIONS,
+    build_history,
+    missing_steps,
+)
 from pacific_assets_tests.growth.fixtures import event, events_frame, terms, ts
 
 
@@ -301,3 +306,173 @@ def test_two_rules_at_once_impute_both_chains() -> None:
     )
     assert [r[0] for r in steps(imputed(h))] == ["renewal_opened", "renewed", "churned"]
     assert h["status"][-1] == "subscribed"
+
+
+@pytest.mark.parametrize(
+    ("day", "window"),
+    [
+        # the term ends 2026-01-10; its renewal window opens 90 days before: 2025-10-12
+        ("2025-10-11", False),
+        ("2025-10-12", True),
+    ],
+)
+def test_the_renewal_window_opens_exactly_90_days_before_the_term_end(
+    day: str, window: bool
+) -> None:
+    h = history(CREATED, SUBSCRIBED, event("e3", "A", "churned", day, seats=0, mrr=0.0))
+    expected = [("renewal_opened", "renewal_opened", True)] if window else []
+    assert steps(h)[2:] == [*expected, ("churned", "churned", False)]
+
+
+@pytest.mark.parametrize(
+    ("day", "term_over"),
+    [
+        ("2026-01-09", False),  # the last day of the term (contract_end is exclusive)
+        ("2026-01-10", True),  # the term end itself: renewed or churned must come first
+    ],
+)
+def test_the_term_is_over_on_its_end_date(day: str, term_over: bool) -> None:
+    h = history(
+        CREATED,
+        SUBSCRIBED,
+        event("e3", "A", "seats_changed", day, **terms("growth", 12, "2026-01-10", 600.0)),
+    )
+    expected = (
+        [("renewal_opened", "renewal_opened", True), ("renewed", "renewed", True)]
+        if term_over
+        else []
+    )
+    assert steps(h)[2:] == [
+        *expected,
+        ("seats_changed", "renewed" if term_over else "subscribed", False),
+    ]
+
+
+def test_the_evidence_names_the_event_the_status_and_the_rule() -> None:
+    """The sentence of each rule, as the module docstring's table states it (allowed statuses
+    sorted, joined by 'or' for a previous status and listed for an active subscription)."""
+    no_created = history(
+        event("e2", "A", "subscribed", "2025-01-10", **terms("growth", 10, "2026-01-10", 500.0))
+    )
+    assert imputed(no_created)["imputed_evidence"].to_list() == [
+        "subscribed on 2025-01-10 (event e2) while the status was none (no account_created): "
+        "subscribed requires a previous status of created or trial"
+    ]
+    early = history(
+        CREATED,
+        event("e3", "A", "seats_changed", "2025-02-01", **terms("growth", 12, "2026-01-10", 600.0)),
+    )
+    assert imputed(early)["imputed_evidence"].to_list() == [
+        "seats_changed on 2025-02-01 (event e3) while the status was created: seats_changed "
+        "requires an active subscription (renewal_opened, renewed, subscribed)"
+    ]
+    window = history(CREATED, SUBSCRIBED, event("e3", "A", "churned", "2025-12-01", seats=0))
+    assert imputed(window)["imputed_evidence"].to_list() == [
+        "churned on 2025-12-01 (event e3) while the status was subscribed: churned inside the "
+        "renewal window of the term ending 2026-01-10 requires renewal_opened in that term"
+    ]
+
+
+def test_each_step_is_numbered_and_keeps_when_the_crm_recorded_it() -> None:
+    """Steps 1..n per account; a real step keeps its event's recorded_at, an imputed one has
+    none (nobody recorded it); the renewal window's opening MRR is held from renewal_opened
+    until the renewal or a churn; the expansion is rounded to cents."""
+    renewed_mrr = 6400 / 12  # an annual contract of $6,400: $533.333... a month
+    h = history(
+        CREATED,
+        SUBSCRIBED,
+        event(
+            "e3", "A", "renewal_opened", "2025-11-01", **terms("growth", 10, "2026-01-10", 500.0)
+        ),
+        event("e4", "A", "renewed", "2026-01-10", **terms("growth", 12, "2027-01-10", renewed_mrr)),
+        event(
+            "e5", "A", "renewal_opened", "2026-11-01", **terms("growth", 12, "2027-01-10", 550.0)
+        ),
+        event("e6", "A", "churned", "2026-12-01", seats=0, mrr=0.0),
+    )
+    assert h["step"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert h["recorded_at"].to_list() == [
+        ts(d) + dt.timedelta(minutes=1)
+        for d in (
+            "2025-01-01",
+            "2025-01-10",
+            "2025-11-01",
+            "2026-01-10",
+            "2026-11-01",
+            "2026-12-01",
+        )
+    ]
+    assert h["window_opened_mrr_usd"].to_list() == [None, None, 500.0, None, 550.0, None]
+    # 533.333... - 500 = 33.333...: $33.33
+    assert h["renewal_expansion_usd"].to_list() == [None, None, None, 33.33, None, None]
+    gap = history(event("e2", "A", "subscribed", "2025-01-10", **SUB))
+    assert gap["step"].to_list() == [1, 2]
+    assert gap["recorded_at"].to_list() == [None, ts("2025-01-10") + dt.timedelta(minutes=1)]
+
+
+def test_an_imputed_renewal_moves_a_leap_day_term_end_to_february_28() -> None:
+    """A term ending 2028-02-29 renewed (imputed: the CRM skipped it) runs to 2029-02-28; the
+    imputed window opening leaves the term end alone."""
+    h = history(
+        event("e1", "A", "account_created", "2027-01-01"),
+        event("e2", "A", "subscribed", "2027-03-01", **terms("growth", 10, "2028-02-29", 500.0)),
+        event("e3", "A", "seats_changed", "2028-03-05", seats=12),
+    )
+    assert steps(h)[2:] == [
+        ("renewal_opened", "renewal_opened", True),
+        ("renewed", "renewed", True),
+        ("seats_changed", "renewed", False),
+    ]
+    assert h["contract_end"].to_list() == [
+        None,
+        dt.date(2028, 2, 29),
+        dt.date(2028, 2, 29),
+        dt.date(2029, 2, 28),
+        dt.date(2029, 2, 28),
+    ]
+
+
+def test_unknown_events_and_a_second_creation_are_skipped_not_the_end_of_the_story() -> None:
+    h = history(
+        CREATED,
+        event("e2", "A", "note_added", "2025-01-05"),
+        event("e3", "A", "account_created", "2025-01-06"),
+        SUBSCRIBED,
+    )
+    assert steps(h) == [("account_created", "created", False), ("subscribed", "subscribed", False)]
+
+
+def test_accounts_are_replayed_apart_and_the_history_has_its_schema() -> None:
+    h = history(
+        event("b1", "B", "account_created", "2025-01-02"),
+        CREATED,
+        event("b2", "B", "subscribed", "2025-01-03", **SUB),
+        SUBSCRIBED,
+    )
+    assert h.select("account_id", "step", "event_id").rows() == [
+        ("A", 1, "e1"),
+        ("A", 2, "e2"),
+        ("B", 1, "b1"),
+        ("B", 2, "b2"),
+    ]
+    # each step is valid until the next step of the same account; the last one has no end
+    assert h["valid_to"].to_list() == [ts("2025-01-10"), None, ts("2025-01-03"), None]
+    assert h.schema == HISTORY_SCHEMA
+
+
+def test_the_expansion_is_measured_from_the_mrr_when_the_window_opened() -> None:
+    """A seats change inside the renewal window does not move the baseline: the expansion is
+    the renewed MRR less the MRR when the window opened (600 - 500), not less the MRR just
+    before the renewal (550); ever_paid stays true after the churn."""
+    h = history(
+        CREATED,
+        SUBSCRIBED,
+        event(
+            "e3", "A", "renewal_opened", "2025-11-01", **terms("growth", 10, "2026-01-10", 500.0)
+        ),
+        event("e4", "A", "seats_changed", "2025-12-01", **terms("growth", 11, "2026-01-10", 550.0)),
+        event("e5", "A", "renewed", "2026-01-10", **terms("growth", 12, "2027-01-10", 600.0)),
+        event("e6", "A", "churned", "2026-03-01", seats=0, mrr=0.0),
+    )
+    assert h["renewal_expansion_usd"].to_list() == [None, None, None, None, 100.0, None]
+    assert h["ever_paid"].to_list() == [False, True, True, True, True, True]

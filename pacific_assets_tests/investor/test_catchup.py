@@ -83,15 +83,42 @@ def test_a_month_waits_for_its_missing_inputs_and_says_which(lake) -> None:
     write_fixture(lake, skip=skip)
     _settle(lake, AFTER_CLOSE, skip)
     result = _evaluate(lake, AFTER_CLOSE)
-    requested = _requested(result)
-    # September is complete: built; October (and its weeks 10-13) wait for the three days
-    assert requested["investor_rollup"] == ("2025-09-01", "2025-09-01")
-    weeks = [r for r in result.run_requests if r.asset_selection == [executive_weekly.key]]
-    covered = {
-        (r.tags[ASSET_PARTITION_RANGE_START_TAG], r.tags[ASSET_PARTITION_RANGE_END_TAG])
-        for r in weeks
+    # September is complete: built; October waits for the three days, and so does the Monday
+    # week 10-13..10-19 that holds them. The weeks before it run in one range, 10-20 alone; the
+    # week 10-27 closed at 11-03 00:00 and is its schedule's (Monday 07:00) until the grace ends.
+    requested = {
+        (r.asset_selection[0].to_user_string(), _range(r))
+        for r in result.run_requests
+        if len(r.asset_selection) == 1
     }
-    assert all(not (a <= "2025-10-13" <= b) for a, b in covered), covered
+    assert len(requested) == len(result.run_requests)
+    assert requested == {
+        ("investor_rollup", ("2025-09-01", "2025-09-01")),
+        ("executive_weekly", ("2025-09-01", "2025-10-06")),
+        ("executive_weekly", ("2025-10-20", "2025-10-20")),
+    }
+    # Once what it could build is built, the sensor skips and says what waits (and for what).
+    mark_built(lake.root, "investor_rollup", ["2025-09-01"])
+    mark_built(
+        lake.root,
+        "executive_weekly",
+        [
+            *(f"2025-{d}" for d in ("09-01", "09-08", "09-15", "09-22", "09-29", "10-06")),
+            "2025-10-20",
+        ],
+    )
+    again = _evaluate(lake, AFTER_CLOSE)
+    assert again.run_requests == []
+    assert again.skip_message == (
+        "waiting for upstream partitions: executive_weekly 2025-10-13; investor_rollup 2025-10-01"
+    )
+
+
+def _range(request) -> tuple[str, str]:
+    return (
+        request.tags[ASSET_PARTITION_RANGE_START_TAG],
+        request.tags[ASSET_PARTITION_RANGE_END_TAG],
+    )
 
 
 def test_before_the_month_close_the_sensor_leaves_the_month_to_its_schedule(lake) -> None:

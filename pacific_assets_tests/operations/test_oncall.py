@@ -1,13 +1,15 @@
 """Run failures and failed checks become routed alerts and incidents, resolved on success.
 
-Real runs on a real (temporary) Dagster instance; the sensors are invoked with the run's own
-failure/success event, exactly as the daemon would, and write the real alert log, incident
-store and — when configured — POST to a real local HTTP endpoint standing in for Slack.
+Real runs on a real (temporary) Dagster instance; the run status sensors are ticked through
+Dagster's public ``evaluate_tick`` with the cursor their last tick left, as the daemon does, and
+write the real alert log, incident store and — when configured — POST to a real local HTTP
+endpoint standing in for Slack.
 """
 
 import http.server
 import json
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,21 +33,37 @@ def run(defs: dg.Definitions, instance, assets: list[str], first: str, last: str
     )
 
 
-def sense(defs: dg.Definitions, instance, result) -> None:
-    """Deliver a finished run to the sensor that watches its status, as the daemon does."""
-    status = dg.DagsterEventType.RUN_SUCCESS if result.success else dg.DagsterEventType.RUN_FAILURE
-    event = next(e for e in result.all_events if e.event_type == status)
-    repo = defs.get_repository_def()
-    name = "oncall_check_results" if result.success else "oncall_run_failure"
-    sensor = repo.get_sensor_def(name)
-    context = dg.build_run_status_sensor_context(
-        sensor_name=name,
-        dagster_event=event,
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
+#: Per instance and sensor: the cursors its ticks left, oldest first (what the daemon stores).
+_CURSORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tick(defs: dg.Definitions, instance, name: str, cursor: str | None):
+    sensor = defs.get_repository_def().get_sensor_def(name)
+    with dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
         resources={"lake": defs.resources["lake"], "ops": defs.resources["ops"]},
-    )
-    sensor(context.for_run_failure() if not result.success else context)
+    ) as context:
+        return sensor.evaluate_tick(context)
+
+
+def sense(defs: dg.Definitions, instance, result, again: bool = False) -> None:
+    """Tick the sensor that watches the finished run's status through Dagster's public
+    ``evaluate_tick``, from the cursor its last tick on this instance left, as the daemon does;
+    the tick must react to that run. ``again``: from the cursor before that tick (the daemon
+    re-delivering the same run, e.g. after a crash before it stored the cursor)."""
+    name = "oncall_check_results" if result.success else "oncall_run_failure"
+    cursors = _CURSORS.setdefault(instance, {})
+    if name not in cursors:
+        # the sensor's first tick, as on an instance with no run yet: it starts from the beginning
+        with dg.instance_for_test() as empty:
+            cursors[name] = [_tick(defs, empty, name, None).cursor]
+    history = cursors[name]
+    data = _tick(defs, instance, name, history[-2] if again else history[-1])
+    reacted = [r.dagster_run.run_id for r in data.dagster_run_reactions]
+    assert result.dagster_run.run_id in reacted, (name, data.skip_message, reacted)
+    if not again:
+        history.append(data.cursor)
 
 
 def ops_dir(data_root: Path) -> Path:
@@ -59,7 +77,7 @@ def test_profit_failure_pages_bi_of_the_week_and_resolves_on_success(data_root, 
     failed = run(defs, instance, ["unit_profit"], "2025-10-01")
     assert not failed.success
     sense(defs, instance, failed)
-    sense(defs, instance, failed)  # a second delivery is a repeat, not a second page
+    sense(defs, instance, failed, again=True)  # a second delivery is a repeat, not a second page
 
     [alert] = read_alert_log(ops_dir(data_root))
     assert alert["action"] == "page" and alert["owner"] == "ana"

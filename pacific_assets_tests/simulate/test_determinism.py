@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from pacific_assets.dagster_compat import moved_clock
 from pacific_assets.simulate import make_config, simulate
 from pacific_assets.storage.lake import Lake
 
@@ -40,12 +41,21 @@ def test_another_seed_gives_other_data(sim_data: Lake, tmp_path: Path) -> None:
     assert sum(mine[k] != theirs[k] for k in shared) > 0.9 * len(shared)
 
 
-def test_test_profile_does_not_depend_on_today() -> None:
-    cfg = make_config("test")
-    assert (cfg.start, cfg.end) == (dt.date(2025, 9, 1), dt.date(2025, 12, 10))
-    # demo runs up to yesterday (UTC): its exclusive end is today
-    assert make_config("demo").end == dt.datetime.now(dt.UTC).date()
-    assert make_config("test", days=30).end == dt.date(2025, 10, 1)
+@pytest.mark.parametrize(
+    ("now", "today"),
+    [
+        (dt.datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=dt.UTC), dt.date(2026, 3, 1)),
+        (dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC), dt.date(2026, 3, 2)),
+    ],
+)
+def test_test_profile_does_not_depend_on_today(now: dt.datetime, today: dt.date) -> None:
+    # the project's clock is moved (never the wall clock): no race across UTC midnight
+    with moved_clock(lambda: now):
+        cfg = make_config("test")
+        assert (cfg.start, cfg.end) == (dt.date(2025, 9, 1), dt.date(2025, 12, 10))
+        # demo runs up to yesterday (UTC): its exclusive end is today
+        assert make_config("demo").end == today
+        assert make_config("test", days=30).end == dt.date(2025, 10, 1)
 
 
 def test_demo_profile_starts_on_the_data_roots_first_day(tmp_path, monkeypatch) -> None:

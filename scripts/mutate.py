@@ -1,0 +1,232 @@
+"""`make mutate`: mutation testing of the modules that hold the business rules (docs/testing.md).
+
+Python modules go through mutmut, one module at a time, each in a scratch copy of the project
+under bench/results/tmp/mutation/<module>/ (mutmut writes its mutants/ there, never in the work
+tree). The modules and the test files that cover each are listed in pyproject.toml,
+``[tool.pacific.mutation]``; the shared mutmut settings are ``[tool.mutmut]`` there too. SQL
+files, which mutmut cannot mutate, go through the project's own text mutator
+(``pacific_assets_tests.mutation``). Writes bench/results/mutation.md and mutation.json: the kill
+rate per module and every mutant that survived, with its diff.
+
+    python scripts/mutate.py                      # every module
+    python scripts/mutate.py --only lifecycle     # modules whose path contains "lifecycle"
+    python scripts/mutate.py --keep               # reuse mutmut's results of the last run
+    python scripts/mutate.py --quick              # each module's first (unit) test file only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pacific_assets_tests.mutation import copy_project, run_mutants, sql_mutants  # noqa: E402
+
+WORK = ROOT / "bench" / "results" / "tmp" / "mutation"
+REPORT = ROOT / "bench" / "results" / "mutation.md"
+#: mutmut's exit codes that count as killed: tests failed (1), pytest errored (3), the mutant
+#: made a test run past its time (SIGXCPU: 24, -24, 152, 255; 36): a hang is detected too.
+KILLED = {1, 3, 24, -24, 152, 255, 36}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+def settings() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pacific"]["mutation"]
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def _mutmut_project(module: str, tests: list[str], keep: bool, quick: bool = False) -> Path:
+    """A scratch copy of the project whose ``[tool.mutmut]`` mutates ``module`` only and selects
+    ``tests`` (quick: unit tests only, so a mutant past 25 s hangs)."""
+    work = WORK / Path(module).stem
+    if work.exists() and not keep:
+        shutil.rmtree(work)
+    if not work.exists():
+        copy_project(work)
+    text = (ROOT / "pyproject.toml").read_text()
+    header = "[tool.mutmut]\n"
+    assert header in text, "pyproject.toml has no [tool.mutmut] table"
+    scoped = (
+        f"{header}only_mutate = {_toml_list([module])}\n"
+        f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
+    )
+    text = text.replace(header, scoped, 1)
+    if quick:
+        text = text.replace("timeout_constant = 60.0", "timeout_constant = 5.0")
+    (work / "pyproject.toml").write_text(text)
+    return work
+
+
+def run_python(module: str, tests: list[str], keep: bool, children: int, quick: bool) -> dict:
+    work = _mutmut_project(module, tests, keep, quick)
+    mutmut = Path(sys.executable).with_name("mutmut")
+    started = time.monotonic()
+    log = work / "mutmut.log"
+    with log.open("w") as out:
+        subprocess.run(
+            [str(mutmut), "run", "--max-children", str(children)],
+            cwd=work,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    meta = work / "mutants" / f"{module}.meta"
+    if not meta.exists():
+        sys.exit(f"mutmut wrote no results for {module}: see {log}")
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    survivors = []
+    for name, code in sorted(codes.items(), key=lambda kv: _mutant_order(kv[0])):
+        if code in KILLED:
+            continue
+        status = "survived" if code in SURVIVED else "no tests" if code in NO_TESTS else f"{code}"
+        shown = subprocess.run(
+            [str(mutmut), "show", name], cwd=work, capture_output=True, text=True, check=False
+        ).stdout
+        diff = "\n".join(line for line in shown.splitlines()[1:] if line.strip())
+        survivors.append({"mutant": name, "status": status, "diff": diff})
+    return {
+        "module": module,
+        "tool": "mutmut",
+        "total": len(codes),
+        "killed": sum(1 for c in codes.values() if c in KILLED),
+        "survivors": survivors,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def _mutant_order(name: str) -> tuple[str, int]:
+    function, _, number = name.rpartition("__mutmut_")
+    return function, int(number) if number.isdigit() else 0
+
+
+def run_sql(path: str, tests: list[str]) -> dict:
+    started = time.monotonic()
+    mutants = sql_mutants(path)
+    outcomes = list(run_mutants(mutants, tests))
+    return {
+        "module": path,
+        "tool": "pacific_assets_tests.mutation (SQL text)",
+        "total": len(outcomes),
+        "killed": sum(o.killed for o in outcomes),
+        "survivors": [
+            {"mutant": o.mutant.name, "status": "survived", "diff": ""}
+            for o in outcomes
+            if not o.killed
+        ],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def report(results: list[dict], threshold: float) -> str:
+    total = sum(r["total"] for r in results)
+    killed = sum(r["killed"] for r in results)
+    lines = [
+        "# Mutation testing (`make mutate`)",
+        "",
+        "Generated by scripts/mutate.py; docs/testing.md says how to read it and which survivors"
+        " are equivalent.",
+        "",
+        "| module | tool | mutants | killed | kill rate | time (s) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        rate = r["killed"] / r["total"] if r["total"] else 1.0
+        lines.append(
+            f"| `{r['module']}` | {r['tool']} | {r['total']} | {r['killed']} | {rate:.1%} |"
+            f" {r['seconds']:.0f} |"
+        )
+    overall = killed / total if total else 1.0
+    lines += ["", f"**All: {killed} of {total} killed, {overall:.1%}** (threshold {threshold:.0%})"]
+    for r in results:
+        if not r["survivors"]:
+            continue
+        lines += ["", f"## Survivors in `{r['module']}` ({len(r['survivors'])})", ""]
+        for s in r["survivors"]:
+            lines.append(f"- `{s['mutant']}` ({s['status']})")
+            if s["diff"]:
+                lines += ["", "  ```diff", *(f"  {d}" for d in s["diff"].splitlines()), "  ```"]
+    return "\n".join(lines) + "\n"
+
+
+def _write_report(report_path: Path, results: list[dict], conf: dict, partial: bool) -> list[dict]:
+    """Write the report of ``results``; a partial run (--only) keeps the other modules of the
+    last report. Returns the results as written (in the configuration's order)."""
+    order = [m for kind in ("python", "sql") for m in conf[kind]]
+    previous = report_path.with_suffix(".json")
+    merged = list(results)
+    if partial and previous.exists():
+        ran = {r["module"] for r in results}
+        merged += [r for r in json.loads(previous.read_text()) if r["module"] not in ran]
+    merged = sorted(
+        (r for r in merged if r["module"] in order), key=lambda r: order.index(r["module"])
+    )
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(report(merged, conf["threshold"]))
+    previous.write_text(json.dumps(merged, indent=1) + "\n")
+    return [r for r in merged if r["module"] in {x["module"] for x in results}]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[], help="substring of a module path")
+    parser.add_argument("--keep", action="store_true", help="reuse the last run's mutmut results")
+    parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the first test file of each module (its unit tests): a lower bound, fast",
+    )
+    parser.add_argument("--report", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    conf = settings()
+    wanted = [
+        (kind, module, tests)
+        for kind in ("python", "sql")
+        for module, tests in conf[kind].items()
+        if not args.only or any(o in module for o in args.only)
+    ]
+    if args.quick:
+        wanted = [(kind, module, tests[:1]) for kind, module, tests in wanted]
+    if not wanted:
+        sys.exit(f"no module matches {args.only}")
+    results: list[dict] = []
+    for kind, module, tests in wanted:
+        print(f"mutating {module} ({kind}) against {len(tests)} test file(s)", flush=True)
+        result = (
+            run_python(module, tests, args.keep, args.children, args.quick)
+            if kind == "python"
+            else run_sql(module, tests)
+        )
+        if args.quick and kind == "python":
+            result["tool"] += f" (quick: {Path(tests[0]).name} only)"
+        results.append(result)
+        rate = result["killed"] / result["total"] if result["total"] else 1.0
+        print(
+            f"  {result['killed']}/{result['total']} killed ({rate:.1%}) in {result['seconds']:.0f}"
+            f" s; {len(result['survivors'])} survived",
+            flush=True,
+        )
+        for s in result["survivors"]:
+            print(f"    {s['status']}: {s['mutant']}", flush=True)
+        # the report after every module: a long run stopped halfway keeps what it measured
+        results = _write_report(args.report, results, conf, partial=bool(args.only))
+    total = sum(r["total"] for r in results)
+    killed = sum(r["killed"] for r in results)
+    print(f"all: {killed}/{total} killed ({killed / max(total, 1):.1%}); report: {args.report}")
+    return 0 if killed >= conf["threshold"] * total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
