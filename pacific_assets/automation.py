@@ -49,7 +49,7 @@ from pacific_assets.lineage import (
     asset_lineage_from_graph,
     digest,
     period,
-    shift,
+    read_bounds,
 )
 from pacific_assets.resources import LakeResource
 
@@ -71,7 +71,7 @@ _ACTIVE = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
-_LAKE_RULES = ("window", "through", "all", "weekdays", "slice")
+_LAKE_RULES = ("window", "preceding", "through", "all", "weekdays", "slice")
 
 
 @dataclass
@@ -303,9 +303,9 @@ class Planner:
                     (start - dt.timedelta(weeks=w)).isoformat() for w in range(read.weeks + 1)
                 }
                 hits = unsettled & wanted
-            else:  # window
-                lo = shift(st.spec.grid, start, read.offset) - dt.timedelta(days=read.days_before)
-                hits = {k for k in unsettled if lo.isoformat() <= k < end.isoformat()}
+            else:  # window, preceding
+                lo, hi = read_bounds(read, st.spec.grid, start, end)
+                hits = {k for k in unsettled if lo.isoformat() <= k < hi.isoformat()}
             out.extend((read.table, k) for k in sorted(hits))
         return out
 

@@ -27,6 +27,8 @@ rule                partition *k* (period ``[start, end)``) reads
 ==================  ===============================================================================
 ``window``          upstream partitions whose key falls in the period, shifted by ``offset``
                     periods of the asset's own grid and ``days_before`` days
+``preceding``       the upstream partitions of the ``days_before`` days before the period starts
+                    (the pre-period of the units assigned on day *k*)
 ``through``         every upstream partition before ``end`` (state that carries forward: the user
                     directory, experiment assignments)
 ``all``             every upstream partition
@@ -346,6 +348,14 @@ class AssetLineage:
         return digest(parts), summary, versions
 
 
+def read_bounds(read: Read, grid: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """``[lo, hi)``: the upstream keys a ``window`` or ``preceding`` read of period
+    ``[start, end)`` covers (one place, so digests, blockers and source data agree)."""
+    if read.rule == "preceding":
+        return start - dt.timedelta(days=read.days_before), start
+    return shift(grid, start, read.offset) - dt.timedelta(days=read.days_before), end
+
+
 def _label(read: Read) -> str:
     if read.rule in ("landing", "clicks", "settled"):
         return f"{read.rule}:{read.table}" if read.table else read.rule
@@ -387,12 +397,12 @@ def _read_digest(read: Read, state: LakeState, grid: str, key: str, start, end) 
         wanted = [(start - dt.timedelta(weeks=w)).isoformat() for w in range(read.weeks + 1)]
         parts = [f"{k}={state.content(read.table, k)}" for k in wanted]
         return f"weekdays:{read.table}:{digest(parts)}", f"{len(wanted)} day(s)"
-    if rule == "window":
-        lo = shift(grid, start, read.offset) - dt.timedelta(days=read.days_before)
-        lo_key, hi_key = lo.isoformat(), end.isoformat()
+    if rule in ("window", "preceding"):
+        lo, hi = read_bounds(read, grid, start, end)
+        lo_key, hi_key = lo.isoformat(), hi.isoformat()
         keys = [k for k in state.partitions(read.table) if lo_key <= k < hi_key]
         parts = [f"{k}={state.content(read.table, k)}" for k in sorted(keys)]
-        return f"window:{read.table}:{digest(parts)}", f"{len(keys)} partition(s)"
+        return f"{rule}:{read.table}:{digest(parts)}", f"{len(keys)} partition(s)"
     raise ValueError(f"unknown lineage rule {rule!r} for input {read.table}")
 
 
@@ -465,9 +475,8 @@ class SourceData:
             return self.why_not(parent, UNPARTITIONED)
         if read.rule == "weekdays" and start is not None:
             lo, hi = start, start + dt.timedelta(days=1)
-        elif read.rule == "window" and start is not None:
-            lo = shift(spec.grid, start, read.offset) - dt.timedelta(days=read.days_before)
-            hi = end
+        elif read.rule in ("window", "preceding") and start is not None:
+            lo, hi = read_bounds(read, spec.grid, start, end)
         else:  # through, all, and any read of an unpartitioned reader
             lo, hi = None, end
         lo_key = lo.isoformat() if lo else ""
