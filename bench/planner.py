@@ -21,8 +21,10 @@ root, whose recorded first day sets the grids):
 - ``planner-tick --sensor NAME``: import the code location, then evaluate the sensor through
   Dagster's public ``evaluate_tick`` with Dagster's clock moved to ``NOW``: once cold (a
   code server's first tick: no lineage record cached) and once warm (every later tick of the
-  same process). Reports the seconds of each, the requests and skip message (the decision, to
-  compare between versions of the planner) and the process's RSS after the import.
+  same process); then once at ``BUSY``, the next morning, when the day of NOW is due and
+  missing in every daily asset: the keepers request it, after reading what it waits for.
+  Reports the seconds of each, the requests and skip message (the decision, to compare between
+  versions of the planner) and the process's RSS after the import.
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import time
 from pathlib import Path
 
-#: The instant every tick is evaluated at (and the lakes are built up to).
+#: The instant the steady ticks are evaluated at (the lakes hold every partition ended by then).
 NOW = dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.UTC)
+#: The busy tick: a day later, when the day of NOW has landed and every daily asset's partition
+#: of it is due and missing, so the keepers request it (and read their ancestors' state).
+BUSY = NOW + dt.timedelta(days=1)
+#: Bumped when the layout of the data roots changes (they are rebuilt).
+LAYOUT = 2
 YEARS = (1, 3, 10)
 #: ``make bench --quick``: the harness end to end, on the shortest histories only.
 QUICK_YEARS = (1, 3)
@@ -63,29 +71,35 @@ def first_day(years: int) -> dt.date:
     return NOW.date() - dt.timedelta(days=round(365.25 * years))
 
 
+def _marker(years: int) -> dict:
+    return {"years": years, "now": NOW.isoformat(), "layout": LAYOUT}
+
+
 def _ready(root: Path, years: int) -> bool:
     marker = root / MARKER
     if not marker.exists():
         return False
-    return json.loads(marker.read_text()) == {"years": years, "now": NOW.isoformat()}
+    recorded = json.loads(marker.read_text())
+    return {k: recorded.get(k) for k in _marker(years)} == _marker(years)
 
 
 def build_lake(root: Path, years: int) -> dict:
     """Build the data root of ``years`` years (see the module docstring); returns its size."""
     if _ready(root, years):
         return json.loads((root / MARKER).read_text()) | {"reused": True}
+    if root.exists():
+        shutil.rmtree(root)
     started = time.perf_counter()
     from pacific_assets.data_root import record_first_day
 
     record_first_day(root, first_day(years), by="bench/planner.py")
     _land(root, first_day(years))
-    partitions = _build_records(root)
-    info = {"years": years, "now": NOW.isoformat()}
-    (root / MARKER).write_text(json.dumps(info))
-    return info | {
-        "partitions": partitions,
+    info = _marker(years) | {
+        "partitions": _build_records(root),
         "build_seconds": round(time.perf_counter() - started, 1),
     }
+    (root / MARKER).write_text(json.dumps(info))
+    return info
 
 
 def _days(first: dt.date) -> list[dt.date]:
@@ -94,12 +108,13 @@ def _days(first: dt.date) -> list[dt.date]:
 
 def _land(root: Path, first: dt.date) -> None:
     """A folder with one empty file per daily source and day, monthly source and month; the
-    unpartitioned sources' files; one click batch per day in the manifest."""
+    unpartitioned sources' files; one click batch per day in the manifest. Days up to NOW's
+    own: the lake ends the day before, which the busy tick then finds delivered and missing."""
     from pacific_assets.contracts import SOURCES
     from pacific_assets.engagement.landing import MANIFEST_NAME, batch_name, iso_utc
 
     landing = root / "landing"
-    days = _days(first)
+    days = [*_days(first), NOW.date()]
     months = sorted({d.replace(day=1) for d in days})
     for name, source in SOURCES.items():
         base = landing / source.path
@@ -232,9 +247,9 @@ def tick(sensor_name: str) -> dict:
     rss_after_import = _peak_rss_mb()
     out: dict = {"sensor": sensor_name, "import_seconds": round(import_seconds, 2)}
     with dg.instance_for_test() as instance:
-        for label in ("cold", "warm"):
+        for label, at in (("cold", NOW), ("warm", NOW), ("busy", BUSY)):
             with (
-                moved_clock(lambda: NOW),
+                moved_clock(lambda at=at: at),
                 dg.build_sensor_context(
                     instance=instance, resources=defs.resources, repository_def=repo
                 ) as context,
@@ -266,17 +281,20 @@ def summarize(reports: list[dict], peaks_mb: list[float]) -> dict:
         values = [r[key] for r in reports if r.get(key) is not None]
         return round(statistics.median(values), 3) if values else None
 
-    decisions = {json.dumps(r.get("cold_decision"), sort_keys=True) for r in reports}
-    decisions |= {json.dumps(r.get("warm_decision"), sort_keys=True) for r in reports}
+    steady = {json.dumps(r.get("cold_decision"), sort_keys=True) for r in reports}
+    steady |= {json.dumps(r.get("warm_decision"), sort_keys=True) for r in reports}
+    busy = {json.dumps(r.get("busy_decision"), sort_keys=True) for r in reports}
     first = reports[0] if reports else {}
     return {
         "cold_seconds": med("cold_seconds"),
         "warm_seconds": med("warm_seconds"),
+        "busy_seconds": med("busy_seconds"),
         "import_seconds": med("import_seconds"),
         "rss_after_import_mb": med("rss_after_import_mb"),
         "peak_rss_mb": round(statistics.median(peaks_mb), 1) if peaks_mb else None,
         "decision": first.get("cold_decision"),
-        "same_decision_every_tick": len(decisions) == 1,
+        "busy_decision": first.get("busy_decision"),
+        "same_decision_every_tick": len(steady) == 1 and len(busy) == 1,
         "all_ok": bool(reports) and all(r.get("ok") for r in reports),
     }
 

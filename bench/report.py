@@ -255,7 +255,8 @@ def _planner_rows(pl: dict) -> list[tuple[str, str, str]]:
             (
                 f"Planner tick `{sensor}`, 3 years of history (cold)",
                 (_s2(at3) + " s" if at3 is not None else "—") + met,
-                f"cold {sizes}{grow}; warm at 3 years {_s2((by.get('3y') or {}).get('warm_seconds'))} s; "
+                f"cold {sizes}{grow}; at 3 years warm {_s2((by.get('3y') or {}).get('warm_seconds'))} s, "
+                f"busy {_s2((by.get('3y') or {}).get('busy_seconds'))} s; "
                 f"peak RSS {_mb(peak)}",
             )
         )
@@ -267,8 +268,9 @@ def _planner_table(pl: dict) -> list[str]:
     out = ["", "## The planner at scale (one tick per sensor, every asset's history)", ""]
     out += [
         "Seconds per tick, cold (a fresh process: no lineage record cached) / warm (the next "
-        f"tick of the same process); goal: <= {pl.get('goal_seconds_at_3y')} s at 3 years, "
-        "growth no worse than linear. Data roots: "
+        "tick of the same process) / busy (the next morning: a day of every daily asset due "
+        "and missing, requested); goal: "
+        f"<= {pl.get('goal_seconds_at_3y')} s at 3 years, growth no worse than linear. Data roots: "
         + ", ".join(
             f"{y} = {v.get('days')} days, {_n(v.get('partitions'))} partitions"
             for y, v in pl["lakes"].items()
@@ -276,23 +278,27 @@ def _planner_table(pl: dict) -> list[str]:
         + ".",
         "",
         "| sensor | "
-        + " | ".join(f"{y} cold / warm" for y in sizes)
-        + " | growth cold (exponent) | peak RSS | decision |",
+        + " | ".join(f"{y} cold / warm / busy" for y in sizes)
+        + " | growth cold (exponent) | peak RSS | decision steady; busy |",
         "|---|" + "---:|" * len(sizes) + "---:|---:|---|",
     ]
     for sensor, s in pl["sensors"].items():
         by = s["by_history"]
         g = s.get("growth_cold") or {}
-        decision = (by.get(sizes[-1]) or {}).get("decision") or {}
-        said = decision.get("skip") or f"{len(decision.get('run_keys') or [])} request(s)"
+        last = by.get(sizes[-1]) or {}
+        said = "; ".join(
+            (d.get("skip") or f"{len(d.get('run_keys') or [])} request(s)")[:50]
+            for d in (last.get("decision") or {}, last.get("busy_decision") or {})
+        )
         out.append(
             f"| `{sensor}` | "
             + " | ".join(
-                f"{_s2(by[y].get('cold_seconds'))} / {_s2(by[y].get('warm_seconds'))}"
+                f"{_s2(by[y].get('cold_seconds'))} / {_s2(by[y].get('warm_seconds'))} / "
+                f"{_s2(by[y].get('busy_seconds'))}"
                 for y in sizes
             )
             + f" | ×{g.get('ratio', '—')} ({g.get('exponent', '—')}) | "
-            f"{_mb(max((v.get('peak_rss_mb') or 0) for v in by.values()))} | {said[:60]} |"
+            f"{_mb(max((v.get('peak_rss_mb') or 0) for v in by.values()))} | {said} |"
         )
     return out
 

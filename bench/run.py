@@ -680,6 +680,7 @@ class Bench:
                 "by_history": per_years,
                 "growth_cold": planner.growth(per_years, "cold_seconds"),
                 "growth_warm": planner.growth(per_years, "warm_seconds"),
+                "growth_busy": planner.growth(per_years, "busy_seconds"),
                 "growth_peak_rss": planner.growth(per_years, "peak_rss_mb"),
             }
         self.results["sections"]["planner"] = section
