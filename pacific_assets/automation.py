@@ -48,6 +48,7 @@ from pacific_assets.lineage import (
     SourceData,
     asset_lineage_from_graph,
     digest,
+    keys_at,
     period,
     read_bounds,
 )
@@ -221,12 +222,11 @@ class Planner:
             return None
         spec = self._spec(table)
         assert spec is not None
-        for read in spec.reads:  # ancestors first
-            if read.rule in _LAKE_RULES:
-                self.asset(read.table)
+        # Ancestors are evaluated when a partition of this asset needs something and asks what it
+        # waits for (``blockers``), not before: a tick with nothing to do reads its targets only.
         node = self.graph.get(key)
         pdef = node.partitions_def
-        keys = pdef.get_partition_keys(current_time=self.now) if pdef else [UNPARTITIONED]
+        keys = list(keys_at(pdef, self.now)) if pdef else [UNPARTITIONED]
         st = AssetState(spec, keys)
         running = self.running.get(table, set())
         st.in_progress = set(keys) if running is None else set(running) & set(keys)
@@ -246,8 +246,7 @@ class Planner:
             record = live[k][1]
             if record is None:
                 continue  # written before lineage existed: trusted as built
-            inputs, _ = spec.inputs(self.state, k)
-            if inputs != record.inputs:
+            if spec.inputs_digest(self.state, k) != record.inputs:
                 why = self.sources.why_not(spec, k)
                 if why is not None:  # kept as it is: a rebuild would have nothing to read
                     st.unlanded[k] = why
@@ -485,7 +484,7 @@ class Planner:
             return [UNPARTITIONED] if states[t].spec.grid == "none" else keys
 
         fingerprint = digest(
-            f"{t}:{k}:{states[t].spec.inputs(self.state, k)[0]}" for t in assets for k in own(t)
+            f"{t}:{k}:{states[t].spec.inputs_digest(self.state, k)}" for t in assets for k in own(t)
         )
         run_tags = dict(tags)
         if keys != [UNPARTITIONED]:
