@@ -10,7 +10,9 @@ the file this process writes its JSON report to. Tasks:
 - ``waves --target T --start D --end D``: every missing upstream asset of ``T`` over the data's
   range, in dependency waves (data preparation for the Spark rollup, not measured);
 - ``sql-baseline --start D --end D --out DIR``: the hand-written DuckDB query (sql/) doing the
-  engagement chain's work in one statement.
+  engagement chain's work in one statement;
+- ``planner-lake --years N`` / ``planner-tick --sensor NAME``: a synthetic data root of N years
+  of history, and one sensor tick over it (bench/planner.py).
 """
 
 from __future__ import annotations
@@ -274,6 +276,18 @@ def sql_baseline(args: argparse.Namespace) -> dict:
     }
 
 
+def planner_lake(args: argparse.Namespace) -> dict:
+    from bench import planner
+
+    return {"ok": True, **planner.build_lake(Path(os.environ["PACIFIC_DATA_ROOT"]), args.years)}
+
+
+def planner_tick(args: argparse.Namespace) -> dict:
+    from bench import planner
+
+    return {"ok": True, **planner.tick(args.sensor)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.child")
     sub = parser.add_subparsers(dest="task", required=True)
@@ -294,12 +308,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--start", required=True)
     s.add_argument("--end", required=True)
     s.add_argument("--out", required=True)
+    pl_ = sub.add_parser("planner-lake")
+    pl_.add_argument("--years", type=int, required=True)
+    pt = sub.add_parser("planner-tick")
+    pt.add_argument("--sensor", required=True)
     args = parser.parse_args(argv)
     task = {
         "materialize": materialize,
         "waves": waves,
         "prepare": prepare,
         "sql-baseline": sql_baseline,
+        "planner-lake": planner_lake,
+        "planner-tick": planner_tick,
     }[args.task]
     try:
         report = task(args)

@@ -7,6 +7,10 @@ def _s(x: float | None, unit: str = " s") -> str:
     return "—" if x is None else f"{x:,.1f}{unit}"
 
 
+def _s2(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.2f}"
+
+
 def _n(x: float | None) -> str:
     return "—" if x is None else f"{x:,.0f}"
 
@@ -221,10 +225,82 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
                 f"peak RSS {_mb(dm['median_peak_rss_mb'])}; all runs ok: {dm['all_ok']}",
             )
         )
+    pl = sec.get("planner")
+    if pl and "error" not in pl:
+        rows += _planner_rows(pl)
     for name, section in sec.items():
         if "error" in section:
             rows.append((f"{name}", "ERROR", section["error"][:200]))
     return rows
+
+
+def _planner_rows(pl: dict) -> list[tuple[str, str, str]]:
+    """One headline row per sensor: the cold tick at 3 years (the goal), the other sizes and
+    the growth in the notes."""
+    rows = []
+    goal = pl.get("goal_seconds_at_3y")
+    for sensor, s in pl["sensors"].items():
+        by = s["by_history"]
+        at3 = (by.get("3y") or {}).get("cold_seconds")
+        sizes = ", ".join(f"{y} {_s2(v.get('cold_seconds'))} s" for y, v in by.items())
+        g = s.get("growth_cold") or {}
+        grow = (
+            f"; ×{g['ratio']} for ×{g['history_ratio']} history (exponent {g['exponent']})"
+            if "ratio" in g
+            else ""
+        )
+        peak = max((v.get("peak_rss_mb") or 0 for v in by.values()), default=None)
+        met = "" if at3 is None or goal is None else (" ✓" if at3 <= goal else " ✗ goal")
+        rows.append(
+            (
+                f"Planner tick `{sensor}`, 3 years of history (cold)",
+                (_s2(at3) + " s" if at3 is not None else "—") + met,
+                f"cold {sizes}{grow}; at 3 years warm {_s2((by.get('3y') or {}).get('warm_seconds'))} s, "
+                f"busy {_s2((by.get('3y') or {}).get('busy_seconds'))} s; "
+                f"peak RSS {_mb(peak)}",
+            )
+        )
+    return rows
+
+
+def _planner_table(pl: dict) -> list[str]:
+    sizes = list(next(iter(pl["sensors"].values()))["by_history"]) if pl["sensors"] else []
+    out = ["", "## The planner at scale (one tick per sensor, every asset's history)", ""]
+    out += [
+        "Seconds per tick, cold (a fresh process: no lineage record cached) / warm (the next "
+        "tick of the same process) / busy (the next morning: a day of every daily asset due "
+        "and missing, requested); goal: "
+        f"<= {pl.get('goal_seconds_at_3y')} s at 3 years, growth no worse than linear. Data roots: "
+        + ", ".join(
+            f"{y} = {v.get('days')} days, {_n(v.get('partitions'))} partitions"
+            for y, v in pl["lakes"].items()
+        )
+        + ".",
+        "",
+        "| sensor | "
+        + " | ".join(f"{y} cold / warm / busy" for y in sizes)
+        + " | growth cold (exponent) | peak RSS | decision steady; busy |",
+        "|---|" + "---:|" * len(sizes) + "---:|---:|---|",
+    ]
+    for sensor, s in pl["sensors"].items():
+        by = s["by_history"]
+        g = s.get("growth_cold") or {}
+        last = by.get(sizes[-1]) or {}
+        said = "; ".join(
+            (d.get("skip") or f"{len(d.get('run_keys') or [])} request(s)")[:50]
+            for d in (last.get("decision") or {}, last.get("busy_decision") or {})
+        )
+        out.append(
+            f"| `{sensor}` | "
+            + " | ".join(
+                f"{_s2(by[y].get('cold_seconds'))} / {_s2(by[y].get('warm_seconds'))} / "
+                f"{_s2(by[y].get('busy_seconds'))}"
+                for y in sizes
+            )
+            + f" | ×{g.get('ratio', '—')} ({g.get('exponent', '—')}) | "
+            f"{_mb(max((v.get('peak_rss_mb') or 0) for v in by.values()))} | {said} |"
+        )
+    return out
 
 
 def summary_lines(results: dict) -> str:
@@ -300,6 +376,9 @@ def markdown(results: dict) -> str:
             f"| {t} | " + " | ".join(_n(sp[n]["inputs"].get(t)) for n in names) + " |"
             for t in tables
         ]
+    pl = results["sections"].get("planner")
+    if pl and "error" not in pl and pl.get("sensors"):
+        out += _planner_table(pl)
     measured = [(n, sec["measured"]) for n, sec in results["sections"].items() if "measured" in sec]
     if measured:
         out += ["", "## When each section was measured", ""]

@@ -16,7 +16,10 @@ What it measures (every measurement is a fresh child process, see bench/measure.
    against the fixed driver memory; the same rollup on a Spark standalone cluster on localhost
    (PACIFIC_SPARK_MASTER=spark://..., bench/spark_cluster.py): wall time and
    peak driver memory as ratios against local Spark;
-4. code location load time (`dagster definitions validate`) and `make demo` wall time.
+4. code location load time (`dagster definitions validate`) and `make demo` wall time;
+5. planner — one tick of each keeper and SLA sensor over synthetic data roots of 1, 3 and 10
+   years of daily history for every asset (bench/planner.py): seconds cold and warm, peak RSS,
+   growth with history (goal: <= 2 s at 3 years, no worse than linear).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from bench.measure import REPO, Measured, child, machine, median, run_measured
 from bench.spark_cluster import StandaloneCluster
 
 CHAIN = ("stg_clicks", "user_engagement_daily", "engagement_hours")
-SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo")
+SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo", "planner")
 GOAL_RATIO = 1.25
 #: --quick leaves out what needs minutes even on tiny data (a JVM, a whole demo); ask with --only.
 QUICK_SKIPS = ("spark", "demo")
@@ -625,6 +628,64 @@ class Bench:
         self.results["sections"]["demo"] = section
         return section
 
+    # -- 5. the planner at scale --------------------------------------------------------------
+    def planner(self) -> dict:
+        from bench import planner
+
+        years = planner.QUICK_YEARS if self.quick else planner.YEARS
+        home = self.work / "planner_home"  # an instance of its own: no run of other sections
+        home.mkdir(exist_ok=True)
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        _log(f"[planner] one tick per sensor over {', '.join(f'{y}y' for y in years)} of history")
+        section: dict = {
+            "now": planner.NOW.isoformat(),
+            "goal_seconds_at_3y": planner.GOAL_SECONDS_AT_3Y,
+            "lakes": {},
+            "sensors": {},
+        }
+        roots = {}
+        for y in years:
+            roots[y] = self.data_dir / "planner" / f"{y}y"
+            built = self._checked(
+                run_measured(
+                    child("planner-lake", "--years", str(y)),
+                    env=bench_data.child_env(roots[y], home, self.env_common),
+                    timeout=self.args.timeout,
+                ),
+                f"data root of {y} years",
+            )
+            section["lakes"][f"{y}y"] = {
+                "days": (planner.NOW.date() - planner.first_day(y)).days,
+                **{k: v for k, v in built.report.items() if k != "ok"},
+                "all_ok": built.ok,
+            }
+        for sensor in planner.SENSORS:
+            per_years = {}
+            for y in years:
+                runs = [
+                    self._checked(
+                        run_measured(
+                            child("planner-tick", "--sensor", sensor),
+                            env=bench_data.child_env(roots[y], home, self.env_common),
+                            timeout=600,
+                        ),
+                        f"{sensor} over {y} years",
+                    )
+                    for _ in range(self.args.repeats)
+                ]
+                per_years[f"{y}y"] = planner.summarize(
+                    [m.report | {"ok": m.ok} for m in runs], [m.peak_rss_mb for m in runs]
+                )
+            section["sensors"][sensor] = {
+                "by_history": per_years,
+                "growth_cold": planner.growth(per_years, "cold_seconds"),
+                "growth_warm": planner.growth(per_years, "warm_seconds"),
+                "growth_busy": planner.growth(per_years, "busy_seconds"),
+                "growth_peak_rss": planner.growth(per_years, "peak_rss_mb"),
+            }
+        self.results["sections"]["planner"] = section
+        return section
+
     # -- run ---------------------------------------------------------------------------------
     def run(self, sections: list[str]) -> int:
         started = time.monotonic()
@@ -647,6 +708,7 @@ class Bench:
             "spark": self.spark,
             "load": self.load,
             "demo": self.demo,
+            "planner": self.planner,
         }
         failed = []
         for name in sections:

@@ -27,9 +27,12 @@ rebuilds exactly the partitions that read it, one layer per evaluation, and noth
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import dagster as dg
 
@@ -48,8 +51,9 @@ from pacific_assets.lineage import (
     SourceData,
     asset_lineage_from_graph,
     digest,
+    keys_at,
     period,
-    shift,
+    read_bounds,
 )
 from pacific_assets.resources import LakeResource
 
@@ -71,7 +75,62 @@ _ACTIVE = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
-_LAKE_RULES = ("window", "through", "all", "weekdays", "slice")
+_LAKE_RULES = ("window", "preceding", "through", "all", "weekdays", "slice")
+#: Overrides the seconds one evaluation may take (default: half of Dagster's timeout for it).
+TICK_BUDGET_ENV = "PACIFIC_TICK_BUDGET_SECONDS"
+#: Dagster's own limit on a sensor / schedule evaluation, and the variables that change it.
+DAGSTER_TICK_TIMEOUT_SECONDS = 60
+_DAGSTER_TIMEOUT_ENV = {
+    "sensor": "DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS",
+    "schedule": "DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS",
+}
+
+
+class TickBudgetExceeded(RuntimeError):
+    """An evaluation ran out of its time budget (``TickBudget``)."""
+
+
+class TickBudget:
+    """The seconds one sensor or schedule evaluation may take before it stops with a clear error.
+
+    Dagster cuts an evaluation off after its timeout (60 s unless the deployment sets
+    ``DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS`` / ``..._SCHEDULE_...``) with a bare "timed out". A
+    planner evaluation grows with the lake's history (docs/benchmarks.md, "The planner at
+    scale"), so it checks its budget as it goes — half of that timeout, or
+    ``PACIFIC_TICK_BUDGET_SECONDS`` — and past it raises an error naming the evaluation, the
+    seconds spent and what it was doing: the tick fails in the UI with the reason, long before
+    the timeout, and the next tick tries again.
+    """
+
+    def __init__(self, name: str, kind: str = "sensor", seconds: float | None = None):
+        self.name = name
+        self.kind = kind
+        self.timeout = int(
+            os.environ.get(_DAGSTER_TIMEOUT_ENV[kind]) or DAGSTER_TICK_TIMEOUT_SECONDS
+        )
+        configured = os.environ.get(TICK_BUDGET_ENV)
+        if seconds is None:
+            seconds = float(configured) if configured else self.timeout / 2
+        self.seconds = seconds
+        self.started = time.monotonic()
+
+    def exceeded(self) -> bool:
+        """Whether the budget is spent (cheap: call it as often as a loop turns)."""
+        return time.monotonic() - self.started > self.seconds
+
+    def fail(self, doing: str) -> NoReturn:
+        spent = time.monotonic() - self.started
+        raise TickBudgetExceeded(
+            f"{self.name} stopped after {spent:.1f} s, over its budget of {self.seconds:g} s "
+            f"(Dagster stops a {self.kind} at {self.timeout} s), while {doing}. One evaluation "
+            "grows with the lake's history and the disk's speed: see docs/operations.md §3 "
+            f"(set {TICK_BUDGET_ENV} to change the budget)."
+        )
+
+    def check(self, doing: Callable[[], str]) -> None:
+        """Fail when the budget is spent; ``doing`` says what the evaluation was doing."""
+        if self.exceeded():
+            self.fail(doing())
 
 
 @dataclass
@@ -188,9 +247,11 @@ class Planner:
         due: Mapping[str, str] | None = None,
         running: Mapping[str, set[str] | None] | None = None,
         failures: Callable[[str], tuple[int, dt.datetime | None]] | None = None,
+        budget: TickBudget | None = None,
     ):
         self.lake = lake
         self.failures = failures
+        self.budget = budget
         self.graph = asset_graph
         self.now = now or clock.now()
         self.due = dict(due or {})
@@ -221,18 +282,20 @@ class Planner:
             return None
         spec = self._spec(table)
         assert spec is not None
-        for read in spec.reads:  # ancestors first
-            if read.rule in _LAKE_RULES:
-                self.asset(read.table)
+        # Ancestors are evaluated when a partition of this asset needs something and asks what it
+        # waits for (``blockers``), not before: a tick with nothing to do reads its targets only.
         node = self.graph.get(key)
         pdef = node.partitions_def
-        keys = pdef.get_partition_keys(current_time=self.now) if pdef else [UNPARTITIONED]
+        keys = list(keys_at(pdef, self.now)) if pdef else [UNPARTITIONED]
         st = AssetState(spec, keys)
         running = self.running.get(table, set())
         st.in_progress = set(keys) if running is None else set(running) & set(keys)
         live = self.state.partitions(table)
         cron = self.due.get(table)
-        for k in keys:
+        budget = self.budget
+        for i, k in enumerate(keys):
+            if budget is not None and budget.exceeded():
+                budget.fail(f"evaluating {table} ({i} of {len(keys)} partitions)")
             if k not in live:
                 why = self.sources.why_not(spec, k)
                 if why is not None:  # not landed is not missing: nothing to build it from
@@ -246,8 +309,7 @@ class Planner:
             record = live[k][1]
             if record is None:
                 continue  # written before lineage existed: trusted as built
-            inputs, _ = spec.inputs(self.state, k)
-            if inputs != record.inputs:
+            if spec.inputs_digest(self.state, k) != record.inputs:
                 why = self.sources.why_not(spec, k)
                 if why is not None:  # kept as it is: a rebuild would have nothing to read
                     st.unlanded[k] = why
@@ -303,9 +365,9 @@ class Planner:
                     (start - dt.timedelta(weeks=w)).isoformat() for w in range(read.weeks + 1)
                 }
                 hits = unsettled & wanted
-            else:  # window
-                lo = shift(st.spec.grid, start, read.offset) - dt.timedelta(days=read.days_before)
-                hits = {k for k in unsettled if lo.isoformat() <= k < end.isoformat()}
+            else:  # window, preceding
+                lo, hi = read_bounds(read, st.spec.grid, start, end)
+                hits = {k for k in unsettled if lo.isoformat() <= k < hi.isoformat()}
             out.extend((read.table, k) for k in sorted(hits))
         return out
 
@@ -321,6 +383,8 @@ class Planner:
         for table in order:
             st = states[table]
             for k, why in sorted(st.needs.items()):
+                if self.budget is not None:
+                    self.budget.check(lambda t=table, k=k: f"planning {t} {k}")
                 if k in st.in_progress:
                     continue
                 if why == "missing" and st.due_at.get(k, self.now) > horizon:
@@ -485,7 +549,7 @@ class Planner:
             return [UNPARTITIONED] if states[t].spec.grid == "none" else keys
 
         fingerprint = digest(
-            f"{t}:{k}:{states[t].spec.inputs(self.state, k)[0]}" for t in assets for k in own(t)
+            f"{t}:{k}:{states[t].spec.inputs_digest(self.state, k)}" for t in assets for k in own(t)
         )
         run_tags = dict(tags)
         if keys != [UNPARTITIONED]:
@@ -502,7 +566,7 @@ class Planner:
 
 
 # -- the schedules and sensors every pipeline declares ---------------------------------------------
-def _planner(context, lake, now: dt.datetime) -> Planner:
+def _planner(context, lake, now: dt.datetime, budget: TickBudget | None) -> Planner:
     repo = context.repository_def
     graph = repo.asset_graph
     return Planner(
@@ -512,6 +576,7 @@ def _planner(context, lake, now: dt.datetime) -> Planner:
         due=due_crons(repo),
         running=in_progress(context.instance, graph),
         failures=lambda request: failed_runs(context.instance, request),
+        budget=budget,
     )
 
 
@@ -549,9 +614,10 @@ def cadence_schedule(
         description=description,
     )
     def _schedule(context: dg.ScheduleEvaluationContext, lake: LakeResource):
+        budget = TickBudget(name, "schedule")
         now = clock.now()
         tick = context.scheduled_execution_time or now
-        plan = _planner(context, lake.lake, now).plan(
+        plan = _planner(context, lake.lake, now, budget).plan(
             targets, horizon=max(tick, now), tags={"pacific/trigger": name}
         )
         if not plan.requests:
@@ -580,8 +646,9 @@ def keeper_sensor(
         description=description,
     )
     def _sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+        budget = TickBudget(name, "sensor")
         now = clock.now()
-        plan = _planner(context, lake.lake, now).plan(
+        plan = _planner(context, lake.lake, now, budget).plan(
             targets, horizon=now - SENSOR_GRACE, tags={"pacific/trigger": name}
         )
         if plan.requests:

@@ -27,6 +27,8 @@ rule                partition *k* (period ``[start, end)``) reads
 ==================  ===============================================================================
 ``window``          upstream partitions whose key falls in the period, shifted by ``offset``
                     periods of the asset's own grid and ``days_before`` days
+``preceding``       the upstream partitions of the ``days_before`` days before the period starts
+                    (the pre-period of the units assigned on day *k*)
 ``through``         every upstream partition before ``end`` (state that carries forward: the user
                     directory, experiment assignments)
 ``all``             every upstream partition
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import os
 import threading
@@ -167,6 +170,14 @@ def grid_of(pdef: dg.PartitionsDefinition | None) -> str:
     return "monthly" if dom != "*" else "daily"
 
 
+@functools.lru_cache(maxsize=64)
+def keys_at(pdef: dg.PartitionsDefinition, now: dt.datetime) -> tuple[str, ...]:
+    """The keys of ``pdef`` at ``now`` (Dagster's ``get_partition_keys``), computed once per grid
+    and instant: a tick asks for them for every asset of a grid and every SLA target, and
+    Dagster walks the grid from its first day each time (~30 ms at ten years of days)."""
+    return tuple(pdef.get_partition_keys(current_time=now))
+
+
 def _add_months(d: dt.date, n: int) -> dt.date:
     m = d.month - 1 + n
     return dt.date(d.year + m // 12, m % 12 + 1, 1)
@@ -202,34 +213,39 @@ class LakeState:
         self._tables: dict[str, dict[str, tuple[str, Lineage | None]]] = {}
         self._landing: dict[str, dict[str, tuple[str, int]]] = {}
         self._clicks: dict[str, tuple[str, int]] | None = None
-        self._prefix: dict[str, tuple[list[str], list[str]]] = {}
+        self._keys: dict[str, list[str]] = {}
+        self._prefix: dict[str, list[str]] = {}
 
     # lake partitions
     def partitions(self, table: str) -> dict[str, tuple[str, Lineage | None]]:
         """key -> (version name, lineage or None for versions written without one)."""
         if table not in self._tables:
+            # plain os calls, no pathlib: at ten years of history a tick lists ~10^5 links
             out: dict[str, tuple[str, Lineage | None]] = {}
-            tdir = self.lake.lake / table
-            if tdir.is_dir():
-                for entry in os.scandir(tdir):
-                    if "=" not in entry.name or not entry.is_symlink():
-                        continue
-                    target = os.readlink(entry.path)
-                    version = target.rsplit("/", 1)[-1]
-                    vdir = tdir / target
-                    if not vdir.exists():
-                        continue
-                    out[entry.name.split("=", 1)[1]] = (version, self._lineage(vdir))
+            tdir = os.path.join(self.lake.lake, table)
+            if os.path.isdir(tdir):
+                with os.scandir(tdir) as listing:
+                    for entry in listing:
+                        name = entry.name
+                        if "=" not in name or not entry.is_symlink():
+                            continue
+                        target = os.readlink(entry.path)
+                        vdir = os.path.join(tdir, target)
+                        if not os.path.exists(vdir):
+                            continue
+                        version = target.rsplit("/", 1)[-1]
+                        out[name.split("=", 1)[1]] = (version, self._lineage(vdir))
             self._tables[table] = out
         return self._tables[table]
 
-    def _lineage(self, vdir: Path) -> Lineage | None:
-        path = str(vdir / LINEAGE_FILE)
+    def _lineage(self, vdir: str) -> Lineage | None:
+        path = os.path.join(vdir, LINEAGE_FILE)
         with self._cache_lock:
             if path in self._cache:
                 return self._cache[path]
         try:
-            record = Lineage.from_json(Path(path).read_text())
+            with open(path, encoding="utf-8") as fh:
+                record = Lineage.from_json(fh.read())
         except (FileNotFoundError, ValueError, TypeError):
             record = None
         with self._cache_lock:
@@ -245,16 +261,28 @@ class LakeState:
     def lineage(self, table: str, key: str) -> Lineage | None:
         return self.partitions(table).get(key, (None, None))[1]
 
+    def keys(self, table: str) -> list[str]:
+        """The live keys of ``table``, in order."""
+        if table not in self._keys:
+            self._keys[table] = sorted(self.partitions(table))
+        return self._keys[table]
+
+    def keys_between(self, table: str, lo: str, hi: str) -> list[str]:
+        """The live keys ``k`` of ``table`` with ``lo <= k < hi``, in order (a bisection: a
+        window read of every partition of a long history must not scan the whole table)."""
+        keys = self.keys(table)
+        return keys[bisect.bisect_left(keys, lo) : bisect.bisect_left(keys, hi)]
+
     def _sorted_keys(self, table: str) -> tuple[list[str], list[str]]:
         """Live keys in order, and the running digest of their contents (for ``through``)."""
+        keys = self.keys(table)
         if table not in self._prefix:
-            keys = sorted(self.partitions(table))
             running, acc = [], ""
             for k in keys:
                 acc = digest([acc, k, self.content(table, k)])
                 running.append(acc)
-            self._prefix[table] = (keys, running)
-        return self._prefix[table]
+            self._prefix[table] = running
+        return keys, self._prefix[table]
 
     # landing
     def landing(self, source: str) -> dict[str, tuple[str, int]]:
@@ -288,15 +316,26 @@ class LakeState:
         no daily source has landed anything (a lake built by hand, as unit tests do)."""
         if not hasattr(self, "_horizon"):
             newest = max(
-                (
-                    max(self.landing(n), default="")
-                    for n, s in SOURCES.items()
-                    if s.grain == "daily"
-                ),
+                (self._newest_folder(n) for n, s in SOURCES.items() if s.grain == "daily"),
                 default="",
             )
             self._horizon = dt.date.fromisoformat(newest) + dt.timedelta(days=1) if newest else None
         return self._horizon
+
+    def _newest_folder(self, source: str) -> str:
+        """The newest key a daily source landed a folder for: ``max(self.landing(source))``
+        from the folder names alone (fingerprinting every folder of years of landings, to keep
+        only the newest name, cost a second a tick)."""
+        if source in self._landing:
+            return max(self._landing[source], default="")
+        base = os.path.join(self.lake.landing, SOURCES[source].path)
+        newest = ""
+        if os.path.isdir(base):
+            with os.scandir(base) as listing:
+                for entry in listing:
+                    if "=" in entry.name and entry.is_dir():
+                        newest = max(newest, entry.name.split("=", 1)[1])
+        return newest
 
     def clicks(self) -> dict[str, tuple[str, int]]:
         """Event date -> (fingerprint of the batches holding its events, batch count)."""
@@ -330,6 +369,13 @@ class AssetLineage:
         digest_, summary, _ = self.inputs_detail(state, key)
         return digest_, summary
 
+    def inputs_digest(self, state: LakeState, key: str) -> str:
+        """The digest of ``inputs`` alone: what a staleness check compares (no summary)."""
+        start, end = period(self.grid, key) if self.grid != "none" else (None, None)
+        parts = [self.table, key]
+        parts.extend(_read_digest(r, state, self.grid, key, start, end)[0] for r in self.reads)
+        return digest(parts)
+
     def inputs_detail(
         self, state: LakeState, key: str
     ) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -344,6 +390,14 @@ class AssetLineage:
             summary[_label(read)] = note
             versions[_label(read)] = digest([tag])
         return digest(parts), summary, versions
+
+
+def read_bounds(read: Read, grid: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """``[lo, hi)``: the upstream keys a ``window`` or ``preceding`` read of period
+    ``[start, end)`` covers (one place, so digests, blockers and source data agree)."""
+    if read.rule == "preceding":
+        return start - dt.timedelta(days=read.days_before), start
+    return shift(grid, start, read.offset) - dt.timedelta(days=read.days_before), end
 
 
 def _label(read: Read) -> str:
@@ -387,12 +441,11 @@ def _read_digest(read: Read, state: LakeState, grid: str, key: str, start, end) 
         wanted = [(start - dt.timedelta(weeks=w)).isoformat() for w in range(read.weeks + 1)]
         parts = [f"{k}={state.content(read.table, k)}" for k in wanted]
         return f"weekdays:{read.table}:{digest(parts)}", f"{len(wanted)} day(s)"
-    if rule == "window":
-        lo = shift(grid, start, read.offset) - dt.timedelta(days=read.days_before)
-        lo_key, hi_key = lo.isoformat(), end.isoformat()
-        keys = [k for k in state.partitions(read.table) if lo_key <= k < hi_key]
-        parts = [f"{k}={state.content(read.table, k)}" for k in sorted(keys)]
-        return f"window:{read.table}:{digest(parts)}", f"{len(keys)} partition(s)"
+    if rule in ("window", "preceding"):
+        lo, hi = read_bounds(read, grid, start, end)
+        keys = state.keys_between(read.table, lo.isoformat(), hi.isoformat())
+        parts = [f"{k}={state.content(read.table, k)}" for k in keys]
+        return f"{rule}:{read.table}:{digest(parts)}", f"{len(keys)} partition(s)"
     raise ValueError(f"unknown lineage rule {rule!r} for input {read.table}")
 
 
@@ -465,14 +518,13 @@ class SourceData:
             return self.why_not(parent, UNPARTITIONED)
         if read.rule == "weekdays" and start is not None:
             lo, hi = start, start + dt.timedelta(days=1)
-        elif read.rule == "window" and start is not None:
-            lo = shift(spec.grid, start, read.offset) - dt.timedelta(days=read.days_before)
-            hi = end
+        elif read.rule in ("window", "preceding") and start is not None:
+            lo, hi = read_bounds(read, spec.grid, start, end)
         else:  # through, all, and any read of an unpartitioned reader
             lo, hi = None, end
         lo_key = lo.isoformat() if lo else ""
         hi_key = hi.isoformat() if hi else "9999"
-        if any(lo_key <= k < hi_key for k in live):
+        if self.state.keys_between(read.table, lo_key, hi_key):
             return None
         reason = f"{read.table} holds nothing"
         for k in _grid_keys(parent.grid, lo, hi or self.state.now.date()):
@@ -729,7 +781,7 @@ def stale_partitions(
     out = []
     for k in keys:
         record = state.lineage(table, k)
-        if record is not None and spec.inputs(state, k)[0] != record.inputs:
+        if record is not None and spec.inputs_digest(state, k) != record.inputs:
             out.append(k)
     return out
 

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 
 from pacific_assets import clock
 from pacific_assets.resources import LakeResource
@@ -25,15 +26,27 @@ def system_clock() -> dt.datetime:
     return clock.now()
 
 
-def newest_event_ts(lake: Lake, con) -> dt.datetime | None:
-    files = lake.partition_files("stg_clicks")
-    if not files:
-        return None
-    return con.execute(
-        "SELECT max(event_ts) FROM read_parquet($files, hive_partitioning = false, "
-        "union_by_name = true)",
-        {"files": files},
-    ).fetchone()[0]
+def newest_event_ts(lake: Lake, con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """The newest event_ts in ``stg_clicks``.
+
+    Its partitions are UTC event dates (stg_clicks.sql routes every event by its date), so the
+    newest event is in the newest partition that holds a row: partitions are read newest first,
+    a week, then twice as many, and so on, rather than every file of the table each minute (a
+    second per SLA tick at ten years of days; the same answer).
+    """
+    files = lake.partition_files("stg_clicks")  # in key order
+    end, batch = len(files), 7
+    while end > 0:
+        start = max(0, end - batch)
+        newest = con.execute(
+            "SELECT max(event_ts) FROM read_parquet($files, hive_partitioning = false, "
+            "union_by_name = true)",
+            {"files": files[start:end]},
+        ).fetchone()[0]
+        if newest is not None:
+            return newest
+        end, batch = start, batch * 2
+    return None
 
 
 def freshness_result(newest: dt.datetime | None, now: dt.datetime) -> dg.AssetCheckResult:

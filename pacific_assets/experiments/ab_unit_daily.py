@@ -2,18 +2,18 @@
 
 One row per experiment × unit × day, from the unit's assignment day on while the experiment runs.
 A unit is an account or a user, as the registry says. Rows carry the variant, when the unit was
-assigned, its engagement that day (and revenue for account units) and pre-period covariates — the
-unit's metrics over the 14 days before its assignment day — for variance reduction (CUPED).
+assigned, and its engagement that day (and revenue for account units). The unit's pre-period
+covariates (its metrics over the 14 days before its assignment day, for CUPED) are a fact of the
+unit, not of its days: they live in ``ab_unit_covariates`` (experiments/covariates.py), as
+warehouse-native experiment tools keep assignment-time covariates apart from daily metrics.
 
 Why the dependencies look the way they do:
-- ``user_engagement_daily`` maps day to day (identity), so the engagement late-data sensor, which
-  re-runs the event-date partitions a late click touched *and their downstream partitions*,
-  re-runs exactly the affected ``ab_unit_daily`` days.
-- Assignments are cumulative (first exposure wins over everything assigned so far), so every
-  assignment export is upstream of every day (``AllPartitionMapping``).
-- Pre-period covariates read the 14 days before each unit's assignment, outside the identity
-  window: they are refreshed whenever a later day of the unit is rebuilt, and
-  ``experiment_results`` uses each unit's most recently built row (docs/experiments.md).
+- ``user_engagement_daily`` and ``recognized_revenue_daily`` map day to day (rule ``window``): a
+  late click for day D rebuilds day D here, and nothing else (docs/experiments.md, "Late data").
+  A day whose engagement or revenue was never built is written with nulls and the reason
+  (``pacific/builds_without``), and rebuilt when that day arrives.
+- Assignments are cumulative (first exposure wins over everything assigned so far), so day d
+  reads every assignment export up to d (``through``); the directory likewise.
 """
 
 import datetime as dt
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from pacific_assets.experiments.columns import AB_UNIT_DAILY
@@ -35,7 +36,7 @@ from pacific_assets.experiments.inputs import (
 )
 from pacific_assets.experiments.pseudonymize import KEY_ENV, PseudonymizerResource
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
-from pacific_assets.lineage import Read, reads_metadata
+from pacific_assets.lineage import Read, builds_without_metadata, reads_metadata
 from pacific_assets.partitions import daily, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
@@ -58,16 +59,19 @@ UTC_TS = pl.Datetime("us", "UTC")
 #: The table's columns, in order (declared with their meanings in experiments/columns.py).
 SCHEMA = dict(AB_UNIT_DAILY.polars())
 
-#: What day d reads (lineage, docs/experiments.md): every unit's rows carry its pre-period
-#: covariates (the 14 days before its assignment), so a day reads engagement, revenue, the
-#: assignments and the directory up to d; the registry whole.
-READS = reads_metadata(
-    Read(ENGAGEMENT_TABLE, "through"),
-    Read(REVENUE_TABLE, "through"),
-    Read(ASSIGNMENTS_TABLE, "through"),
-    Read(DIRECTORY_TABLE, "through"),
-    Read(REGISTRY_TABLE, "all"),
-)
+#: What day d reads (lineage, docs/experiments.md): engagement and revenue of day d itself, the
+#: assignments and the directory up to d; the registry whole. Days without engagement or revenue
+#: are written with nulls and their reason.
+READS = {
+    **reads_metadata(
+        Read(ENGAGEMENT_TABLE, "window"),
+        Read(REVENUE_TABLE, "window"),
+        Read(ASSIGNMENTS_TABLE, "through"),
+        Read(DIRECTORY_TABLE, "through"),
+        Read(REGISTRY_TABLE, "all"),
+    ),
+    **builds_without_metadata(ENGAGEMENT_TABLE, REVENUE_TABLE),
+}
 
 CHECK_UNITS_ASSIGNED_ONCE = "units_assigned_once"
 CHECK_ASSIGNMENTS_MATCH_REGISTRY = "assignments_match_registry"
@@ -124,13 +128,6 @@ def _day_keys(start: dt.date, end: dt.date) -> list[str]:
     return [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days)]
 
 
-def _pre_period_keys(assignment_dates: list[dt.date]) -> set[str]:
-    keys: set[str] = set()
-    for a in assignment_dates:
-        keys.update(_day_keys(a - dt.timedelta(days=PRE_PERIOD_DAYS), a))
-    return keys
-
-
 @dataclass
 class BuildSummary:
     """What a build wrote, for the run's metadata and checks (the rows themselves are in the lake)."""
@@ -144,6 +141,42 @@ class BuildSummary:
     invalid_assignments: dict[str, int] = field(default_factory=dict)
     reassignments: pl.DataFrame = field(default_factory=pl.DataFrame)
     engagement_days_missing: list[str] = field(default_factory=list)
+
+
+def open_unit_inputs(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    pseudonymizer: PseudonymizerResource,
+    end: dt.date,
+    registry: pl.DataFrame,
+) -> None:
+    """The inputs both unit tables start from, as temp tables of ``con``: the registry, the days
+    engagement and revenue have a partition for, the first exposure of every unit assigned
+    before ``end`` (``first_exposure.sql``), its pseudonym, and the revenue view."""
+    con.register("registry", registry)
+    con.register("engagement_days", date_table(covered_days(lake, ENGAGEMENT_TABLE)))
+    con.register("revenue_days", date_table(covered_days(lake, REVENUE_TABLE)))
+    con.execute("SET VARIABLE range_end = CAST(? AS DATE)", [end])
+    open_table(con, lake, ASSIGNMENTS_TABLE, ASSIGNMENT_COLUMNS)
+    open_table(con, lake, DIRECTORY_TABLE, DIRECTORY_COLUMNS)
+    open_table(con, lake, REVENUE_TABLE, REVENUE_COLUMNS)
+    run_sql(con, SQL_DIR, "first_exposure")
+    user_ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT unit_id FROM first_exposure WHERE unit_type = 'user'"
+        ).fetchall()
+    ]
+    con.register("pseudonyms", pseudonymizer.pseudonym_table(user_ids))
+
+
+def unit_metrics(con: duckdb.DuckDBPyConnection, lake: Lake, first: dt.date, end: dt.date) -> None:
+    """Engagement and revenue per unit in ``units_in_scope`` and day in ``[first, end)``
+    (``unit_engagement.sql``), reading only those days of user_engagement_daily."""
+    open_table(con, lake, ENGAGEMENT_TABLE, USER_ENGAGEMENT_COLUMNS, keys=_day_keys(first, end))
+    con.execute("SET VARIABLE metrics_from = CAST(? AS DATE)", [first])
+    con.execute("SET VARIABLE metrics_to = CAST(? AS DATE)", [end])
+    run_sql(con, SQL_DIR, "unit_engagement")
 
 
 def build_ab_unit_daily(
@@ -162,41 +195,19 @@ def build_ab_unit_daily(
     """
     lake = store or lake_resource.lake
     registry = load_registry(lake)
-    engagement_days = covered_days(lake, ENGAGEMENT_TABLE)
-    revenue_days = covered_days(lake, REVENUE_TABLE)
     summary = BuildSummary(registry_problems=registry.problems)
     unit_days: list[pl.DataFrame] = []
     with lake_resource.duckdb() as con:
-        con.register("registry", registry.experiments)
-        con.register("engagement_days", date_table(engagement_days))
-        con.register("revenue_days", date_table(revenue_days))
-        con.execute("SET VARIABLE range_end = CAST(? AS DATE)", [end])
-        open_table(con, lake, ASSIGNMENTS_TABLE, ASSIGNMENT_COLUMNS)
-        open_table(con, lake, DIRECTORY_TABLE, DIRECTORY_COLUMNS)
-        open_table(con, lake, REVENUE_TABLE, REVENUE_COLUMNS)
-        run_sql(con, SQL_DIR, "first_exposure")
-
-        user_ids = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT unit_id FROM first_exposure WHERE unit_type = 'user'"
-            ).fetchall()
-        ]
-        con.register("pseudonyms", pseudonymizer.pseudonym_table(user_ids))
-
+        open_unit_inputs(con, lake, pseudonymizer, end, registry.experiments)
+        engagement_days = [r[0] for r in con.execute("SELECT date FROM engagement_days").fetchall()]
         chunk_start = start
         while chunk_start < end:
             chunk_end = min(chunk_start + dt.timedelta(days=CHUNK_DAYS), end)
             con.execute("SET VARIABLE chunk_start = CAST(? AS DATE)", [chunk_start])
             con.execute("SET VARIABLE chunk_end = CAST(? AS DATE)", [chunk_end])
             run_sql(con, SQL_DIR, "unit_days")
-            assignment_dates = [
-                r[0]
-                for r in con.execute("SELECT DISTINCT assignment_date FROM unit_days").fetchall()
-            ]
             chunk_keys = _day_keys(chunk_start, chunk_end)
-            keys = sorted(set(chunk_keys) | _pre_period_keys(assignment_dates))
-            open_table(con, lake, ENGAGEMENT_TABLE, USER_ENGAGEMENT_COLUMNS, keys=keys)
+            unit_metrics(con, lake, chunk_start, chunk_end)
             run_sql(con, SQL_DIR, "ab_unit_daily")
             chunk = conform(
                 con.execute("SELECT * FROM ab_unit_daily_chunk").pl(), pl.Schema(SCHEMA)
@@ -325,9 +336,9 @@ def ab_unit_daily(
 
     Metrics per row (the day's value for the unit; an account unit sums its users):
     ``active_users`` (users with ≥ 1 event; 0/1 for a user unit), ``sessions``, ``hours``,
-    ``events``, ``late_events``; ``recognized_revenue_usd`` for account units. Pre-period
-    covariates ``pre_*`` = the same metrics summed over the 14 days before the assignment day.
-    User ids are HMAC-SHA256 pseudonyms. Full definitions: docs/experiments.md.
+    ``events``, ``late_events``; ``recognized_revenue_usd`` for account units. The unit's
+    pre-period covariates are in ``ab_unit_covariates``. User ids are HMAC-SHA256 pseudonyms.
+    Full definitions: docs/experiments.md.
     """
     store = lake.for_asset(context)
     window = context.partition_time_window

@@ -55,6 +55,26 @@ AB_UNIT_DAILY = declare(
         "null for user units and for days without a revenue partition",
     ),
     null_reason("recognized_revenue_usd", "a user unit, or the revenue day is not built"),
+)
+
+AB_UNIT_COVARIATES = declare(
+    "ab_unit_covariates",
+    Column(
+        "assignment_date",
+        DATE,
+        "date(assigned_at) in UTC (the partition): the day the unit was first exposed",
+        False,
+    ),
+    Column("experiment_id", STR, "the experiment, from the registry", False),
+    Column("unit_type", STR, "account or user, from the registry", False),
+    Column(
+        "unit_id",
+        STR,
+        "account units: the account_id; user units: HMAC-SHA256 pseudonym of the user_id",
+        False,
+    ),
+    Column("variant", STR, "the first exposure's variant", False),
+    Column("assigned_at", UTC_TS, "the first exposure's time", False),
     Column(
         "pre_period_days",
         I64,

@@ -21,6 +21,8 @@ from pacific_assets.experiments import stats
 from pacific_assets.experiments.ab_unit_daily import SCHEMA as AB_SCHEMA
 from pacific_assets.experiments.ab_unit_daily import TABLE as AB_TABLE
 from pacific_assets.experiments.columns import EXPERIMENT_RESULTS
+from pacific_assets.experiments.covariates import SCHEMA as COV_SCHEMA
+from pacific_assets.experiments.covariates import TABLE as COV_TABLE
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
 from pacific_assets.lineage import Read, reads_metadata
 from pacific_assets.partitions import single_run_backfill, weekly
@@ -316,6 +318,7 @@ def build_experiment_results(
     lake = lake_resource.lake
     registry = load_registry(lake).experiments
     built_days = {dt.date.fromisoformat(k) for k in lake.partition_keys(AB_TABLE)}
+    covariate_days = {dt.date.fromisoformat(k) for k in lake.partition_keys(COV_TABLE)}
     rows: list[dict] = []
     srm_log: list[dict] = []
     with lake_resource.duckdb() as con:
@@ -331,6 +334,8 @@ def build_experiment_results(
             first_day = min(in_scope["start_date"])
             keys = [k.isoformat() for k in sorted(built_days) if first_day <= k < week_end]
             files = lake_view(con, lake, AB_TABLE, pl.Schema(AB_SCHEMA), keys)
+            assigned = [k.isoformat() for k in sorted(covariate_days) if first_day <= k < week_end]
+            lake_view(con, lake, COV_TABLE, pl.Schema(COV_SCHEMA), assigned)
             through = max((d for d in built_days if d < week_end), default=None)
             if files:
                 con.register("experiments_in_scope", in_scope.select("experiment_id"))
@@ -384,11 +389,14 @@ def _empty_units() -> pl.DataFrame:
     kinds={"duckdb", "parquet"},
     deps=[
         dg.AssetDep(AB_TABLE, partition_mapping=dg.TimeWindowPartitionMapping()),
+        dg.AssetDep(COV_TABLE, partition_mapping=dg.TimeWindowPartitionMapping()),
         dg.AssetDep(REGISTRY_TABLE),
     ],
-    # The graph shows the week's days; a week's results read each experiment's days from its
-    # start (cumulative), so a restated older day makes every later week stale.
-    metadata=reads_metadata(Read(AB_TABLE, "through"), Read(REGISTRY_TABLE, "all")),
+    # The graph shows the week's days; a week's results read each experiment's days and units
+    # from its start (cumulative), so a restated older day or unit makes every later week stale.
+    metadata=reads_metadata(
+        Read(AB_TABLE, "through"), Read(COV_TABLE, "through"), Read(REGISTRY_TABLE, "all")
+    ),
     check_specs=[
         dg.AssetCheckSpec(
             CHECK_SRM,

@@ -42,6 +42,7 @@ from pacific_assets.dagster_compat import (
     TimeWindowFreshnessPolicy,
     next_cron_tick,  # Dagster's own cron arithmetic
 )
+from pacific_assets.lineage import keys_at
 from pacific_assets.operations.policy_types import SLA_CHECK_NAME, describe_freshness
 from pacific_assets.operations.resources import OpsResource
 from pacific_assets.operations.sla import sla_for
@@ -98,7 +99,7 @@ def expected_partition(
     warn_after_period_end: dt.timedelta | None = None,
 ) -> Expected | None:
     """The newest partition of ``partitions_def`` that ``policy`` says must exist at ``now``."""
-    keys = partitions_def.get_partition_keys(current_time=now)
+    keys = keys_at(partitions_def, now)
     due_key = due_at = fail_at = overdue_key = overdue_at = None
     for key in reversed(keys):
         end = partitions_def.time_window_for_partition_key(key).end

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pacific_assets import clock
+from pacific_assets.automation import TickBudget
 from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus, asset_check_history
 from pacific_assets.engagement.checks import freshness_result, newest_event_ts
 from pacific_assets.lineage import digest
@@ -46,13 +47,19 @@ def _verdict(result: dg.AssetCheckResult) -> tuple:
 
 
 def current_verdicts(
-    lake, targets: list[SlaTarget], now, own: list[dg.AssetCheckKey] = SLA_CHECKS
+    lake,
+    targets: list[SlaTarget],
+    now,
+    own: list[dg.AssetCheckKey] = SLA_CHECKS,
+    budget: TickBudget | None = None,
 ) -> dict[dg.AssetCheckKey, tuple]:
     """The verdict every SLA check would give now (the newest-click check: pass/fail only, its
-    text names the age, which changes every minute)."""
-    out = {
-        dg.AssetCheckKey(t.key, SLA_CHECK_NAME): _verdict(evaluate(t, lake, now)) for t in targets
-    }
+    text names the age, which changes every minute). ``budget``: checked between targets."""
+    out = {}
+    for t in targets:
+        if budget is not None:
+            budget.check(lambda t=t: f"judging the SLA of {t.key.to_user_string()}")
+        out[dg.AssetCheckKey(t.key, SLA_CHECK_NAME)] = _verdict(evaluate(t, lake, now))
     if NEWEST_CLICK_CHECK in own:
         from pacific_assets.storage.duck import connect
 
@@ -75,10 +82,12 @@ def build_sla_checks_sensor(
         "partition appears or goes missing. Quiet periods run nothing.",
     )
     def sla_checks_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+        budget = TickBudget("sla_checks_sensor", "sensor")
         now = clock.now()
         changed = []
         for key, verdict in sorted(
-            current_verdicts(lake.lake, targets, now, own).items(), key=lambda kv: str(kv[0])
+            current_verdicts(lake.lake, targets, now, own, budget).items(),
+            key=lambda kv: str(kv[0]),
         ):
             recorded = _recorded(context.instance, key)
             if recorded is None or recorded[: len(verdict)] != verdict:

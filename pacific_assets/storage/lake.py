@@ -26,7 +26,7 @@ import shutil
 import signal
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,12 +157,20 @@ class Lake:
             if d.is_dir() and _TABLE_RE.match(d.name) and any(self._live_links(d))
         )
 
-    def _live_links(self, table_dir: Path) -> Iterable[Path]:
-        return (p for p in table_dir.glob("*=*") if p.is_symlink() and p.exists())
+    def _live_names(self, table_dir: Path) -> list[str]:
+        """Names of the partition links (``*=*``) whose version exists: one directory listing
+        and a stat per link, no pathlib (``glob`` plus ``is_symlink`` and ``exists`` cost three
+        calls and pathlib's overhead per link: seconds per SLA tick at ten years of days)."""
+        with os.scandir(table_dir) as listing:
+            links = [e.name for e in listing if "=" in e.name and e.is_symlink()]
+        return [n for n in links if os.path.exists(os.path.join(table_dir, n))]
+
+    def _live_links(self, table_dir: Path) -> Iterator[Path]:
+        return (table_dir / name for name in self._live_names(table_dir))
 
     def partition_keys(self, table: str) -> list[str]:
         d = self.table_dir(table)
-        return sorted(p.name.split("=", 1)[1] for p in self._live_links(d)) if d.exists() else []
+        return sorted(n.split("=", 1)[1] for n in self._live_names(d)) if d.exists() else []
 
     def partition_files(self, table: str, keys: Sequence[str] | None = None) -> list[str]:
         """Absolute paths of the live files for ``keys`` (all partitions when None); missing skipped."""
@@ -171,9 +179,9 @@ class Lake:
             return []
         wanted = None if keys is None else {check_partition_key(k) for k in keys}
         files = []
-        for link in sorted(self._live_links(d)):
-            if wanted is None or link.name.split("=", 1)[1] in wanted:
-                files.extend(str(f) for f in sorted(link.resolve().glob("*.parquet")))
+        for name in sorted(self._live_names(d)):
+            if wanted is None or name.split("=", 1)[1] in wanted:
+                files.extend(str(f) for f in sorted((d / name).resolve().glob("*.parquet")))
         return files
 
     def glob(self, table: str) -> str:

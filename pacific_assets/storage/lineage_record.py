@@ -40,9 +40,18 @@ class Lineage:
         values = self.slices.get(name, {})
         if name not in self.cumulative:
             return values.get(key, MISSING)
-        keys = sorted(values)
+        keys = self._sorted_slice_keys(name)
         i = bisect.bisect_left(keys, key + "\x7f")  # the last key <= key
         return values[keys[i - 1]] if i else MISSING
+
+    def _sorted_slice_keys(self, name: str) -> list[str]:
+        """The slice's days in order, sorted once per record: a cumulative slice is looked up
+        for every day of its readers (sorting it per lookup was quadratic in history). Kept
+        outside the dataclass fields (records are frozen, and ``to_json`` writes fields only)."""
+        cache = self.__dict__.setdefault("_sorted_slice_keys_cache", {})
+        if name not in cache:
+            cache[name] = sorted(self.slices.get(name, {}))
+        return cache[name]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

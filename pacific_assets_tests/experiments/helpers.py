@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pacific_assets.experiments import ab_unit_daily, experiment_results
+from pacific_assets.experiments.covariates import ab_unit_covariates
 from pacific_assets.experiments.pseudonymize import PseudonymizerResource
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
@@ -35,4 +36,10 @@ def materialize_range(
     )
 
 
-__all__ = ["ab_unit_daily", "experiment_results", "materialize_range", "resources"]
+__all__ = [
+    "ab_unit_covariates",
+    "ab_unit_daily",
+    "experiment_results",
+    "materialize_range",
+    "resources",
+]

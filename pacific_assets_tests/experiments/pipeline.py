@@ -1,7 +1,8 @@
 """Run the real chain (staging -> engagement -> experiments) on simulated landing data.
 
 Only the assets the experiment pipeline needs: the registry, assignments and directory staging
-tables, click ingestion and engagement, then ``ab_unit_daily`` and ``experiment_results``.
+tables, click ingestion and engagement, then ``ab_unit_daily``, ``ab_unit_covariates`` and
+``experiment_results``.
 Revenue (profit) is left out: no simulated experiment is judged on revenue, and the table says
 so per row (``recognized_revenue_usd_null_reason``) when revenue is missing.
 """
@@ -25,6 +26,7 @@ CHAIN = (
     "stg_clicks",
     "user_engagement_daily",
     "ab_unit_daily",
+    "ab_unit_covariates",
     "experiment_results",
 )
 PSEUDONYM_KEY = "test-key-for-pytest"

@@ -1,4 +1,5 @@
-"""`ab_unit_daily` on the hand-made lake of conftest.py: every number worked out by hand."""
+"""`ab_unit_daily` and `ab_unit_covariates` on the hand-made lake of conftest.py: every number
+worked out by hand."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import pytest
 from pacific_assets.experiments.pseudonymize import DEMO_PSEUDONYM_KEY, pseudonymize
 from pacific_assets_tests.experiments import fixtures as fx
 from pacific_assets_tests.experiments.conftest import DAY_16_ENGAGEMENT, TEST_KEY
-from pacific_assets_tests.experiments.helpers import ab_unit_daily, materialize_range
+from pacific_assets_tests.experiments.helpers import (
+    ab_unit_covariates,
+    ab_unit_daily,
+    materialize_range,
+)
 from pacific_assets_tests.runs import checks_by_name
 
 D = dt.date
@@ -38,7 +43,6 @@ def given(columns: tuple[str, ...], table: dict[tuple, tuple]) -> dict[tuple, di
 
 
 # (experiment, unit, day) -> the columns worked out from conftest.hand_lake
-# pre-period: 14 days before the assignment day, 09-05 has no engagement partition -> 13 days
 # fmt: off
 EXPECTED = given(
     ("variant", "account_id", "days_since_assignment", "active_users", "sessions", "hours",
@@ -60,6 +64,10 @@ EXPECTED = given(
         ("exp_acct", "a2", 16): ("treatment", _,    _,   1,     1,       0.5,  2,     _,   20.0),
     },
 )
+# (experiment, unit) -> the unit's covariates: the 14 days before its assignment day, of which
+# 09-05 has no engagement partition -> 13 days. u1, u3, a1, a2 assigned 09-15 (09-01..09-14),
+# u2 09-16 (09-02..09-15: its 09-12 and 09-15 activity). a1 = u1 + u2, a2 = u3 (its account on
+# the 09-10 engagement row); revenue 09-01..09-14 at $10 / $20 a day.
 PRE = given(
     ("pre_period_days", "pre_active_users", "pre_sessions", "pre_hours", "pre_events",
      "pre_revenue_days", "pre_recognized_revenue_usd"),
@@ -105,20 +113,100 @@ def test_hand_computed_values(built):
         row = rows[(exp, uid, D(2025, 9, day))]
         for col, value in want.items():
             assert row[col] == value, (exp, unit, day, col)
-        for col, value in PRE[(exp, unit)].items():
-            assert row[col] == value, (exp, unit, day, col)
         assert row["engagement_null_reason"] is None
     u1 = rows[("exp_user", pseudo("u1"), D(2025, 9, 17))]
     assert u1["assigned_at"] == dt.datetime(2025, 9, 15, 10, tzinfo=dt.UTC)
     assert u1["assignment_date"] == D(2025, 9, 15)
     assert u1["recognized_revenue_usd"] is None
     assert u1["recognized_revenue_usd_null_reason"] == USER_REVENUE_REASON
-    assert u1["pre_recognized_revenue_usd_null_reason"] == USER_REVENUE_REASON
     # revenue for 09-17 was never materialized: null with the reason, not a zero
     a1 = rows[("exp_acct", "a1", D(2025, 9, 17))]
     assert a1["recognized_revenue_usd"] is None
     assert "not materialized" in a1["recognized_revenue_usd_null_reason"]
     assert a1["sessions"] == 0 and a1["engagement_null_reason"] is None  # empty day = inactive
+
+
+@pytest.fixture
+def covariates(hand_lake):
+    result = materialize_range([ab_unit_covariates], hand_lake, "2025-09-15", "2025-09-17")
+    assert result.success
+    return hand_lake
+
+
+def test_covariates_one_row_per_unit_on_its_assignment_day(covariates):
+    """u1, u3, a1, a2 were first exposed on 09-15, u2 on 09-16; u1's 09-17 re-assignment is not
+    an exposure, so 09-17 is an empty partition (a fact: nobody was assigned)."""
+    assert covariates.partition_keys("ab_unit_covariates") == [
+        "2025-09-15",
+        "2025-09-16",
+        "2025-09-17",
+    ]
+    df = covariates.read("ab_unit_covariates")
+    names = {pseudo(u): u for u in ("u1", "u2", "u3")}
+    got = sorted(
+        (r["assignment_date"].day, r["experiment_id"], names.get(r["unit_id"], r["unit_id"]))
+        for r in df.to_dicts()
+    )
+    assert got == [
+        (15, "exp_acct", "a1"),
+        (15, "exp_acct", "a2"),
+        (15, "exp_user", "u1"),
+        (15, "exp_user", "u3"),
+        (16, "exp_user", "u2"),
+    ]
+
+
+def test_covariates_hand_computed(covariates):
+    df = covariates.read("ab_unit_covariates")
+    rows = {(r["experiment_id"], r["unit_id"]): r for r in df.to_dicts()}
+    assigned = {
+        ("exp_user", "u1"): ("control", dt.datetime(2025, 9, 15, 10, tzinfo=dt.UTC)),
+        ("exp_user", "u2"): ("treatment", dt.datetime(2025, 9, 16, 8, tzinfo=dt.UTC)),
+        ("exp_user", "u3"): ("treatment", dt.datetime(2025, 9, 15, 12, tzinfo=dt.UTC)),
+        ("exp_acct", "a1"): ("control", dt.datetime(2025, 9, 15, 0, 30, tzinfo=dt.UTC)),
+        ("exp_acct", "a2"): ("treatment", dt.datetime(2025, 9, 15, 1, tzinfo=dt.UTC)),
+    }
+    for (exp, unit), want in PRE.items():
+        row = rows[(exp, pseudo(unit) if exp == "exp_user" else unit)]
+        for col, value in want.items():
+            assert row[col] == value, (exp, unit, col)
+        assert (row["variant"], row["assigned_at"]) == assigned[(exp, unit)], (exp, unit)
+        assert row["pre_period_null_reason"] is None
+        if exp == "exp_user":
+            assert row["pre_revenue_days"] == 0
+            assert row["pre_recognized_revenue_usd"] is None
+            assert row["pre_recognized_revenue_usd_null_reason"] == USER_REVENUE_REASON
+        else:
+            assert row["pre_recognized_revenue_usd_null_reason"] is None
+
+
+def test_covariates_before_any_engagement_are_nulls_with_the_reason(lake):
+    """A unit assigned when no engagement or revenue was ever built still gets its row: no
+    pre-period data, said so, and analysed without adjustment. (Fails if ab_unit_covariates
+    does not declare engagement and revenue as ``pacific/builds_without``: the partition is
+    then refused as built from nothing.)"""
+    start = D(2025, 9, 15)
+    fx.write_registry(
+        lake, [fx.experiment("exp", "account", "control|treatment", "1|1", start, None, "hours")]
+    )
+    fx.write_assignments(
+        lake, [fx.assignment("exp", "account", "a1", "treatment", "2025-09-15T09:00:00Z")]
+    )
+    assert materialize_range([ab_unit_covariates], lake, "2025-09-15", "2025-09-15").success
+    row = lake.read("ab_unit_covariates").row(0, named=True)
+    assert (row["unit_id"], row["variant"], row["pre_period_days"], row["pre_revenue_days"]) == (
+        "a1",
+        "treatment",
+        0,
+        0,
+    )
+    assert row["pre_sessions"] is None and row["pre_recognized_revenue_usd"] is None
+    assert row["pre_period_null_reason"] == (
+        "no user_engagement_daily partition in the 14 days before assignment"
+    )
+    assert row["pre_recognized_revenue_usd_null_reason"] == (
+        "no recognized_revenue_daily data in the 14 days before assignment"
+    )
 
 
 def test_user_ids_are_keyed_pseudonyms_and_never_appear(built, hand_lake):

@@ -1,5 +1,6 @@
-"""`experiment_results` end to end: upstream frames -> ab_unit_daily -> results, checked against
-scipy/numpy run on unit values recomputed here independently (polars, not the pipeline's SQL)."""
+"""`experiment_results` end to end: upstream frames -> ab_unit_daily + ab_unit_covariates ->
+results, checked against scipy/numpy run on unit values recomputed here independently (polars,
+not the pipeline's SQL)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pacific_assets.experiments.results import SCHEMA
 from pacific_assets_tests.declared import assert_written_as_declared
 from pacific_assets_tests.experiments import fixtures as fx
 from pacific_assets_tests.experiments.helpers import (
+    ab_unit_covariates,
     ab_unit_daily,
     experiment_results,
     materialize_range,
@@ -30,7 +32,8 @@ def synthetic(tmp_path_factory):
 
     lake = Lake(tmp_path_factory.mktemp("synthetic") / "data")
     frames = fx.synthetic_experiments(lake, seed=3)
-    assert materialize_range([ab_unit_daily], lake, "2025-09-15", "2025-09-28").success
+    units = [ab_unit_daily, ab_unit_covariates]
+    assert materialize_range(units, lake, "2025-09-15", "2025-09-28").success
     result = materialize_range([experiment_results], lake, "2025-09-15", "2025-09-22")
     assert result.success
     return lake, frames, result
@@ -210,7 +213,8 @@ def test_results_never_hold_nan_or_inf(synthetic):
 
 
 def test_too_few_units_gives_nulls_with_reasons(hand_lake):
-    assert materialize_range([ab_unit_daily], hand_lake, "2025-09-15", "2025-09-21").success
+    units = [ab_unit_daily, ab_unit_covariates]
+    assert materialize_range(units, hand_lake, "2025-09-15", "2025-09-21").success
     result = materialize_range([experiment_results], hand_lake, "2025-09-15", "2025-09-15")
     assert result.success
     df = hand_lake.read("experiment_results")
@@ -226,7 +230,7 @@ def test_too_few_units_gives_nulls_with_reasons(hand_lake):
 
 
 def test_written_columns_are_the_declared_ones(synthetic) -> None:
-    """What the two experiment assets write equals their declarations (the upstream tables of
+    """What the three experiment assets write equals their declarations (the upstream tables of
     this fixture are synthetic, so only the assets' own tables are held here)."""
     lake, _, _ = synthetic
-    assert_written_as_declared(lake, ["ab_unit_daily", "experiment_results"])
+    assert_written_as_declared(lake, ["ab_unit_daily", "ab_unit_covariates", "experiment_results"])

@@ -1,7 +1,7 @@
 """The whole experiment chain on simulated companies, judged against the simulator's truth.
 
 A few small companies (fixed seeds) go through staging -> click ingestion -> engagement ->
-ab_unit_daily -> experiment_results. The simulator plants three experiments (truth/experiments):
+ab_unit_daily + ab_unit_covariates -> experiment_results. The simulator plants three experiments (truth/experiments):
 a real +10% effect on sessions, a null experiment, and a broken 65/35 allocation registered as
 50/50. "Every time" claims (SRM flagged, CUPED narrower) are judged on every seed.
 
@@ -18,8 +18,9 @@ The statistics layer itself is tested with K = 400 synthetic seeds (test_stats.p
 
 The last test lands a late click for an old day and follows it through the same late-data path
 as engagement: ingestion registers the batch, the engagement late-data sensor re-runs that day
-(ticked through Dagster's evaluate_tick), and the planner behind the experiments' keeper sensor
-marks ab_unit_daily stale from that day on.
+(ticked through Dagster's evaluate_tick), and the planner finds exactly that day of ab_unit_daily
+stale, plus the covariates of the units assigned in the 14 days after it (test_late_data.py drives
+the experiments' keeper sensor itself).
 """
 
 from __future__ import annotations
@@ -333,14 +334,20 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     assert requested(tick("clicks_late_data_sensor"), "user_engagement_daily") == [day.isoformat()]
     execute_subset(root, instance, {"user_engagement_daily": [day.isoformat()]})
 
-    # ab_unit_daily follows from that day on, nothing before it: each unit's pre-period
-    # covariates (engagement before its assignment) repeat on its later days, so it reads
-    # engagement through its day (docs/experiments.md).
-    built = lake.partition_keys("ab_unit_daily")
-    # (ab_unit_daily's keeper sensor would wait here for inputs this chain leaves unbuilt,
-    # revenue among them: its decision is read from the planner it uses.)
-    assert stale("ab_unit_daily") == {k for k in built if k >= day.isoformat()}
-    execute_subset(root, instance, {"ab_unit_daily": sorted(stale("ab_unit_daily"))})
+    # ab_unit_daily follows that day alone (a row holds its own day's metrics), and the
+    # covariates of the units assigned in the 14 days after it: their pre-period holds it
+    covering = {(day + dt.timedelta(days=i)).isoformat() for i in range(1, PRE_PERIOD_DAYS + 1)}
+    assert stale("ab_unit_daily") == {day.isoformat()}
+    assert stale("ab_unit_covariates") == covering & set(lake.partition_keys("ab_unit_covariates"))
+    cov_before = lake.read("ab_unit_covariates")
+    execute_subset(
+        root,
+        instance,
+        {
+            "ab_unit_daily": [day.isoformat()],
+            "ab_unit_covariates": sorted(stale("ab_unit_covariates")),
+        },
+    )
 
     after = lake.read("ab_unit_daily", [day.isoformat()])
     for experiment in set(after.filter(pl.col("unit_id") == unit)["experiment_id"]):
@@ -357,24 +364,29 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     # every other unit that day, and every other day, is as it was
     others = ~pl.col("unit_id").is_in([unit, account])
     assert after.filter(others).equals(before.filter(others))  # bit for bit
-    # every other day is as it was, except the pre-period covariates of the units whose
-    # pre-period (the 14 days before assignment) holds the late day: those were stale, now fixed
+    # every other day is as it was, bit for bit
     keys = ["date", "experiment_id", "unit_id"]
     later = lake.read("ab_unit_daily").filter(pl.col("date") != day).sort(keys)
-    was_later = untouched.sort(keys)
-    pre = [c for c in later.columns if c.startswith("pre_")]
-    assert later.drop(pre).equals(was_later.drop(pre))  # bit for bit
-    moved = pl.any_horizontal(*[later[c].ne_missing(was_later[c]) for c in pre])
-    covering = (pl.col("assignment_date") > day) & (
+    assert later.equals(untouched.sort(keys))
+    # the covariates moved only for units whose pre-period (the 14 days before assignment) holds
+    # the late day, and there they count the late clicks
+    unit_keys = ["experiment_id", "unit_id"]
+    cov_after = lake.read("ab_unit_covariates").sort(unit_keys)
+    cov_before = cov_before.sort(unit_keys)
+    assert cov_after.select(unit_keys).equals(cov_before.select(unit_keys))
+    pre = [c for c in cov_after.columns if c.startswith("pre_")]
+    moved = pl.any_horizontal(*[cov_after[c].ne_missing(cov_before[c]) for c in pre])
+    holds_day = (pl.col("assignment_date") > day) & (
         pl.col("assignment_date") <= day + dt.timedelta(days=PRE_PERIOD_DAYS)
     )
-    assert later.filter(moved).select(keys).equals(later.filter(covering & moved).select(keys)), (
+    assert cov_after.filter(moved).equals(cov_after.filter(moved & holds_day)), (
         "a pre-period covariate moved for a unit whose pre-period does not hold the late day"
     )
-    assert later.filter(moved).height > 0  # the simulated company has such a unit
+    assert cov_after.filter(moved).height > 0  # the simulated company has such a unit
     assert (
-        later.filter(covering)["pre_events"].sum() > was_later.filter(covering)["pre_events"].sum()
+        cov_after.filter(moved)["pre_events"].sum()
+        == cov_before.filter(moved)["pre_events"].sum() + 3 * cov_after.filter(moved).height
     )
     # and nothing more is pending
-    assert stale("ab_unit_daily") == set()
+    assert stale("ab_unit_daily") == stale("ab_unit_covariates") == set()
     assert requested(tick("clicks_late_data_sensor"), "user_engagement_daily") == []

@@ -147,9 +147,8 @@ def test_late_clicks_rebuild_their_days_and_only_what_reads_them(replay) -> None
         start, until
     )
     assert set(_rebuilt(summary, "engagement_hours")) <= weekdays | _settled_days(start, until)
-    # ab_unit_daily carries each unit's pre-period covariates (engagement before its assignment)
-    # on every later day: it reads engagement through its day, so nothing before the earliest
-    # changed day is rebuilt (docs/experiments.md)
+    # ab_unit_daily reads engagement of its own day and ab_unit_covariates the 14 days before
+    # an assignment day: nothing before the earliest changed day is rebuilt (docs/experiments.md)
     assert min(_rebuilt(summary, "ab_unit_daily")) >= min(stg)
 
 

@@ -125,6 +125,7 @@ INTENDED_SLA: dict[str, tuple | None] = {
     "investor_rollup": INVESTOR_MONTHLY,
     "executive_weekly": EXECUTIVE_WEEKLY,
     "ab_unit_daily": AB_WEEKLY_OR_MONTHLY,
+    "ab_unit_covariates": AB_WEEKLY_OR_MONTHLY,
     "experiment_results": AB_WEEKLY_OR_MONTHLY,
     "stg_accounts": None,
     "stg_account_events": None,

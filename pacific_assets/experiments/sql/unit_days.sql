@@ -20,3 +20,7 @@ JOIN registry AS r USING (experiment_id)
 JOIN days AS d
     ON d.date >= CAST(f.assigned_at AS DATE)
     AND (r.end_date IS NULL OR d.date < r.end_date);
+
+-- The units whose metrics the chunk needs (unit_engagement.sql).
+CREATE OR REPLACE TEMP TABLE units_in_scope AS
+SELECT DISTINCT unit_type, raw_unit_id FROM unit_days;

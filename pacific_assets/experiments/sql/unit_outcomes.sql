@@ -1,6 +1,6 @@
 -- One row per experiment × unit: its totals from assignment up to the as-of date, and its
--- pre-period covariates. Input: ab_unit_daily (days before as_of_end), experiments_in_scope.
--- Variables: as_of_end (DATE, exclusive).
+-- pre-period covariates. Input: ab_unit_daily (days before as_of_end), ab_unit_covariates
+-- (assignment days before as_of_end), experiments_in_scope. Variables: as_of_end (DATE, exclusive).
 CREATE OR REPLACE TEMP TABLE unit_outcomes AS
 WITH rows AS (
     SELECT *
@@ -8,8 +8,8 @@ WITH rows AS (
     WHERE date < getvariable('as_of_end')
         AND experiment_id IN (SELECT experiment_id FROM experiments_in_scope)
 ),
--- The unit's most recently built row carries the variant and pre-period values it is analysed
--- with (a late assignment export or late pre-period clicks reach the newest rows first).
+-- The unit's most recently built row carries the variant and assignment it is analysed with (a
+-- late assignment export reaches the newest rows first).
 latest AS (
     SELECT *
     FROM rows
@@ -30,18 +30,29 @@ totals AS (
         coalesce(sum(recognized_revenue_usd ORDER BY date), 0.0) AS recognized_revenue_usd
     FROM rows
     GROUP BY experiment_id, unit_id
+),
+-- The covariates of that assignment (a unit without them is analysed without adjustment).
+covariates AS (
+    SELECT *
+    FROM ab_unit_covariates
+    WHERE assignment_date < getvariable('as_of_end')
+        AND experiment_id IN (SELECT experiment_id FROM experiments_in_scope)
 )
 SELECT
     t.*,
     l.variant,
     l.unit_type,
-    l.pre_period_days,
-    CAST(l.pre_active_users AS DOUBLE) AS pre_active_users,
-    CAST(l.pre_sessions AS DOUBLE) AS pre_sessions,
-    l.pre_hours,
-    CAST(l.pre_events AS DOUBLE) AS pre_events,
-    l.pre_revenue_days,
-    l.pre_recognized_revenue_usd
+    coalesce(c.pre_period_days, 0) AS pre_period_days,
+    CAST(c.pre_active_users AS DOUBLE) AS pre_active_users,
+    CAST(c.pre_sessions AS DOUBLE) AS pre_sessions,
+    c.pre_hours,
+    CAST(c.pre_events AS DOUBLE) AS pre_events,
+    coalesce(c.pre_revenue_days, 0) AS pre_revenue_days,
+    c.pre_recognized_revenue_usd
 FROM totals AS t
 JOIN latest AS l USING (experiment_id, unit_id)
+LEFT JOIN covariates AS c
+    ON c.experiment_id = l.experiment_id
+    AND c.unit_id = l.unit_id
+    AND c.assignment_date = l.assignment_date
 ORDER BY experiment_id, unit_id;
