@@ -353,6 +353,20 @@ def test_relative_interval_is_unbounded_exactly_at_the_edge_of_significance():
     assert inside.rel_ci_low < 5.0 / (1.01 * crit) - 1.0 < inside.rel_ci_high
 
 
+def test_integer_means_are_computed_in_floating_point():
+    """Means handed in as integers (say, a BIGINT of cents from SQL) are floats before Fieller's
+    terms square them: 5e9² overflows int64. By hand: Var(mean) = 1e19 / 10 = 1e18 in both arms,
+    df = (2e18)² / (2 · 1e36 / 9) = 18, rel_diff = 5e9 / 4e9 − 1 = 0.25, and each end ρ − 1 of
+    the interval solves (m_t − ρ·m_c)² = crit² · (Var_t + ρ²·Var_c)."""
+    r = stats.welch_from_moments(10, 5_000_000_000, 10**19, 10, 4_000_000_000, 10**19)
+    assert r.df == pytest.approx(18.0) and r.rel_diff == pytest.approx(0.25)
+    crit = sps.t.ppf(0.975, 18.0)
+    for end in (r.rel_ci_low, r.rel_ci_high):
+        rho = float(end) + 1.0
+        lhs = (5e9 - rho * 4e9) ** 2
+        assert lhs == pytest.approx(crit**2 * (1e18 + rho**2 * 1e18), rel=1e-9)
+
+
 def test_an_arm_with_one_unit_has_no_standard_error_or_degrees_of_freedom():
     """Fewer than 2 units: se and df are NaN too (the asset nulls the whole row of statistics),
     though the given variance makes se = sqrt(0.5/1 + 1/10) finite and the Welch formula gives
