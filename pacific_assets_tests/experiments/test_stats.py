@@ -326,3 +326,220 @@ def test_cuped_for_a_ratio_metric_is_cuped_on_the_linearized_values():
     # a covariate that explains part of the ratio narrows the interval
     plain = stats.delta_ratio_test(h_t, s_t, h_c, s_c)
     assert ours.se < plain.se
+
+
+# --- the rules one by one, against hand computations (each names the change it catches) ------
+def test_relative_difference_is_treatment_over_control_minus_one():
+    """docs/experiments.md: rel_diff = mean_variant ÷ mean_control − 1; by hand 3 / 2 − 1 = 0.5."""
+    r = stats.welch_from_moments(10, 3.0, 1.0, 10, 2.0, 1.0)
+    assert r.rel_diff == pytest.approx(0.5, abs=1e-12)
+    r = stats.welch_from_moments(10, 1.0, 1.0, 10, 4.0, 1.0)  # 1 / 4 − 1
+    assert r.rel_diff == pytest.approx(-0.75, abs=1e-12)
+
+
+def test_relative_interval_is_unbounded_exactly_at_the_edge_of_significance():
+    """Fieller's interval is bounded only when the control mean is distinguishable from zero:
+    a = m_c² − crit²·Var(m_c) > 0 (strictly). Here n = 11 and variance 11 in both arms, so
+    Var(mean) = 1 in each and the Welch df is (1 + 1)² / (1/10 + 1/10) = 20 exactly; with the
+    control mean set to crit = t.ppf(0.975, 20), a = crit² − crit² = 0: no bounded interval, NaN
+    (never inf). A control mean 1 % further from zero gives a finite interval around 5/m_c − 1."""
+    crit = sps.t.ppf(0.975, 20.0)
+    edge = stats.welch_from_moments(11, 5.0, 11.0, 11, crit, 11.0)
+    assert edge.df == 20.0 and crit**2 - crit**2 * 1.0 == 0.0  # the premise: a = 0 exactly
+    assert np.isnan(edge.rel_ci_low) and np.isnan(edge.rel_ci_high)
+    assert edge.rel_diff == pytest.approx(5.0 / crit - 1.0)  # the point estimate is defined
+    inside = stats.welch_from_moments(11, 5.0, 11.0, 11, 1.01 * crit, 11.0)
+    assert np.isfinite(inside.rel_ci_low) and np.isfinite(inside.rel_ci_high)
+    assert inside.rel_ci_low < 5.0 / (1.01 * crit) - 1.0 < inside.rel_ci_high
+
+
+def test_integer_means_are_computed_in_floating_point():
+    """Means handed in as integers (say, a BIGINT of cents from SQL) are floats before Fieller's
+    terms square them: 5e9² overflows int64. By hand: Var(mean) = 1e19 / 10 = 1e18 in both arms,
+    df = (2e18)² / (2 · 1e36 / 9) = 18, rel_diff = 5e9 / 4e9 − 1 = 0.25, and each end ρ − 1 of
+    the interval solves (m_t − ρ·m_c)² = crit² · (Var_t + ρ²·Var_c)."""
+    r = stats.welch_from_moments(10, 5_000_000_000, 10**19, 10, 4_000_000_000, 10**19)
+    assert r.df == pytest.approx(18.0) and r.rel_diff == pytest.approx(0.25)
+    crit = sps.t.ppf(0.975, 18.0)
+    for end in (r.rel_ci_low, r.rel_ci_high):
+        rho = float(end) + 1.0
+        lhs = (5e9 - rho * 4e9) ** 2
+        assert lhs == pytest.approx(crit**2 * (1e18 + rho**2 * 1e18), rel=1e-9)
+
+
+def test_an_arm_with_one_unit_has_no_standard_error_or_degrees_of_freedom():
+    """Fewer than 2 units: se and df are NaN too (the asset nulls the whole row of statistics),
+    though the given variance makes se = sqrt(0.5/1 + 1/10) finite and the Welch formula gives
+    df = 0.36 / (0.25/0 + 0.01/9) = 0."""
+    r = stats.welch_from_moments(1, 2.0, 0.5, 10, 1.0, 1.0)
+    assert np.isnan(r.se) and np.isnan(r.df)
+    assert r.abs_diff == pytest.approx(1.0)  # the difference of means itself is defined
+
+
+@pytest.mark.filterwarnings("error")
+def test_undefined_results_raise_no_numpy_warning():
+    """Undefined is NaN *without a warning* (module docstring, ``_mean``): divisions by zero
+    (one unit: n − 1 = 0) and 0/0 (no units, no variation) happen under ``np.errstate``. With
+    warnings as errors, each case below must still return its NaN."""
+    one = stats.welch_from_moments(1, 2.0, 0.5, 10, 1.0, 1.0)  # vm_t² / 0: divide
+    empty = stats.welch_test(np.array([]), np.array([1.0, 2.0]))  # 0 / 0: invalid
+    flat = stats.welch_test(np.ones(5), np.ones(5))  # se = 0: 0 / 0
+    no_den = stats.delta_ratio_test(np.ones(3), np.zeros(3), np.ones(3), np.ones(3))
+    for r in (one, empty, flat, no_den):
+        assert np.isnan(r.p_value)
+    assert np.isnan(stats.moments(np.array([4.0]))[2])  # 0 / 0
+    assert np.isnan(stats.cuped_theta(np.arange(4.0), np.ones(4)))  # 0 / 0
+
+
+def test_alpha_sets_the_interval_of_every_test():
+    """A 90 % interval (alpha 0.1) against scipy's, for the Welch test and its CUPED form."""
+    rng = np.random.default_rng(12)
+    y_t, y_c = rng.normal(1.0, 1.0, 30), rng.normal(0.5, 2.0, 25)
+    ours = stats.welch_test(y_t, y_c, alpha=0.1)
+    ci = sps.ttest_ind(y_t, y_c, equal_var=False).confidence_interval(0.90)
+    assert (ours.ci_low, ours.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    # CUPED with a covariate: the same Welch interval on Y − θ(X − mean X), θ from np.cov
+    x_t, x_c = y_t + rng.normal(0, 0.5, 30), y_c + rng.normal(0, 0.5, 25)
+    cuped, theta = stats.cuped_welch_test(y_t, x_t, y_c, x_c, alpha=0.1)
+    y, x = np.concatenate([y_t, y_c]), np.concatenate([x_t, x_c])
+    ref_theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+    adj_t, adj_c = y_t - ref_theta * (x_t - x.mean()), y_c - ref_theta * (x_c - x.mean())
+    ci = sps.ttest_ind(adj_t, adj_c, equal_var=False).confidence_interval(0.90)
+    assert theta == pytest.approx(ref_theta, rel=1e-12)
+    assert (cuped.ci_low, cuped.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+
+
+def test_cuped_theta_by_hand_with_a_covariate_of_small_variance():
+    """θ = Σdx·dy / Σdx²; x = 0.1..0.4 has Σdx² = 2·(0.15² + 0.05²) = 0.05 (< 1, still a
+    variation: θ is defined). ȳ = 5.8 / 4 = 1.45, dy = (−.45, −.15, .05, .55),
+    Σdx·dy = .0675 + .0075 + .0025 + .0825 = 0.16, θ = 0.16 / 0.05 = 3.2."""
+    theta = stats.cuped_theta(np.array([1.0, 1.3, 1.5, 2.0]), np.array([0.1, 0.2, 0.3, 0.4]))
+    assert theta == pytest.approx(3.2, rel=1e-12)
+
+
+def test_cuped_theta_is_centred_so_a_large_level_costs_no_precision():
+    """θ is the covariance over the variance, each of *centred* values (np.cov's reference): on
+    outcomes around 1e9 (revenue in cents) it still agrees with np.cov to 1e-12. An uncentred
+    Σdx·y would be equal in exact arithmetic but lose six digits here."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.3, 0.1, 50)
+    y = 1e9 + 2 * x + rng.normal(0, 0.05, 50)
+    ref = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+    assert stats.cuped_theta(y, x) == pytest.approx(ref, rel=1e-12)
+
+
+def _cuped_ratio_reference(h_t, s_t, x_t, h_c, s_c, x_c):
+    """(θ, difference, se) of CUPED on linearized ratios, written out with numpy (1-D arrays)."""
+
+    def linear(num, den):
+        r = num.mean() / den.mean()
+        return r + (num - r * den) / den.mean()
+
+    lin_t, lin_c = linear(h_t, s_t), linear(h_c, s_c)
+    lin, x = np.concatenate([lin_t, lin_c]), np.concatenate([x_t, x_c])
+    theta = np.cov(lin, x)[0, 1] / np.var(x, ddof=1)
+    adj_t = lin_t - theta * (x_t - x.mean())
+    adj_c = lin_c - theta * (x_c - x.mean())
+    se = math.sqrt(adj_t.var(ddof=1) / len(adj_t) + adj_c.var(ddof=1) / len(adj_c))
+    return theta, adj_t.mean() - adj_c.mean(), se
+
+
+def test_vectorized_cuped_and_linearization_equal_the_reference_row_by_row():
+    """Arrays of shape (experiments, units), 3 × 40 and 3 × 50: every row is its own experiment
+    (θ, mean(X) and the linearization per row), as the numpy reference computes row by row."""
+    rng = np.random.default_rng(21)
+    h_t, s_t = _ratio_data(rng, 40, (3,), hours_per_session=0.65)
+    h_c, s_c = _ratio_data(rng, 50, (3,))
+    x_t = s_t * rng.gamma(5.0, 0.2, (3, 40))
+    x_c = s_c * rng.gamma(5.0, 0.2, (3, 50))
+    ours, theta = stats.cuped_delta_ratio_test(h_t, s_t, x_t, h_c, s_c, x_c)
+    plain, plain_theta = stats.cuped_welch_test(h_t, x_t, h_c, x_c)
+    lin = stats.linearize_ratio(h_t, s_t)
+    assert theta.shape == ours.abs_diff.shape == lin.shape[:1] == (3,)
+    for i in range(3):
+        ref_theta, ref_diff, ref_se = _cuped_ratio_reference(
+            h_t[i], s_t[i], x_t[i], h_c[i], s_c[i], x_c[i]
+        )
+        assert theta[i] == pytest.approx(ref_theta, rel=1e-12)
+        assert ours.abs_diff[i] == pytest.approx(ref_diff, rel=1e-12)
+        assert ours.se[i] == pytest.approx(ref_se, rel=1e-12)
+        r = h_t[i].mean() / s_t[i].mean()
+        np.testing.assert_allclose(lin[i], r + (h_t[i] - r * s_t[i]) / s_t[i].mean(), rtol=1e-12)
+        # the plain-mean CUPED of hours, per row, against np.cov
+        y, x = np.concatenate([h_t[i], h_c[i]]), np.concatenate([x_t[i], x_c[i]])
+        ref = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+        assert plain_theta[i] == pytest.approx(ref, rel=1e-12)
+        adj_t, adj_c = h_t[i] - ref * (x_t[i] - x.mean()), h_c[i] - ref * (x_c[i] - x.mean())
+        ref_p = sps.ttest_ind(adj_t, adj_c, equal_var=False).pvalue
+        assert plain.p_value[i] == pytest.approx(ref_p, rel=1e-9)
+
+
+def test_moments_along_another_axis():
+    """``axis`` picks the units' axis: units in rows (axis 0) against numpy's ddof=1 variance."""
+    y = np.arange(12.0).reshape(4, 3) ** 2
+    n, mean, var = stats.moments(y, axis=0)
+    assert n == 4
+    np.testing.assert_allclose(mean, y.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(var, y.var(axis=0, ddof=1), rtol=1e-12)
+    num = y + 1.0
+    den = np.arange(1.0, 13.0).reshape(4, 3)
+    n, r, var_r = stats.ratio_moments(num, den, axis=0)
+    _, r_rows, var_rows = stats.ratio_moments(num.T, den.T)  # the same units in rows
+    np.testing.assert_allclose(r, num.mean(axis=0) / den.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(var_r, var_rows, rtol=1e-12)
+    np.testing.assert_allclose(r, r_rows, rtol=1e-12)
+
+
+def test_a_denominator_mean_of_one_is_a_ratio_like_any_other():
+    """Only a denominator mean of 0 makes R undefined: den = (0.5, 1.5, 1) has mean 1 exactly,
+    num = (1, 2, 3) mean 2, so R = 2; by the delta formula with Var(num) = 1, Var(den) = 0.25,
+    Cov = (−1·−0.5 + 0 + 1·0) / 2 = 0.25: Var(R) = (1 − 2·2·0.25 + 4·0.25) / (3 · 1) = 1/3."""
+    n, r, var_r = stats.ratio_moments(np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.5, 1.0]))
+    assert n == 3
+    assert r == pytest.approx(2.0, rel=1e-12)
+    assert var_r == pytest.approx(1 / 3, rel=1e-12)
+
+
+# --- SRM, every field ------------------------------------------------------------------------
+def test_srm_result_every_field():
+    """By hand: 480 | 520 against 1 | 1 (weights are normalized): expected 500 each,
+    chi2 = 2 · 20² / 500 = 1.6, p = erfc(sqrt(1.6 / 2)) (chi-square with 1 df), not flagged."""
+    r = stats.srm_chisquare([480, 520], [1, 1])
+    assert r == stats.SrmResult(
+        total_units=1000,
+        observed=(480, 520),
+        expected=(500.0, 500.0),
+        chi2=pytest.approx(1.6),
+        p_value=pytest.approx(math.erfc(math.sqrt(0.8))),
+        flagged=False,
+        null_reason=None,
+    )
+    assert stats.srm_chisquare([0, 0], [1, 3]) == stats.SrmResult(
+        0, (0, 0), (0.0, 0.0), None, None, False, "no units"
+    )
+
+
+def test_srm_judged_from_exactly_eight_expected_units():
+    """docs/experiments.md: flagged when p < 0.001 and every variant expects *at least* 8 units.
+    0 | 16 against 1 | 1 expects 8 | 8: judged; chi2 = 8 + 8 = 16, p = erfc(sqrt(8)) ≈ 6e-5."""
+    r = stats.srm_chisquare([0, 16], [0.5, 0.5])
+    assert r.chi2 == pytest.approx(16.0)
+    assert r.p_value == pytest.approx(math.erfc(math.sqrt(8.0)))
+    assert r.flagged and r.null_reason is None
+    # 0 | 14 expects 7 | 7: reported, not judged, and says why
+    small = stats.srm_chisquare([0, 14], [0.5, 0.5])
+    assert not small.flagged
+    assert small.null_reason == "fewer than 8 expected units in a variant"
+
+
+@pytest.mark.parametrize(
+    "observed, weights, message",
+    [
+        ([10, 20], [0.2, 0.3, 0.5], "^need one weight per variant and at least 2 variants"),
+        ([10], [1.0], "^need one weight per variant and at least 2 variants"),
+        ([10, 20], [0.0, 1.0], r"^registry weights must be positive: \[0.0, 1.0\]"),
+    ],
+)
+def test_srm_refuses_a_malformed_registry(observed, weights, message):
+    with pytest.raises(ValueError, match=message):
+        stats.srm_chisquare(observed, weights)
