@@ -269,8 +269,15 @@ def grid_start_env(data_root: Path, env: dict[str, str]) -> dict[str, str]:
 class Stack:
     """Start/stop the stack's parts; ``state`` mirrors ``<root>/state.json``."""
 
-    def __init__(self, settings: Settings | None = None, say: Callable[[str], None] = print):
-        self.s = settings or Settings.from_env()
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        say: Callable[[str], None] = print,
+        env: dict[str, str] | None = None,
+    ):
+        #: the environment the stack is configured from (default: this process's)
+        self.env = dict(os.environ if env is None else env)
+        self.s = settings or Settings.from_env(self.env)
         self.say = say
         self.state_file = self.s.root / "state.json"
         self.state: dict = (
@@ -360,8 +367,8 @@ class Stack:
     # -- environment ---------------------------------------------------------------------------
     def password(self) -> str:
         """PACIFIC_PG_PASSWORD, else the local one generated on first use (0600, never in git)."""
-        if os.environ.get("PACIFIC_PG_PASSWORD"):
-            return os.environ["PACIFIC_PG_PASSWORD"]
+        if self.env.get("PACIFIC_PG_PASSWORD"):
+            return self.env["PACIFIC_PG_PASSWORD"]
         path = self.s.root / "postgres" / "password"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -374,8 +381,8 @@ class Stack:
         """The environment of the code server, webserver, daemon (and so of every run): the
         caller's PACIFIC_* settings, then the stack's addresses and the instance credentials."""
         s = self.s
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "SPARK_"))}
-        env.update(grid_start_env(s.data_root, dict(os.environ)))
+        env = {k: v for k, v in self.env.items() if not k.startswith(("DAGSTER_", "SPARK_"))}
+        env.update(grid_start_env(s.data_root, dict(self.env)))
         env.update(
             DAGSTER_HOME=str(s.dagster_home),
             PACIFIC_DATA_ROOT=str(s.data_root),
@@ -440,6 +447,15 @@ class Stack:
                 raise StackError(
                     "running as root needs the postgres user (apt-get install postgresql)"
                 ) from exc
+        if user:
+            data.parent.mkdir(parents=True, exist_ok=True)
+            for folder in [data.parent, *data.parent.parents]:
+                st = folder.stat()
+                if not (st.st_mode & 0o001 or st.st_uid == user.pw_uid):
+                    raise StackError(
+                        f"the postgres user cannot enter {folder} (mode {st.st_mode & 0o777:o}): "
+                        "set PACIFIC_STACK_DIR to a folder it can reach"
+                    )
         if not (data / "PG_VERSION").exists():
             data.mkdir(parents=True, exist_ok=True)
             pwfile = data.parent / ".initdb-password"
@@ -489,7 +505,7 @@ class Stack:
                 "-c",
                 "unix_socket_directories=",
             ],
-            {k: v for k, v in os.environ.items() if not k.startswith("PG")},
+            {k: v for k, v in self.env.items() if not k.startswith("PG")},
             part="postgres",
             listens=f"postgresql://{s.pg_user}@{s.host}:{s.pg_port}/{s.pg_db}",
             cwd=data.parent,
@@ -528,7 +544,7 @@ class Stack:
                 "--storage-engine",
                 "memory://tansu/",
             ],
-            {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            {**self.env, "RUST_LOG": self.env.get("RUST_LOG", "warn")},
             part="kafka",
             listens=f"kafka://{s.kafka_bootstrap} (topic {s.kafka_topic})",
         )
@@ -755,10 +771,10 @@ class Stack:
             self.start_webserver(env)
         if "daemon" in todo:
             self.start_daemon(env)
-        if "webserver" in todo or "daemon" in todo:
+        if "webserver" in todo:
             self.wait_webserver()
             lap("webserver")
-        if "daemon" in todo:
+        if "daemon" in todo and self.running("webserver"):  # its heartbeats, read through GraphQL
             self.wait_daemon()
             lap("daemon")
         if cluster is not None:

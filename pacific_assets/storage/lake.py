@@ -59,16 +59,17 @@ FAULT_FILE_ENV = "PACIFIC_FAULT_INJECT_FILE"
 PAUSE_AFTER_TMP_WRITE = "pause_after_tmp_write"
 
 
-def fault_requested(name: str) -> bool:
+def fault_requested(name: str, table: str | None = None) -> bool:
     """Whether fault ``name`` is injected here: FAULT_ENV names it, or the FAULT_FILE_ENV file
-    does and this process claims it first (renamed to ``<file>.fired``: it fires once)."""
+    does (``<name>`` or ``<name> <table>``) and this process claims it first (renamed to
+    ``<file>.fired``: it fires once)."""
     if os.environ.get(FAULT_ENV) == name:
         return True
     path = os.environ.get(FAULT_FILE_ENV)
     if not path:
         return False
     try:
-        if Path(path).read_text().strip() != name:
+        if Path(path).read_text().strip() not in {name, f"{name} {table}"}:
             return False
         os.rename(path, f"{path}.fired")  # atomic: exactly one process claims it
     except OSError:
@@ -265,9 +266,9 @@ class Lake:
             except BaseException:
                 shutil.rmtree(vdir, ignore_errors=True)
                 raise
-        if fault_requested("after_tmp_write"):
+        if fault_requested("after_tmp_write", table):
             os.kill(os.getpid(), signal.SIGKILL)
-        if fault_requested(PAUSE_AFTER_TMP_WRITE):
+        if fault_requested(PAUSE_AFTER_TMP_WRITE, table):
             while True:  # until killed: the file is durable, the partition not yet live
                 time.sleep(1)
         # The temporary link's name must not match the readers' ``*=*`` glob.

@@ -1,0 +1,580 @@
+"""A day in production on the stack of ``make stack`` (issue #27, docs/deployment.md).
+
+One stack for the module, started with the tool itself (``python -m stack``) on free ports of
+127.0.0.1, in a temporary folder: PostgreSQL (the instance), Tansu (the ``clicks`` topic), a Spark
+standalone master and two workers, the code server, ``dagster-webserver`` and ``dagster-daemon``.
+The small test company starts on the 1st of the previous month and runs to yesterday, so the
+daemon works on the wall clock; its lake is built once, in one shot (``demo.materialize_all``,
+local Spark), by a separate process writing the same Postgres instance before the code server,
+webserver and daemon start. Nothing is mocked; the clicks sensors evaluate every 5 s
+(``PACIFIC_CLICKS_SENSOR_SECONDS``) and run monitoring fails a run after 90 s
+(``PACIFIC_STACK_RUN_MAX_RUNTIME_SECONDS``) so that a day fits in minutes. Faults are injected
+through a one-shot fault file (``PACIFIC_FAULT_INJECT_FILE``), the only way into a long-running
+code server's runs. The tests run in file order and share the stack's state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import psutil
+import pytest
+
+from pacific_assets.engagement.landing import ClickLanding
+from pacific_assets.simulate import simulate
+from pacific_assets.simulate.kafka import ClickMessage, produce
+from pacific_assets.storage.lake import Lake
+from stack.services import Settings, Stack, alive
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+PY = sys.executable
+ENGAGEMENT = ["stg_clicks", "user_engagement_daily", "engagement_completeness", "engagement_hours"]
+ACTIVE = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+MAX_RUNTIME = 90
+SETTLE_TIMEOUT = 240
+
+BUILD = """
+import dagster as dg
+from pacific_assets.definitions import defs
+from pacific_assets.demo import materialize_all
+with dg.DagsterInstance.get() as instance:
+    runs = materialize_all(defs, instance, quiet=True)
+    bad = [r for r in runs if not r["ok"]]
+    assert not bad, bad
+print("built", len(runs), "runs")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Prod:
+    stack: Stack
+    env: dict[str, str]
+    lake: Lake
+    today: dt.date
+    start: dt.date
+    fault_file: Path
+    built_rollup: pl.DataFrame
+
+    def tool(self, *args: str, timeout: float = 300) -> str:
+        done = subprocess.run(
+            [PY, "-m", "stack", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        self.stack = Stack(
+            self.stack.s, say=lambda _m: None, env=self.env
+        )  # re-read the state file
+        return done.stdout
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        with (
+            contextlib.closing(self.stack._pg_connect(self.stack.s.pg_db)) as con,
+            con.cursor() as cur,
+        ):
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def runs(self) -> list[tuple[str, str, float]]:
+        """(run_id, status, update time) of every run, oldest first."""
+        rows = self.sql(
+            "select run_id, status, extract(epoch from update_timestamp) from runs "
+            "order by create_timestamp"
+        )
+        return [(r[0], r[1], float(r[2])) for r in rows]
+
+    def run_tags(self, run_id: str) -> dict[str, str]:
+        return dict(self.sql("select key, value from run_tags where run_id = %s", (run_id,)))
+
+    def logs(self) -> str:
+        parts = []
+        for path in sorted(self.stack.s.logs.glob("*.log")):
+            lines = [
+                x
+                for x in path.read_text(errors="replace").splitlines()
+                if x.strip() and "Warning" not in x
+            ]
+            parts.append(f"--- {path.name}\n" + "\n".join(lines[-25:]))
+        return "\n".join(parts)
+
+    def last_tick(self, sensor: str) -> dict | None:
+        data = self.stack.gql(
+            """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) {
+                 ... on Sensor { sensorState { ticks(limit: 1) { status timestamp error { message } } } }
+               } }""",
+            {
+                "s": {
+                    "repositoryLocationName": "pacific_assets",
+                    "repositoryName": "__repository__",
+                    "sensorName": sensor,
+                }
+            },
+        )
+        ticks = data["sensorOrError"]["sensorState"]["ticks"]
+        return ticks[0] if ticks else None
+
+    def settle(self, after: float, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Until no run is active and both clicks sensors skipped after the last run ended."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            runs = self.runs()
+            if not any(status in ACTIVE for _r, status, _t in runs):
+                last = max([after, *(t for _r, _s, t in runs)])
+                ticks = [
+                    self.last_tick(s) for s in ("clicks_ingest_sensor", "clicks_late_data_sensor")
+                ]
+                if all(t and t["status"] == "SKIPPED" and t["timestamp"] > last + 1 for t in ticks):
+                    return
+            time.sleep(2)
+        pytest.fail(f"the stack did not settle in {timeout} s: {self.runs()[-8:]}\n{self.logs()}")
+
+    def links(self, table: str) -> dict[str, str]:
+        folder = self.lake.table_dir(table)
+        return {
+            p.name.split("=", 1)[1]: os.readlink(p) for p in folder.glob("*=*") if p.is_symlink()
+        }
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
+    base = tmp_path_factory.mktemp("stack_e2e")
+    today = dt.datetime.now(dt.UTC).date()
+    start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    data_root = base / "data"
+    simulate(data_root, profile="test", seed=7, start=start, end=today)
+    fault_file = base / "fault"
+    # The stack's folder outside pytest's (mode 700): as root, Postgres runs as its own user.
+    stack_dir = Path(tempfile.mkdtemp(prefix="pacific-stack-e2e-"))
+    stack_dir.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "PACIFIC_"))}
+    env.update(
+        PACIFIC_STACK_DIR=str(stack_dir),
+        PACIFIC_DATA_ROOT=str(data_root),
+        PACIFIC_PG_PASSWORD=secrets.token_urlsafe(16),  # a test-local password, never stored
+        PACIFIC_PG_PORT=str(_free_port()),
+        PACIFIC_STACK_KAFKA_PORT=str(_free_port()),
+        PACIFIC_STACK_SPARK_PORT=str(_free_port()),
+        PACIFIC_STACK_SPARK_UI_PORT=str(_free_port()),
+        PACIFIC_STACK_GRPC_PORT=str(_free_port()),
+        PACIFIC_STACK_WEBSERVER_PORT=str(_free_port()),
+        PACIFIC_STACK_RUN_MAX_RUNTIME_SECONDS=str(MAX_RUNTIME),
+        PACIFIC_STACK_RUN_MONITOR_SECONDS="5",
+        PACIFIC_CLICKS_SENSOR_SECONDS="5",
+        PACIFIC_FAULT_INJECT_FILE=str(fault_file),
+        PACIFIC_DUCKDB_MEMORY_LIMIT="1GB",
+        PYTHONUNBUFFERED="1",
+    )
+    settings = Settings.from_env(env)
+    p = Prod(
+        Stack(settings, say=lambda _m: None, env=env),
+        env,
+        Lake(data_root),
+        today,
+        start,
+        fault_file,
+        pl.DataFrame(),
+    )
+    try:
+        p.tool("up", "--parts", "postgres,kafka,spark")
+        # The lake in one shot, by another process writing the same instance (local Spark).
+        build_env = {
+            **env,
+            **p.stack.dagster_env(),
+            "PACIFIC_START_DATE": start.isoformat(),
+            "PACIFIC_SPARK_MASTER": "local[2]",
+        }
+        build_env.pop("PACIFIC_FAULT_INJECT_FILE")
+        done = subprocess.run(
+            [PY, "-c", BUILD], cwd=REPO, env=build_env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+        month = start.isoformat()
+        p.built_rollup = p.lake.read("investor_rollup", [month])
+        assert p.built_rollup.height > 0
+        p.tool("up")
+        p.settle(time.time() - 60)
+        yield p
+    finally:
+        out = subprocess.run(
+            [PY, "-m", "stack", "down"], cwd=REPO, env=env, capture_output=True, text=True
+        )
+        print(out.stdout)
+        left = [
+            r
+            for r in Stack(settings, say=lambda _m: None, env=env).state["parts"].values()
+            if alive(r)
+        ]
+        assert not left, f"still running after stack down: {left}"
+        shutil.rmtree(stack_dir, ignore_errors=True)
+
+
+# -- what the test produces and an independent recomputation ---------------------------------------
+def _click(event_id: str, user: str, account: str, ts: dt.datetime) -> dict:
+    stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return {
+        "event_id": event_id,
+        "user_id": user,
+        "account_id": account,
+        "event_ts": stamp,
+        "sent_at": stamp,
+        "page": "dashboard",
+        "action": "view",
+    }
+
+
+def _landed_clicks(lake: Lake) -> pl.DataFrame:
+    """Every valid landed click line: event_id, user, account, event time, batch."""
+    rows = []
+    for entry in ClickLanding(lake.landing).manifest():
+        path = lake.landing / entry.relative_path
+        for line in path.read_text().splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                r = json.loads(line)
+                ts = dt.datetime.fromisoformat(r["event_ts"].replace("Z", "+00:00"))
+                rows.append((r["event_id"], r["user_id"], r["account_id"], ts, entry.batch))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "event_id": pl.String,
+            "user_id": pl.String,
+            "account_id": pl.String,
+            "ts": pl.Datetime("us", "UTC"),
+            "batch": pl.String,
+        },
+        orient="row",
+    )
+
+
+def _users(lake: Lake, n: int, seed: int) -> list[tuple[str, str]]:
+    pairs = _landed_clicks(lake).select("user_id", "account_id").unique().sort("user_id").rows()
+    rng = np.random.default_rng(seed)
+    return [pairs[i] for i in sorted(rng.choice(len(pairs), size=n, replace=False))]
+
+
+def _recompute(lake: Lake, last_day: dt.date) -> pl.DataFrame:
+    """Per account and day, from the landed lines alone (docs/semantic-contract.md): clicks
+    de-duplicated by event_id within their day, sessions end after 30 idle minutes and at
+    midnight, hours = Σ (last - first) per session."""
+    clicks = (
+        _landed_clicks(lake)
+        .with_columns(pl.col("ts").dt.date().alias("date"))
+        .filter(pl.col("date") <= last_day)
+        .unique(["date", "event_id"], keep="any")
+        .sort(["date", "user_id", "ts"])
+    )
+    gap = pl.col("ts").diff().over(["date", "user_id"])
+    sessions = (
+        clicks.with_columns((gap.is_null() | (gap > pl.duration(minutes=30))).cum_sum().alias("s"))
+        .group_by(["date", "account_id", "user_id", "s"])
+        .agg(pl.len().alias("n"), (pl.col("ts").max() - pl.col("ts").min()).alias("d"))
+    )
+    return (
+        sessions.group_by(["date", "account_id"])
+        .agg(
+            pl.col("n").sum().cast(pl.Int64).alias("events"),
+            pl.len().cast(pl.Int64).alias("sessions"),
+            pl.col("user_id").n_unique().cast(pl.Int64).alias("active_users"),
+            (pl.col("d").dt.total_microseconds().sum() / 3.6e9).alias("total_hours"),
+        )
+        .sort(["date", "account_id"])
+    )
+
+
+def _assert_figures_equal(p: Prod) -> None:
+    yesterday = p.today - dt.timedelta(days=1)
+    expected = _recompute(p.lake, yesterday)
+    got = (
+        p.lake.read("engagement_hours")
+        .filter(pl.col("events") > 0)
+        .select("date", "account_id", "events", "sessions", "active_users", "total_hours")
+        .sort(["date", "account_id"])
+    )
+    assert got.select("date", "account_id", "events", "sessions", "active_users").equals(
+        expected.select("date", "account_id", "events", "sessions", "active_users")
+    ), "engagement_hours differs from the recomputation from landed clicks"
+    assert np.allclose(got["total_hours"].to_numpy(), expected["total_hours"].to_numpy(), atol=1e-9)
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {k for k, v in after.items() if before.get(k) != v}
+
+
+# -- the tests -------------------------------------------------------------------------------------
+def test_a_day_of_clicks_through_the_broker_rebuilds_exactly_what_it_touched(prod: Prod) -> None:
+    p = prod
+    now = dt.datetime.now(dt.UTC)
+    d1, d2, d3 = (p.today - dt.timedelta(days=n) for n in (5, 9, 12))
+    users = _users(p.lake, 12, seed=27)
+    before = {t: p.links(t) for t in ENGAGEMENT}
+    landed = _landed_clicks(p.lake)
+    rng = np.random.default_rng(27)
+    records = []
+    for i in range(40):  # today's clicks, in the last hour
+        u, a = users[i % len(users)]
+        records.append(_click(f"E2E-TODAY-{i:03d}", u, a, now - dt.timedelta(seconds=60 + 80 * i)))
+    for day in (d1, d2):  # late clicks for two older dates
+        for i in range(25):
+            u, a = users[(i * 5) % len(users)]
+            at = dt.datetime.combine(day, dt.time(9), dt.UTC) + dt.timedelta(
+                seconds=int(rng.integers(0, 8 * 3600))
+            )
+            records.append(_click(f"E2E-LATE-{day:%m%d}-{i:03d}", u, a, at))
+    resent = records[40:45]  # re-sent copies of late clicks, within the topic
+    old = landed.filter(pl.col("ts").dt.date() == d3).head(10)  # re-sent copies of landed clicks
+    dups = [
+        _click(r["event_id"], r["user_id"], r["account_id"], r["ts"])
+        for r in old.iter_rows(named=True)
+    ]
+    assert len(dups) == 10
+    messages = [
+        ClickMessage(r["user_id"], json.dumps(r).encode()) for r in [*records, *resent, *dups]
+    ]
+    started = time.time()
+    produced = produce(p.stack.s.kafka_bootstrap, p.stack.s.kafka_topic, messages)
+    assert produced == 90
+    p.settle(started)
+
+    # Drained by the ingestion sensor through the consumer: every message landed once.
+    after = _landed_clicks(p.lake)
+    new = after.filter(~pl.col("batch").is_in(landed["batch"].unique().implode()))
+    assert new.height == produced
+    kafka_runs = [
+        r
+        for r, status, t in p.runs()
+        if t > started and p.run_tags(r).get("pacific/trigger") == "clicks_ingest_sensor"
+    ]
+    assert kafka_runs, "clicks_ingest_sensor launched no drain"
+
+    # The keeper rebuilt exactly the days the late and re-sent clicks belong to; today waits.
+    rebuilt = {t: _changed(before[t], p.links(t)) for t in ENGAGEMENT}
+    days = {d.isoformat() for d in (d1, d2, d3)}
+    assert rebuilt["stg_clicks"] == days, rebuilt
+    assert rebuilt["user_engagement_daily"] == {d1.isoformat(), d2.isoformat()}, rebuilt
+    weekdays = {(d + dt.timedelta(weeks=k)).isoformat() for d in (d1, d2) for k in range(5)}
+    assert {d1.isoformat(), d2.isoformat()} <= rebuilt["engagement_completeness"] <= weekdays
+    assert {d1.isoformat(), d2.isoformat()} <= rebuilt["engagement_hours"] <= weekdays
+    assert p.today.isoformat() not in p.links("stg_clicks")
+    _assert_figures_equal(p)
+
+
+def test_a_consumer_killed_between_landing_and_commit_loses_and_doubles_nothing(prod: Prod) -> None:
+    p = prod
+    d4 = p.today - dt.timedelta(days=7)
+    users = _users(p.lake, 6, seed=28)
+    records = [
+        _click(
+            f"E2E-CRASH-{i:03d}",
+            *users[i % len(users)],
+            dt.datetime.combine(d4, dt.time(10), dt.UTC) + dt.timedelta(minutes=7 * i),
+        )
+        for i in range(30)
+    ]
+    landed_before = _landed_clicks(p.lake)
+    p.fault_file.with_suffix(".fired").unlink(missing_ok=True)
+    p.fault_file.write_text("clicks_before_commit")
+    started = time.time()
+    produce(
+        p.stack.s.kafka_bootstrap,
+        p.stack.s.kafka_topic,
+        [ClickMessage(r["user_id"], json.dumps(r).encode()) for r in records],
+    )
+    p.settle(started)
+    assert Path(f"{p.fault_file}.fired").exists(), "the fault point was never reached"
+
+    drains = [
+        (r, status)
+        for r, status, t in p.runs()
+        if t > started and p.run_tags(r).get("pacific/trigger") == "clicks_ingest_sensor"
+    ]
+    statuses = [s for _r, s in drains]
+    assert statuses.count("FAILURE") == 1 and statuses[-1] == "SUCCESS", drains
+    [failed] = [r for r, s in drains if s == "FAILURE"]
+    crash = p.sql(
+        "select event from event_logs where run_id = %s and event like %s",
+        (failed, "%exit code -9%"),
+    )
+    assert crash, "the failed drain did not die by SIGKILL"
+
+    # At least once in the landing zone (the killed batch landed twice) ...
+    after = _landed_clicks(p.lake)
+    new = after.join(landed_before.select("batch").unique(), on="batch", how="anti")
+    assert new.height == 2 * len(records)
+    assert new["event_id"].n_unique() == len(records)
+    # ... offsets committed to the end, and exactly once in the figures.
+    from pacific_assets.engagement.ingest import ClicksKafkaResource, kafka_backlog
+
+    config = ClicksKafkaResource(bootstrap_servers=p.stack.s.kafka_bootstrap)
+    assert all(b == h for b, h in kafka_backlog(config).values())
+    _assert_figures_equal(p)
+    hours = p.lake.read("engagement_hours", [d4.isoformat()])
+    assert (
+        hours["events"].sum() == _recompute(p.lake, d4).filter(pl.col("date") == d4)["events"].sum()
+    )
+
+
+BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def test_a_backfill_through_graphql_runs_the_rollup_on_the_cluster_into_postgres(
+    prod: Prod,
+) -> None:
+    p = prod
+    month = p.start.isoformat()
+    launched = p.stack.gql(
+        BACKFILL,
+        {
+            "params": {
+                "partitionsByAssets": [
+                    {
+                        "assetKey": {"path": ["investor_rollup"]},
+                        "partitions": {"range": {"start": month, "end": month}},
+                    }
+                ],
+                "title": "e2e: investor rollup on the standalone cluster",
+            }
+        },
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill = launched["backfillId"]
+    deadline = time.monotonic() + 300
+    status = None
+    while time.monotonic() < deadline:
+        [(status,)] = p.sql("select status from bulk_actions where key = %s", (backfill,))
+        if status not in ("REQUESTED", "CANCELING"):
+            break
+        time.sleep(3)
+    assert status == "COMPLETED_SUCCESS", f"{status}\n{p.logs()}"
+    runs = p.sql("select run_id, status from runs where backfill_id = %s", (backfill,))
+    assert runs and all(s == "SUCCESS" for _r, s in runs), runs
+    [(materialized,)] = p.sql(
+        "select count(*) from event_logs where run_id = any(%s) "
+        "and dagster_event_type = 'ASSET_MATERIALIZATION' and asset_key like %s",
+        ([r for r, _s in runs], '%"investor_rollup"%'),
+    )
+    assert materialized >= 1
+
+    # The executors on the standalone workers did the work ...
+    state = json.loads(
+        __import__("urllib.request")
+        .request.urlopen(f"http://127.0.0.1:{p.stack.s.spark_ui_port}/json/", timeout=10)
+        .read()
+    )
+    apps = [a["id"] for a in state.get("completedapps", []) + state.get("activeapps", [])]
+    assert apps, "no application ran on the standalone master"
+    spark = p.stack.s.root / "spark"
+    tasks = sum(
+        f.read_text(errors="replace").count("Running task")
+        for app in apps
+        for f in spark.glob(f"worker*/{app}/*/stderr")
+    )
+    assert tasks > 0
+    # ... and the month equals the local[*] build.
+    cluster = p.lake.read("investor_rollup", [month])
+    cols = sorted(cluster.columns)
+    assert cluster.select(cols).sort(cols).equals(p.built_rollup.select(cols).sort(cols))
+
+
+def test_a_host_loss_mid_write_leaves_no_half_partition_and_the_keeper_finishes(prod: Prod) -> None:
+    """The daemon and the code server (with the run worker under it) die while a keeper run is
+    writing; both are started again. Run monitoring fails the orphaned run (the default launcher
+    cannot ask a dead code server about its workers: its runtime limit does), and the keeper
+    requests what the run did not finish."""
+    p = prod
+    days = [(p.today - dt.timedelta(days=n)).isoformat() for n in (20, 19, 18)]
+    tables = ["user_engagement_daily", "engagement_hours", "engagement_hours_by_team"]
+    before = {t: p.lake.read(t, days).sort(p.lake.read(t, days).columns) for t in tables}
+    p.fault_file.with_suffix(".fired").unlink(missing_ok=True)
+    p.fault_file.write_text("pause_after_tmp_write engagement_hours")
+    started = time.time()
+    for t in tables:
+        for d in days:
+            p.lake.partition_link(t, "date", d).unlink()
+    deadline = time.monotonic() + 180
+    while not Path(f"{p.fault_file}.fired").exists():
+        assert time.monotonic() < deadline, f"no write reached the fault point\n{p.logs()}"
+        time.sleep(0.5)
+    [(run_id,)] = [(r,) for r, s, t in p.runs() if s == "STARTED" and t > started - 5]
+    assert set(days) <= set(p.links("user_engagement_daily")), "the run wrote its first asset"
+    assert not set(days) & set(p.links("engagement_hours")), "paused before the hours went live"
+
+    # The host dies: daemon, code server and everything under it, by SIGKILL.
+    victims = []
+    for name in ("daemon", "code-server"):
+        proc = psutil.Process(p.stack.pid(name))
+        victims += [proc, *proc.children(recursive=True)]
+    for proc in victims:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signal.SIGKILL)
+    psutil.wait_procs(victims, timeout=20)
+    assert not [v for v in victims if v.is_running() and v.status() != psutil.STATUS_ZOMBIE]
+    [(status,)] = p.sql("select status from runs where run_id = %s", (run_id,))
+    assert status == "STARTED"  # orphaned: nothing alive knows it
+    # Half written = a durable version file that is not live: readers never see it.
+    version_dirs = list((p.lake.table_dir("engagement_hours") / "_versions").glob("date=*"))
+    live = set(p.links("engagement_hours").values())
+    assert any(f"_versions/{v.name}" not in live for v in version_dirs)
+    assert not set(days) & set(p.lake.partition_keys("engagement_hours"))
+
+    p.tool("up")  # starts what is not running: the code server and the daemon
+    deadline = time.monotonic() + MAX_RUNTIME + 120
+    while True:
+        [(status,)] = p.sql("select status from runs where run_id = %s", (run_id,))
+        if status == "FAILURE":
+            break
+        assert time.monotonic() < deadline, f"run monitoring never failed {run_id}\n{p.logs()}"
+        time.sleep(2)
+    marked = p.sql(
+        "select event from event_logs where run_id = %s and (event like %s or event like %s)",
+        (run_id, "%maximum runtime%", "%forcibly marked as failed%"),
+    )
+    assert marked, "the run was failed, but not by run monitoring"
+    p.settle(time.time())
+    again = [
+        r
+        for r, s, t in p.runs()
+        if t > started
+        and r != run_id
+        and p.run_tags(r).get("pacific/trigger") == "clicks_late_data_sensor"
+    ]
+    assert again and all(s == "SUCCESS" for r, s, _t in p.runs() if r in again)
+    for t in tables:
+        assert set(days) <= set(p.links(t)), t
+        got = p.lake.read(t, days)
+        assert got.sort(got.columns).equals(before[t]), f"{t} differs after the rebuild"
+    _assert_figures_equal(p)
