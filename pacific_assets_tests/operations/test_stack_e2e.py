@@ -334,6 +334,7 @@ def test_a_day_of_clicks_through_the_broker_rebuilds_exactly_what_it_touched(pro
     d1, d2, d3 = (p.today - dt.timedelta(days=n) for n in (5, 9, 12))
     users = _users(p.lake, 12, seed=27)
     before = {t: p.links(t) for t in ENGAGEMENT}
+    users_d3_before = p.lake.read("user_engagement_daily", [d3.isoformat()])
     landed = _landed_clicks(p.lake)
     rng = np.random.default_rng(27)
     records = []
@@ -377,10 +378,15 @@ def test_a_day_of_clicks_through_the_broker_rebuilds_exactly_what_it_touched(pro
     rebuilt = {t: _changed(before[t], p.links(t)) for t in ENGAGEMENT}
     days = {d.isoformat() for d in (d1, d2, d3)}
     assert rebuilt["stg_clicks"] == days, rebuilt
-    assert rebuilt["user_engagement_daily"] == {d1.isoformat(), d2.isoformat()}, rebuilt
-    weekdays = {(d + dt.timedelta(weeks=k)).isoformat() for d in (d1, d2) for k in range(5)}
+    # the day of the re-sent copies is rebuilt in the same run as its clicks, to the same rows
+    assert rebuilt["user_engagement_daily"] == days, rebuilt
+    users_d3 = p.lake.read("user_engagement_daily", [d3.isoformat()])
+    assert users_d3.sort(users_d3.columns).equals(users_d3_before.sort(users_d3.columns))
+    weekdays = {(d + dt.timedelta(weeks=k)).isoformat() for d in (d1, d2, d3) for k in range(5)}
     assert {d1.isoformat(), d2.isoformat()} <= rebuilt["engagement_completeness"] <= weekdays
+    # hours only where a user table or a verdict changed content: never for the copies' day
     assert {d1.isoformat(), d2.isoformat()} <= rebuilt["engagement_hours"] <= weekdays
+    assert d3.isoformat() not in rebuilt["engagement_hours"], rebuilt
     assert p.today.isoformat() not in p.links("stg_clicks")
     _assert_figures_equal(p)
 
