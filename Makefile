@@ -11,13 +11,9 @@ export PACIFIC_DATA_ROOT ?= $(CURDIR)/data
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYTHONHASHSEED := 0
 DEV_PORT ?= 3000
-## The demo company's first day, and so the grids' (PACIFIC_START_DATE), for every target that
-## works on the demo data: the day the data root's company was simulated from, or for a new one
-## the 1st of the month four months back (scripts/demo_start_date.py). The demo's history then
-## stays 120-151 days as the calendar advances; from a fixed first day it grew by a day per day
-## (docs/benchmarks.md). make test keeps the code's default: the test profile's dates are fixed.
-DEMO_START_DATE ?= $(shell $(PYTHON) scripts/demo_start_date.py "$(PACIFIC_DATA_ROOT)")
-demo dev sync simulate: export PACIFIC_START_DATE ?= $(DEMO_START_DATE)
+## The grids' first day is the data root's (<data_root>/grids.json, pacific_assets/data_root.py):
+## every target, plain `dagster dev` and the Dagster services read it the same way; nothing here
+## sets PACIFIC_START_DATE. A new demo starts on the 1st of the month four months back.
 # pip's noise about unreachable local indexes and editable installs; real errors still print.
 PIP_QUIET := { grep -vE 'is ignored: it is neither|BuildBackendWarning|editable_wheel|^ *!!|\*\*\*\*|working directory with the same|precedence during imports|WheelFile\(wheel_path|^\s*$$' || true; }
 

@@ -45,6 +45,7 @@ from pacific_assets.lineage import (
     UNPARTITIONED,
     AssetLineage,
     LakeState,
+    SourceData,
     asset_lineage_from_graph,
     digest,
     period,
@@ -73,6 +74,8 @@ class AssetState:
     spec: AssetLineage
     keys: list[str]  # partitions that exist on the grid now (periods that have ended)
     needs: dict[str, str] = field(default_factory=dict)  # key -> "missing" | "stale"
+    #: key -> why it cannot be built: no source delivered data for it (never requested)
+    unlanded: dict[str, str] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
     due_at: dict[str, dt.datetime] = field(default_factory=dict)
 
@@ -96,6 +99,7 @@ class Plan:
     requests: list[dg.RunRequest]
     needs: dict[str, dict[str, str]]
     waiting: dict[str, list[str]]
+    unlanded: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def describe(self) -> str:
         parts = []
@@ -182,7 +186,19 @@ class Planner:
         self.due = dict(due or {})
         self.running = dict(running or {})
         self.state = LakeState(lake, self.now)
+        self.sources = SourceData(self.state, self._spec)
         self._assets: dict[str, AssetState] = {}
+        self._specs: dict[str, AssetLineage | None] = {}
+
+    def _spec(self, table: str) -> AssetLineage | None:
+        if table not in self._specs:
+            key = dg.AssetKey(table)
+            node = self.graph.get(key) if self.graph.has(key) else None
+            materializable = node is not None and node.is_materializable
+            self._specs[table] = (
+                asset_lineage_from_graph(self.graph, key) if materializable else None
+            )
+        return self._specs[table]
 
     def asset(self, table: str) -> AssetState | None:
         """The evaluated state of one lake asset (None for tables that are not assets)."""
@@ -191,7 +207,8 @@ class Planner:
         key = dg.AssetKey(table)
         if not self.graph.has(key) or not self.graph.get(key).is_materializable:
             return None
-        spec = asset_lineage_from_graph(self.graph, key)
+        spec = self._spec(table)
+        assert spec is not None
         for read in spec.reads:  # ancestors first
             if read.rule in _LAKE_RULES:
                 self.asset(read.table)
@@ -205,6 +222,10 @@ class Planner:
         cron = self.due.get(table)
         for k in keys:
             if k not in live:
+                why = self.sources.why_not(spec, k)
+                if why is not None:  # not landed is not missing: nothing to build it from
+                    st.unlanded[k] = why
+                    continue
                 st.needs[k] = "missing"
                 if cron and pdef is not None:
                     end = dt.datetime.combine(period(spec.grid, k)[1], dt.time(), dt.UTC)
@@ -215,9 +236,36 @@ class Planner:
                 continue  # written before lineage existed: trusted as built
             inputs, _ = spec.inputs(self.state, k)
             if inputs != record.inputs:
+                why = self.sources.why_not(spec, k)
+                if why is not None:  # kept as it is: a rebuild would have nothing to read
+                    st.unlanded[k] = why
+                    continue
                 st.needs[k] = "stale"
         self._assets[table] = st
         return st
+
+    def buildable_runs(
+        self, tables: Sequence[str], keys: Sequence[str]
+    ) -> list[tuple[list[str], list[str]]]:
+        """(tables, contiguous keys) runs that build ``tables`` over ``keys`` (in grid order)
+        skipping what no source delivered data for (``SourceData``): the ranges a range run,
+        e.g. ``make demo``'s, can be asked for without being refused."""
+        by_span: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for table in tables:
+            spec = self._spec(table)
+            spans, run = [], []
+            for k in keys:
+                if spec is not None and self.sources.why_not(spec, k) is not None:
+                    if run:
+                        spans.append(run)
+                    run = []
+                else:
+                    run.append(k)
+            if run:
+                spans.append(run)
+            for span in spans:
+                by_span[tuple(span)].append(table)
+        return [(sorted(ts), list(span)) for span, ts in sorted(by_span.items())]
 
     def blockers(self, table: str, key: str) -> list[tuple[str, str]]:
         """Upstream partitions that partition ``key`` reads and that are not settled."""
@@ -278,7 +326,8 @@ class Planner:
                 wanted.setdefault(table, set()).add(k)
         requests = self._group_with_tables(wanted, states, dict(tags or {}), waiting)
         needs = {t: dict(s.needs) for t, s in states.items() if s.needs}
-        return Plan(requests, needs, waiting)
+        unlanded = {t: dict(s.unlanded) for t, s in states.items() if s.unlanded}
+        return Plan(requests, needs, waiting, unlanded)
 
     def _reads_missing(self, table: str, key: str) -> bool:
         return any(
@@ -499,9 +548,16 @@ def keeper_sensor(
 
 def _skip_text(plan: Plan) -> str:
     if plan.waiting:
-        return "waiting for upstream partitions: " + "; ".join(
+        text = "waiting for upstream partitions: " + "; ".join(
             f"{t} {_span(ks)}" for t, ks in sorted(plan.waiting.items())
         )
-    if plan.needs:
-        return f"nothing due yet ({plan.describe()})"
-    return "everything is up to date"
+    elif plan.needs:
+        text = f"nothing due yet ({plan.describe()})"
+    else:
+        text = "everything is up to date"
+    if plan.unlanded:
+        text += "; no source data yet for " + "; ".join(
+            f"{t} {_span(list(ks))} ({len(ks)}: {ks[min(ks)]})"
+            for t, ks in sorted(plan.unlanded.items())
+        )
+    return text

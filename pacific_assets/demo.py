@@ -20,12 +20,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets import partitions
 from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
-from pacific_assets.resources import lake_resource_from_env
+from pacific_assets.data_root import RECORD, GridsError
+from pacific_assets.resources import LakeResource, lake_resource_from_env
 from pacific_assets.storage.catalog import catalog_tables, refresh_catalog
 from pacific_assets.storage.duck import connect
 
@@ -36,13 +36,11 @@ log = logging.getLogger("pacific_assets.demo")
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def _range_tags(pdef: dg.PartitionsDefinition | None) -> dict[str, str]:
-    if pdef is None:
+def _range_tags(first_last: list[str] | None) -> dict[str, str]:
+    if first_last is None:
         return {}
-    return {
-        ASSET_PARTITION_RANGE_START_TAG: pdef.get_first_partition_key(),
-        ASSET_PARTITION_RANGE_END_TAG: pdef.get_last_partition_key(),
-    }
+    first, last = first_last
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
 
 
 def grid_waves(
@@ -75,43 +73,70 @@ def grid_waves(
 def materialize_all(
     defs: dg.Definitions, instance: dg.DagsterInstance, quiet: bool = False
 ) -> list[dict]:
-    """Materialize every asset over its full partition range; returns one record per run."""
+    """Materialize every asset over every partition its sources delivered data for (nothing is
+    built from nothing: ``automation.Planner.buildable_runs``); returns one record per run."""
     say = (lambda _m: None) if quiet else (lambda m: print(m, flush=True))
     job = defs.resolve_implicit_global_asset_job_def()
+    graph = defs.resolve_asset_graph()
+    lake = defs.resources.get("lake") if defs.resources else None
     runs = []
-    for pdef, keys in grid_waves(defs):
-        if pdef is not None and not pdef.get_partition_keys():
-            continue  # the grid has no partition yet (a replay's first days): nothing to run
-        started = time.monotonic()
-        names = ", ".join(k.to_user_string() for k in keys)
-        say(f"  materializing {names} ({_describe(pdef)}) ...")
-        result = job.execute_in_process(
-            run_config=_QUIET,
-            instance=instance,
-            asset_selection=keys,
-            tags={**_range_tags(pdef), "pacific/source": "make-demo"},
-            raise_on_error=False,
-        )
-        failed_checks = [
-            f"{e.asset_check_evaluation_data.asset_check_key.name} "
-            f"({e.asset_check_evaluation_data.asset_key.to_user_string()})"
-            for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"
-            and not e.asset_check_evaluation_data.passed
-        ]
-        runs.append(
-            {
-                "assets": names,
-                "ok": result.success,
-                "seconds": round(time.monotonic() - started, 1),
-                "steps": step_seconds(instance, result.run_id),
-                "failed_checks": failed_checks,
-                "run_id": result.run_id,
-            }
-        )
-        status = "ok" if result.success else "FAILED"
-        say(f"    {status} in {runs[-1]['seconds']} s, run {result.run_id[:8]}")
+    for pdef, wave in grid_waves(defs):
+        for keys, first_last in wave_runs(graph, lake, pdef, wave):
+            started = time.monotonic()
+            names = ", ".join(k.to_user_string() for k in keys)
+            say(f"  materializing {names} ({_describe(first_last)}) ...")
+            result = job.execute_in_process(
+                run_config=_QUIET,
+                instance=instance,
+                asset_selection=keys,
+                tags={**_range_tags(first_last), "pacific/source": "make-demo"},
+                raise_on_error=False,
+            )
+            failed_checks = [
+                f"{e.asset_check_evaluation_data.asset_check_key.name} "
+                f"({e.asset_check_evaluation_data.asset_key.to_user_string()})"
+                for e in result.all_events
+                if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                and not e.asset_check_evaluation_data.passed
+            ]
+            runs.append(
+                {
+                    "assets": names,
+                    "ok": result.success,
+                    "seconds": round(time.monotonic() - started, 1),
+                    "steps": step_seconds(instance, result.run_id),
+                    "failed_checks": failed_checks,
+                    "run_id": result.run_id,
+                }
+            )
+            status = "ok" if result.success else "FAILED"
+            say(f"    {status} in {runs[-1]['seconds']} s, run {result.run_id[:8]}")
     return runs
+
+
+def wave_runs(
+    graph,
+    lake,
+    pdef: dg.PartitionsDefinition | None,
+    wave: list[dg.AssetKey],
+    first: str | None = None,
+    last: str | None = None,
+) -> list[tuple[list[dg.AssetKey], list[str] | None]]:
+    """The runs of one wave on one grid: (keys, [first, last] partition keys, or None when
+    unpartitioned), over the grid's keys in ``first..last`` (default: all) that the sources
+    delivered data for, when ``lake`` is the project's ``LakeResource``."""
+    if pdef is None:
+        return [(wave, None)]
+    keys = [k for k in pdef.get_partition_keys() if (first or k) <= k <= (last or k)]
+    if not keys:
+        return []  # the grid has no partition yet (a replay's first days): nothing to run
+    if not isinstance(lake, LakeResource):  # definitions without the project's lake
+        return [(wave, [keys[0], keys[-1]])]
+    from pacific_assets.automation import Planner
+
+    planner = Planner(lake.lake, graph)
+    runs = planner.buildable_runs([k.to_user_string() for k in wave], keys)
+    return [([dg.AssetKey(t) for t in tables], [ks[0], ks[-1]]) for tables, ks in runs]
 
 
 def step_seconds(instance: dg.DagsterInstance, run_id: str, digits: int = 1) -> dict[str, float]:
@@ -137,11 +162,10 @@ def time_report(runs: list[dict], shown: int = 10) -> list[str]:
     return lines
 
 
-def _describe(pdef) -> str:
-    if pdef is None:
+def _describe(first_last: list[str] | None) -> str:
+    if first_last is None:
         return "unpartitioned"
-    keys = pdef.get_partition_keys()
-    return f"{len(keys)} partitions {keys[0]}…{keys[-1]}" if keys else "no partitions yet"
+    return f"{first_last[0]}…{first_last[1]}"
 
 
 def _table_summary(lake) -> list[tuple[str, int, int, float]]:
@@ -169,21 +193,29 @@ def main(argv: list[str] | None = None) -> int:
     from pacific_assets.simulate import simulate
 
     manifest = lake.truth / "fault_manifest.json"
-    if args.fresh or not manifest.exists():
-        print(f"1/3 simulating the '{args.profile}' company into {lake.landing} ...", flush=True)
-        simulate(lake.root, profile=args.profile)
-    else:
-        simulated_from = json.loads(manifest.read_text()).get("start")
-        if simulated_from != partitions.START_DATE:
-            # its days before the grid would never be built, or the grid's first days never land
+    try:
+        if args.fresh or not manifest.exists():
             print(
-                f"error: {lake.landing} holds a company simulated from {simulated_from}, but the "
-                f"partition grids start on {partitions.START_DATE} (PACIFIC_START_DATE); start "
-                "over with `make clean`, or point PACIFIC_DATA_ROOT elsewhere",
-                file=sys.stderr,
+                f"1/3 simulating the '{args.profile}' company into {lake.landing} ...", flush=True
             )
-            return 2
-        print(f"1/3 using simulated data already in {lake.landing} (--fresh to regenerate)")
+            simulate(lake.root, profile=args.profile)
+        else:
+            print(f"1/3 using simulated data already in {lake.landing} (--fresh to regenerate)")
+        # the grids are the data root's (pacific_assets.data_root): loaded once it holds a company
+        from pacific_assets import partitions
+    except GridsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    simulated_from = json.loads(manifest.read_text()).get("start")
+    if simulated_from != partitions.START_DATE:
+        # its days before the grid would never be built, or the grid's first days never land
+        print(
+            f"error: {lake.landing} holds a company simulated from {simulated_from}, but the "
+            f"partition grids start on {partitions.START_DATE} ({lake.root / RECORD}); start "
+            "over with `make clean`, or point PACIFIC_DATA_ROOT elsewhere",
+            file=sys.stderr,
+        )
+        return 2
 
     print("2/3 materializing every asset (range runs) ...", flush=True)
     from pacific_assets.definitions import defs

@@ -47,7 +47,7 @@ import datetime as dt
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -63,6 +63,9 @@ from pacific_assets.storage.lineage_record import LINEAGE_FILE, MISSING, Lineage
 __all__ = ["LINEAGE_FILE", "MISSING", "Lineage"]
 
 READS_KEY = "pacific/reads"
+#: Inputs an asset is built without, reporting their absence in its own rows (the reconciliation's
+#: ``no_filing``): a missing one never makes its partitions unbuildable (``SourceData``).
+BUILDS_WITHOUT_KEY = "pacific/builds_without"
 #: Metadata on a raw_<source> external asset: which landed source it stands for.
 LANDING_SOURCE_KEY = "pacific/landing_source"
 UNPARTITIONED = "current"
@@ -145,6 +148,11 @@ class Read:
 def reads_metadata(*reads: Read) -> dict[str, dg.MetadataValue]:
     """Asset metadata declaring how the asset reads its inputs (shown in the UI)."""
     return {READS_KEY: dg.MetadataValue.json([r.as_dict() for r in reads])}
+
+
+def builds_without_metadata(*tables: str) -> dict[str, dg.MetadataValue]:
+    """Asset metadata naming inputs whose absence the asset reports itself (shown in the UI)."""
+    return {BUILDS_WITHOUT_KEY: dg.MetadataValue.json(sorted(tables))}
 
 
 # -- grids ---------------------------------------------------------------------------------------
@@ -274,6 +282,22 @@ class LakeState:
             self._landing[source] = out
         return self._landing[source]
 
+    def horizon(self) -> dt.date | None:
+        """The end (exclusive) of the days the sources have delivered: the day after the newest
+        folder any daily source landed (an export day, or a click batch's ingest day). None when
+        no daily source has landed anything (a lake built by hand, as unit tests do)."""
+        if not hasattr(self, "_horizon"):
+            newest = max(
+                (
+                    max(self.landing(n), default="")
+                    for n, s in SOURCES.items()
+                    if s.grain == "daily"
+                ),
+                default="",
+            )
+            self._horizon = dt.date.fromisoformat(newest) + dt.timedelta(days=1) if newest else None
+        return self._horizon
+
     def clicks(self) -> dict[str, tuple[str, int]]:
         """Event date -> (fingerprint of the batches holding its events, batch count)."""
         if self._clicks is None:
@@ -298,6 +322,8 @@ class AssetLineage:
     table: str
     grid: str
     reads: tuple[Read, ...]
+    #: inputs whose absence the asset reports itself (``BUILDS_WITHOUT_KEY``)
+    builds_without: tuple[str, ...] = ()
 
     def inputs(self, state: LakeState, key: str) -> tuple[str, dict[str, str]]:
         """(digest of every input of partition ``key`` as it is now, per-input summary)."""
@@ -370,6 +396,171 @@ def _read_digest(read: Read, state: LakeState, grid: str, key: str, start, end) 
     raise ValueError(f"unknown lineage rule {rule!r} for input {read.table}")
 
 
+# -- not landed is not missing ------------------------------------------------------------------
+class SourceData:
+    """Whether a partition can be built from something: *not landed is not missing*.
+
+    A partition is built only from data a source delivered (docs/operations.md §3, "Not landed is
+    not missing"). ``why_not`` answers None when it can be, else the reason it cannot:
+
+    - a **landed source** (rules ``landing``, ``clicks``): a folder (batch) for the period is
+      there; or the period lies inside the source's life — after its first landing and before the
+      *horizon*, the day after the newest day any daily source delivered — where an empty period
+      is a fact ("no events", or for clicks an outage the completeness verdict flags);
+    - a **lake input** (``window``, ``through``, ``all``, ``weekdays``, ``slice``): some partition
+      it reads is in the lake or can itself be built (recursively);
+    - a **partitioned asset** also needs its whole period delivered (ends by the horizon), when
+      the data root has a daily landing at all (a lake built by hand, as unit tests do, has no
+      horizon);
+    - an **unpartitioned table** needs any one of its inputs to hold something.
+
+    Inputs an asset declares it builds without (``BUILDS_WITHOUT_KEY``: it reports their absence
+    in its own rows, e.g. the reconciliation's ``no_filing``) are not required.
+
+    Schedules and sensors never request a partition that cannot be built (it is not *missing*,
+    and never blocks a reader); a step asked to build one refuses (``refuse_unlanded``).
+    """
+
+    def __init__(self, state: LakeState, spec_of: Callable[[str], AssetLineage | None]):
+        self.state = state
+        self.spec_of = spec_of
+        self._memo: dict[tuple[str, str], str | None] = {}
+
+    def why_not(self, spec: AssetLineage, key: str) -> str | None:
+        memo_key = (spec.table, key)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = None  # a cycle (none in the graph) would read as "has data"
+            self._memo[memo_key] = self._why_not(spec, key)
+        return self._memo[memo_key]
+
+    def _why_not(self, spec: AssetLineage, key: str) -> str | None:
+        reads = [r for r in spec.reads if r.rule != "settled"]
+        required = [r for r in reads if r.table not in spec.builds_without]
+        if spec.grid == "none":
+            reasons = [self._read(r, spec, key, None, None) for r in required]
+            return None if not reasons or any(r is None for r in reasons) else reasons[0]
+        if not reads:
+            return None  # reads no data (the on-call hand-off)
+        start, end = period(spec.grid, key)
+        horizon = self.state.horizon()
+        staged = any(r.rule in ("landing", "clicks") for r in reads)
+        if not staged and horizon is not None and end > horizon:
+            return _not_delivered(key, horizon)
+        for read in required:
+            reason = self._read(read, spec, key, start, end)
+            if reason is not None:
+                return reason
+        return None
+
+    def _read(self, read: Read, spec: AssetLineage, key: str, start, end) -> str | None:
+        if read.rule in ("landing", "clicks"):
+            return self._landed(read, key, end)
+        parent = self.spec_of(read.table)
+        if parent is None:
+            return None  # not a lake asset of the graph: nothing to judge
+        live = self.state.partitions(read.table)
+        if parent.grid == "none":
+            if UNPARTITIONED in live:
+                return None
+            return self.why_not(parent, UNPARTITIONED)
+        if read.rule == "weekdays" and start is not None:
+            lo, hi = start, start + dt.timedelta(days=1)
+        elif read.rule == "window" and start is not None:
+            lo = shift(spec.grid, start, read.offset) - dt.timedelta(days=read.days_before)
+            hi = end
+        else:  # through, all, and any read of an unpartitioned reader
+            lo, hi = None, end
+        lo_key = lo.isoformat() if lo else ""
+        hi_key = hi.isoformat() if hi else "9999"
+        if any(lo_key <= k < hi_key for k in live):
+            return None
+        reason = f"{read.table} holds nothing"
+        for k in _grid_keys(parent.grid, lo, hi or self.state.now.date()):
+            inner = self.why_not(parent, k)
+            if inner is None:
+                return None
+            reason = inner
+        return reason
+
+    def _landed(self, read: Read, key: str, end: dt.date | None) -> str | None:
+        source = read.table or "clicks"
+        keys = self.state.clicks() if read.rule == "clicks" else self.state.landing(source)
+        if key in keys:
+            return None
+        if not keys:
+            return f"{source} has landed nothing"
+        if end is None:  # an unpartitioned reader of a dated source: any landing will do
+            return None
+        first = min(keys)
+        if end.isoformat() <= first:
+            return f"{source} first landed for {first}"
+        horizon = self.state.horizon()
+        if horizon is not None and end > horizon:
+            return _not_delivered(key, horizon)
+        return None
+
+
+def _not_delivered(key: str, horizon: dt.date) -> str:
+    newest = (horizon - dt.timedelta(days=1)).isoformat()
+    return f"no source has delivered data for {key} yet (newest landed day: {newest})"
+
+
+def _grid_keys(grid: str, lo: dt.date | None, hi: dt.date) -> Iterator[str]:
+    """Keys of a project grid whose period starts in ``[lo, hi)`` (from the grid's first key)."""
+    from pacific_assets.partitions import START_DATE
+
+    first = dt.date.fromisoformat(START_DATE)
+    if grid == "weekly":
+        first += dt.timedelta(days=-first.weekday() % 7)
+    elif grid == "monthly" and first.day != 1:
+        first = _add_months(first, 1)
+    k = first
+    if lo is not None and lo > k:  # jump near lo, then step
+        k = lo if grid == "daily" else k
+        while grid != "daily" and shift(grid, k, 1) <= lo:
+            k = shift(grid, k, 1)
+        if k < lo:
+            k = shift(grid, k, 1)
+    while k < hi:
+        yield k.isoformat()
+        k = shift(grid, k, 1)
+
+
+def refuse_unlanded(
+    lake, assets: Mapping[str, AssetLineage], keys: Mapping[str, Sequence[str]]
+) -> None:
+    """Refuse a step asked to build partitions no source delivered data for (``SourceData``):
+    a manual run or backfill over such a range fails with this message, writing nothing."""
+    state = LakeState(lake)
+    graph = _project_graph()
+
+    def spec_of(table: str) -> AssetLineage | None:
+        if table in assets:
+            return assets[table]
+        key = dg.AssetKey(table)
+        if graph is None or not graph.has(key) or not graph.get(key).is_materializable:
+            return None
+        return asset_lineage_from_graph(graph, key)
+
+    data = SourceData(state, spec_of)
+    problems = []
+    for table, spec in assets.items():
+        refused = {}
+        for key in keys.get(table) or [UNPARTITIONED]:
+            reason = data.why_not(spec, key)
+            if reason is not None:
+                refused[key] = reason
+        if refused:
+            ks = sorted(refused)
+            span = ks[0] if len(ks) == 1 else f"{ks[0]}..{ks[-1]} ({len(ks)} partitions)"
+            problems.append(f"{table} {span}: {refused[ks[0]]}")
+    if problems:
+        raise dg.Failure(
+            description="Nothing to build these partitions from (a partition is built only from "
+            "data a source delivered; docs/operations.md §3): " + "; ".join(problems)
+        )
+
+
 # -- rules from the asset graph --------------------------------------------------------------------
 def derive_reads(
     metadata: Mapping[str, object],
@@ -423,8 +614,12 @@ def asset_lineage_from_graph(asset_graph, key: dg.AssetKey, project_graph=None) 
                 parent.metadata,
             )
         )
+    without = node.metadata.get(BUILDS_WITHOUT_KEY)
     return AssetLineage(
-        key.to_user_string(), grid_of(node.partitions_def), derive_reads(node.metadata, parents)
+        key.to_user_string(),
+        grid_of(node.partitions_def),
+        derive_reads(node.metadata, parents),
+        tuple(getattr(without, "value", without) or ()),
     )
 
 
@@ -512,6 +707,7 @@ def recorder_for(context: dg.AssetExecutionContext, lake) -> Recorder:
         table = key.to_user_string()
         assets[table] = asset_lineage_from_graph(graph, key)
         keys[table] = list(context.partition_keys) if graph.get(key).partitions_def else []
+    refuse_unlanded(lake, assets, keys)
     return Recorder(lake, assets, keys, context.run.run_id, context)
 
 

@@ -1,10 +1,10 @@
 """Partition grids shared by every pipeline (docs/semantic-contract.md "Time").
 
-The daily grid starts on ``START_DATE``; the weekly grid on the first Monday on or after it, the
-monthly grid on the first 1st on or after it (Dagster's rule for a start between two period
-starts). The default, 2025-09-01, is a Monday and a 1st, so all three start together; `make demo`
-starts on a 1st (scripts/demo_start_date.py), its weeks on the first Monday on or after it. Keys
-are UTC dates (``YYYY-MM-DD``) at every grain.
+The grids' first day is the data root's (``pacific_assets.data_root``): every process that loads
+the code location over the same ``PACIFIC_DATA_ROOT`` sees the same partitions, however it was
+started. The daily grid starts on ``START_DATE``; the weekly grid on the first Monday on or after
+it, the monthly grid on the first 1st on or after it (Dagster's rule for a start between two
+period starts). Keys are UTC dates (``YYYY-MM-DD``) at every grain.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import os
 
 import dagster as dg
 
-#: The grids' first day; override with PACIFIC_START_DATE (any day: see the module docstring).
-START_DATE = os.environ.get("PACIFIC_START_DATE", "2025-09-01")
+from pacific_assets.data_root import OVERRIDE_ENV, data_root_from_env, first_day
+
+#: The grids' first day: recorded by the data root (an override that disagrees fails here, at load).
+START_DATE = first_day(data_root_from_env(), os.environ.get(OVERRIDE_ENV) or None).isoformat()
 
 daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
 #: Monday 00:00 UTC weeks: Dagster weeks start on Sunday unless day_offset=1.
@@ -31,3 +33,26 @@ single_run_backfill = dg.BackfillPolicy.single_run()
 def keys_in_window(partitions_def: dg.TimeWindowPartitionsDefinition, start, end) -> list[str]:
     """Partition keys whose window starts in ``[start, end)``."""
     return partitions_def.get_partition_keys_in_time_window(dg.TimeWindow(start, end))
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """``python -m pacific_assets.partitions [daily|weekly|monthly] [N]``: the range of the grid's
+    first N partitions (default: daily, 7), as ``dagster asset materialize --partition-range``
+    takes it: a range the data root's company has data for, whatever day it started on."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    grid = {"daily": daily, "weekly": weekly, "monthly": monthly}.get(args[0] if args else "daily")
+    if grid is None or len(args) > 2 or (len(args) == 2 and not args[1].isdigit()):
+        print(_main.__doc__, file=sys.stderr)
+        return 2
+    keys = grid.get_partition_keys()[: int(args[1]) if len(args) == 2 else 7]
+    if not keys:
+        print(f"the grid starting on {START_DATE} has no closed partition yet", file=sys.stderr)
+        return 1
+    print(f"{keys[0]}...{keys[-1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -15,10 +15,9 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 
+from pacific_assets.data_root import DEFAULT_DATA_ROOT, data_root_from_env
 from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lake import Lake
-
-DEFAULT_DATA_ROOT = "data"
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -54,7 +53,7 @@ class LakeResource(dg.ConfigurableResource):
 
 def lake_resource_from_env() -> LakeResource:
     return LakeResource(
-        data_root=os.environ.get("PACIFIC_DATA_ROOT", DEFAULT_DATA_ROOT),
+        data_root=str(data_root_from_env()),
         duckdb_memory_limit=os.environ.get("PACIFIC_DUCKDB_MEMORY_LIMIT", "2GB"),
         duckdb_threads=int(os.environ.get("PACIFIC_DUCKDB_THREADS", "2")),
     )

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import atexit
+import datetime as dt
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-from pacific_assets import lineage
-from pacific_assets.resources import LakeResource
-from pacific_assets.storage.lake import Lake
+from pacific_assets.data_root import DATA_ROOT_ENV, OVERRIDE_ENV, record_first_day
+
+# The suite's grids come from a data root, as every entry point's do (pacific_assets.data_root):
+# one of the suite's own, recording the fixed-date test company's first day (or the day a test
+# that runs the suite again in a subprocess asks for), never the developer's ./data or shell.
+TEST_FIRST_DAY = dt.date.fromisoformat(os.environ.get("PACIFIC_TEST_FIRST_DAY", "2025-09-01"))
+_SUITE_ROOT = Path(tempfile.mkdtemp(prefix="pacific-suite-")) / "data"
+record_first_day(_SUITE_ROOT, TEST_FIRST_DAY, by="pacific_assets_tests/conftest.py")
+atexit.register(shutil.rmtree, _SUITE_ROOT.parent, True)
+os.environ[DATA_ROOT_ENV] = str(_SUITE_ROOT)
+os.environ.pop(OVERRIDE_ENV, None)
+
+from pacific_assets import lineage  # noqa: E402  (imports the grids: after the data root is set)
+from pacific_assets.resources import LakeResource  # noqa: E402
+from pacific_assets.storage.lake import Lake  # noqa: E402
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 

@@ -15,7 +15,7 @@ from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
-from pacific_assets.demo import grid_waves
+from pacific_assets.demo import grid_waves, wave_runs
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:
@@ -36,18 +36,26 @@ def materialize_in_waves(
     tags_for: Callable[[dg.PartitionsDefinition | None], dict[str, str]],
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize ``keys`` of ``defs`` run by run as ``demo.grid_waves`` orders them, each run over
-    the range ``tags_for(grid)`` names; every run must succeed."""
+    the part of the range ``tags_for(grid)`` names that its sources delivered data for (as
+    ``make demo`` does: ``demo.wave_runs``); every run must succeed."""
+    graph = defs.resolve_asset_graph()
     results = []
-    for pdef, run_keys in grid_waves(defs, keys):
-        result = dg.materialize(
-            list(defs.assets or []),
-            selection=run_keys,
-            resources=dict(resources),
-            instance=instance,
-            tags=tags_for(pdef),
-        )
-        assert result.success, run_keys
-        results.append(result)
+    for pdef, wave in grid_waves(defs, keys):
+        tags = tags_for(pdef)
+        first = tags.get(ASSET_PARTITION_RANGE_START_TAG)
+        last = tags.get(ASSET_PARTITION_RANGE_END_TAG)
+        for run_keys, first_last in wave_runs(
+            graph, resources.get("lake"), pdef, wave, first, last
+        ):
+            result = dg.materialize(
+                list(defs.assets or []),
+                selection=run_keys,
+                resources=dict(resources),
+                instance=instance,
+                tags={**tags, **(range_tags(*first_last) if first_last else {})},
+            )
+            assert result.success, run_keys
+            results.append(result)
     return results
 
 

@@ -57,36 +57,3 @@ def test_the_demo_refuses_data_simulated_from_another_first_day(
     err = capsys.readouterr().err
     assert "simulated from 2025-09-01" in err and "start on 2026-06-01" in err
     assert not (tmp_path / "lake").exists(), "nothing may be built on the mismatched data"
-
-
-def _demo_start_date():
-    """scripts/demo_start_date.py (make runs it with the system Python, outside the package)."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "demo_start_date.py"
-    spec = importlib.util.spec_from_file_location("demo_start_date", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.demo_start_date
-
-
-def test_a_new_demo_starts_on_the_1st_four_months_back_and_an_old_one_keeps_its_day(
-    tmp_path: Path,
-) -> None:
-    """The demo's window: four closed months and the current one (120-151 days) for a new data
-    root, across a year end; a data root that holds a company keeps the day it starts on."""
-    import datetime as dt
-
-    demo_start_date = _demo_start_date()
-    D = dt.date
-    assert demo_start_date(tmp_path, D(2026, 12, 4)) == D(2026, 8, 1)
-    assert demo_start_date(tmp_path, D(2027, 1, 31)) == D(2026, 9, 1)
-    assert demo_start_date(tmp_path, D(2027, 4, 1)) == D(2026, 12, 1)
-    assert demo_start_date(tmp_path, D(2027, 5, 1)) == D(2027, 1, 1)
-    for today in (D(2027, 3, 1), D(2027, 3, 31), D(2028, 2, 29)):
-        days = (today - demo_start_date(tmp_path, today)).days
-        assert 120 <= days <= 151, (today, days)
-
-    (tmp_path / "truth").mkdir()
-    (tmp_path / "truth" / "fault_manifest.json").write_text(json.dumps({"start": "2026-06-01"}))
-    assert demo_start_date(tmp_path, D(2027, 5, 1)) == D(2026, 6, 1)

@@ -7,6 +7,7 @@ category the reconciliation lists for the accountant can be traced to its expens
 import dagster as dg
 import polars as pl
 
+from pacific_assets.lineage import builds_without_metadata
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
@@ -31,6 +32,8 @@ CAPEX_LOOKBACK = dg.TimeWindowPartitionMapping(start_offset=-(DEFAULT_CAPEX_LIFE
         dg.AssetDep("stg_ops_expenses", partition_mapping=CAPEX_LOOKBACK),
         dg.AssetDep("stg_salaries", partition_mapping=dg.TimeWindowPartitionMapping()),
     ],
+    # a month without its ops or HR export closes with nulls and the reason (unit_profit)
+    metadata=builds_without_metadata("stg_ops_expenses", "stg_salaries"),
     description="**Expense lines per month.** `opex`: non-capex ops spend, expensed in its month. "
     "`capex_amortization`: each capex purchase spread straight line over "
     "`capex_life_months` (default 36) months starting with its purchase month "

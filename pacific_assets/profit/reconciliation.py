@@ -12,6 +12,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from pacific_assets.lineage import builds_without_metadata
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
@@ -166,6 +167,8 @@ def _books_col(what: str) -> str:
         dg.AssetDep("recognized_revenue_daily", partition_mapping=dg.TimeWindowPartitionMapping()),
         "stg_filings",
     ],
+    # a month closes without its filing (status no_filing) and is redone when the filing lands
+    metadata=builds_without_metadata("stg_filings"),
     check_specs=[
         dg.AssetCheckSpec(
             CHECK_NAME,

@@ -14,6 +14,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from pacific_assets.lineage import builds_without_metadata
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
@@ -139,6 +140,8 @@ def shared_costs(totals: pl.DataFrame, inputs: MonthInputs) -> pl.DataFrame:
         # Read only when allocation_driver = "usage"; declared so lineage holds for either driver.
         dg.AssetDep("engagement_hours", partition_mapping=dg.TimeWindowPartitionMapping()),
     ],
+    # engagement only drives the "usage" allocation; without either, nulls with the reason
+    metadata=builds_without_metadata("account_status_daily", "engagement_hours"),
     check_specs=[
         dg.AssetCheckSpec(
             "allocation_adds_up",

@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets.figures import Figure
+from pacific_assets.lineage import builds_without_metadata
 from pacific_assets.partitions import monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
@@ -146,6 +147,8 @@ def month_row(month: dt.date, totals: dict, accounts: pl.DataFrame, inputs: Mont
         "profit_expenses",
         dg.AssetDep("account_status_daily", partition_mapping=dg.TimeWindowPartitionMapping()),
     ],
+    # no status for the month end: subscriber counts are null with the reason
+    metadata=builds_without_metadata("account_status_daily"),
     check_specs=[
         dg.AssetCheckSpec(
             "paying_accounts_invoiced",

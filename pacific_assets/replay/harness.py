@@ -153,6 +153,7 @@ def _setup_env(cfg: ReplayConfig) -> None:
 
 def prepare(cfg: ReplayConfig, say: Callable[[str], None]) -> None:
     """Simulate the company into ``source/`` (reused when it is the same), empty the rest."""
+    from pacific_assets.data_root import record_first_day
     from pacific_assets.simulate import simulate
 
     stamp = cfg.source / "replay.json"
@@ -168,6 +169,8 @@ def prepare(cfg: ReplayConfig, say: Callable[[str], None]) -> None:
             shutil.rmtree(path)
     cfg.live.mkdir(parents=True)
     cfg.home.mkdir(parents=True)
+    # the live data root's grids start with the company, before any of its files has landed
+    record_first_day(cfg.live, cfg.start, by="replay")
 
 
 def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = True) -> dict:
@@ -325,10 +328,13 @@ def _one_shot(data_root: Path, home: Path, at: dt.datetime) -> None:
 
 def _recompute(cfg: ReplayConfig, at: dt.datetime) -> None:
     """The same landed data, a fresh data root and instance, everything in one shot at ``at``."""
+    from pacific_assets.data_root import RECORD
+
     root = cfg.recompute_root
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
+    shutil.copy(cfg.live / RECORD, root / RECORD)
     shutil.copytree(cfg.live / "landing", root / "landing", symlinks=True)
     _one_shot(root, cfg.root / "recompute_home", at)
 

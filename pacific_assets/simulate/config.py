@@ -2,15 +2,17 @@
 
 Every knob has a default; a profile is a small set of overrides. ``end`` is exclusive: the
 simulator produces every day in ``[start, end)``. The "test" profile is fixed-date (independent of
-today) so test expectations never drift; "demo" runs from the partition grid's first day up to
-yesterday (UTC).
+today) so test expectations never drift; "demo" runs from the data root's first day (a new data
+root: the 1st of the month four months back) up to yesterday (UTC).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,28 @@ def _yesterday_exclusive_end() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-#: A profile's ``start`` that means "the partition grids' first day" (PACIFIC_START_DATE), read
-#: when a config is made, so the simulator imports Dagster only for the profile that needs it.
-GRID_START = "grid"
+#: A profile's ``start`` that means "the data root's first day": the day its grids record
+#: (``pacific_assets.data_root``), else ``PACIFIC_START_DATE``, else for a new data root the 1st of
+#: the month ``DEMO_MONTHS_BACK`` months back.
+DATA_ROOT_START = "data root"
+#: Closed months a new demo holds before the current one: 120-151 days whatever the date, so
+#: `make demo` stays the same size as the calendar advances (docs/benchmarks.md "A demo window
+#: that does not grow").
+DEMO_MONTHS_BACK = 4
+
+
+def demo_first_day(data_root: Path | None, today: dt.date) -> dt.date:
+    """The first day of a demo company simulated into ``data_root`` on ``today``: a data root
+    keeps the day it records, so its grids never move under it."""
+    from pacific_assets.data_root import OVERRIDE_ENV, recorded_first_day
+
+    recorded = recorded_first_day(data_root) if data_root is not None else None
+    if recorded is not None:
+        return recorded
+    if os.environ.get(OVERRIDE_ENV):
+        return dt.date.fromisoformat(os.environ[OVERRIDE_ENV])
+    months = today.year * 12 + today.month - 1 - DEMO_MONTHS_BACK
+    return dt.date(months // 12, months % 12 + 1, 1)
 
 
 PROFILES: dict[str, dict] = {
@@ -109,10 +130,10 @@ PROFILES: dict[str, dict] = {
         # more churn and comebacks than real life, so the tiny company shows every movement
         reactivation_p=0.9,
     ),
-    # a few hundred accounts from the grid's first day (PACIFIC_START_DATE; `make demo` sets the
-    # 1st of the month four months back, README "Configuration") up to yesterday
+    # a few hundred accounts from the data root's first day (a new one: the 1st of the month four
+    # months back, README "Configuration") up to yesterday
     "demo": dict(
-        start=GRID_START,
+        start=DATA_ROOT_START,
         accounts=300,
         preexisting_share=0.4,
         users_per_account=6,
@@ -179,8 +200,10 @@ PROFILES: dict[str, dict] = {
 }
 
 
-def make_config(profile: str = "test", **overrides) -> SimConfig:
+def make_config(profile: str = "test", data_root: Path | None = None, **overrides) -> SimConfig:
     """Profile defaults, then overrides; ``days`` is accepted as a shortcut for ``end``.
+
+    ``data_root``: where the company will land (the demo profile starts on its first day).
 
     A profile may give its length as ``days`` (replay): then ``end`` follows the start, and an
     explicit ``end`` override wins over the profile's ``days``.
@@ -194,8 +217,8 @@ def make_config(profile: str = "test", **overrides) -> SimConfig:
     values = {**defaults, **given}
     values["profile"] = profile
     start = values.get("start", SimConfig.start)
-    if start == GRID_START:
-        from pacific_assets.partitions import START_DATE as start
+    if start == DATA_ROOT_START:
+        start = demo_first_day(data_root, _yesterday_exclusive_end())
     if isinstance(start, str):
         start = dt.date.fromisoformat(start)
     values["start"] = start

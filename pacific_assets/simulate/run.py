@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from pacific_assets import contracts as K
+from pacific_assets.data_root import record_first_day
 from pacific_assets.simulate import catalog as C
 from pacific_assets.simulate import schedule as S
 from pacific_assets.simulate import truth as T
@@ -73,11 +74,13 @@ def simulate(
 ) -> SimSummary:
     """Simulate the company into ``<data_root>/landing`` and ``<data_root>/truth``.
 
-    Replaces both folders entirely (the lake and catalog are left alone). ``overrides`` are
-    SimConfig fields (accounts, users_per_account, events_per_user_day, clicks_multiplier, start,
-    end, days, schema_drift, faults, ...).
+    Replaces both folders entirely (the lake and catalog are left alone), and records the
+    company's first day as the data root's (``pacific_assets.data_root``): a data root that
+    records another day is refused before anything is replaced. ``overrides`` are SimConfig
+    fields (accounts, users_per_account, events_per_user_day, clicks_multiplier, start, end,
+    days, schema_drift, faults, ...).
     """
-    cfg = make_config(profile, seed=seed, **overrides)
+    cfg = make_config(profile, data_root=Path(data_root), seed=seed, **overrides)
     return Simulation(cfg, Path(data_root), progress or (lambda _m: None)).run()
 
 
@@ -126,6 +129,8 @@ class Simulation:
     def run(self) -> SimSummary:
         cfg = self.cfg
         t_start = t = time.perf_counter()
+        # the grids start on the company's first day, once and for every entry point
+        record_first_day(self.root, cfg.start, by=f"simulator, profile {cfg.profile!r}")
         for d in (self.landing, self.truth_dir):
             if d.exists():
                 shutil.rmtree(d)

@@ -182,11 +182,15 @@ def test_missing_engagement_day_is_null_with_reason(hand_lake):
     assert df["days_since_assignment"].to_list() == [3, 3, 4, 4]
 
 
-def test_days_before_any_assignment_are_written_empty(hand_lake):
-    result = materialize_range([ab_unit_daily], hand_lake, "2025-09-10", "2025-09-11")
-    assert result.success
-    assert hand_lake.partition_keys("ab_unit_daily") == ["2025-09-10", "2025-09-11"]
-    assert hand_lake.read("ab_unit_daily").height == 0
+def test_days_before_any_assignment_are_refused_not_written_empty(hand_lake):
+    """Nothing is built from nothing (docs/operations.md §3): before the first assignment there
+    is no unit to write a row for, so a run over those days refuses, naming why, and writes no
+    partition. (Fails if ``refuse_unlanded`` is not called in ``lineage.recorder_for``.)"""
+    with pytest.raises(dg.Failure) as refused:
+        materialize_range([ab_unit_daily], hand_lake, "2025-09-10", "2025-09-11")
+    assert "ab_unit_daily 2025-09-10..2025-09-11 (2 partitions)" in str(refused.value)
+    assert "experiment_assignments has landed nothing" in str(refused.value)
+    assert hand_lake.partition_keys("ab_unit_daily") == []
 
 
 def test_rerunning_one_day_picks_up_changed_engagement(built, hand_lake):

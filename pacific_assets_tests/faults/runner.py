@@ -42,7 +42,7 @@ def run_waves(start: str, last: dict[str, str], groups: set[str] | None) -> dict
     import dagster as dg
 
     from pacific_assets.definitions import defs
-    from pacific_assets.demo import grid_waves
+    from pacific_assets.demo import grid_waves, wave_runs
     from pacific_assets_tests.runs import range_tags
 
     graph = defs.resolve_asset_graph()
@@ -54,17 +54,19 @@ def run_waves(start: str, last: dict[str, str], groups: set[str] | None) -> dict
         if groups is None or graph.get(k).group_name in groups
     }
     failed: list[str] = []
-    for pdef, batch in grid_waves(defs, keys):
+    lake = defs.resources["lake"]
+    for pdef, wave in grid_waves(defs, keys):
         grain = _grain(pdef)
-        tags = range_tags(start, last[grain]) if grain else {}
-        result = job.execute_in_process(
-            instance=instance, asset_selection=batch, tags=tags, raise_on_error=False
-        )
-        failed += [
-            e.step_key
-            for e in result.all_events
-            if e.event_type_value == "STEP_FAILURE" and e.step_key
-        ]
+        for batch, first_last in wave_runs(graph, lake, pdef, wave, start, last.get(grain)):
+            tags = range_tags(*first_last) if first_last else {}
+            result = job.execute_in_process(
+                instance=instance, asset_selection=batch, tags=tags, raise_on_error=False
+            )
+            failed += [
+                e.step_key
+                for e in result.all_events
+                if e.event_type_value == "STEP_FAILURE" and e.step_key
+            ]
     return {"ok": True, "failed_steps": sorted(failed)}
 
 

@@ -42,6 +42,7 @@ from pacific_assets_tests.growth.fixtures import (
     materialize_growth,
     terms,
 )
+from pacific_assets_tests.lakes import delivered_through
 
 STG = next(a for a in STAGING_ASSETS if a.key == dg.AssetKey("stg_account_events"))
 ON_TIME = [
@@ -127,6 +128,7 @@ def test_late_event_requests_its_day_and_every_later_partition_only(
     defs = definitions(res)
     # -- the pipeline is up to date through 10-12 (Sunday) --------------------------------------------
     land_events(lake, ON_TIME)
+    delivered_through(root, dt.date(2025, 10, 12))
     materialize([STG], res, instance, "2025-09-01", "2025-10-12")
     materialize_growth(res, "2025-09-01", "2025-10-12", instance)
     monday = dt.datetime(2025, 10, 13, 6, tzinfo=dt.UTC)  # the week 10-06..10-12 closed
@@ -161,6 +163,7 @@ def test_late_event_requests_its_day_and_every_later_partition_only(
     fresh_root = tmp_path / "fresh"
     fresh, fresh_res = Lake(fresh_root), LakeResource(data_root=str(fresh_root))
     land_events(fresh, [*ON_TIME, LATE])
+    delivered_through(fresh_root, dt.date(2025, 10, 12))
     materialize([STG], fresh_res, dg.DagsterInstance.ephemeral(), "2025-09-01", "2025-10-12")
     materialize_growth(fresh_res, "2025-09-01", "2025-10-12")
     for table, key in ((DAILY, ["date", "account_id"]), (WEEKLY, ["week_start"]),

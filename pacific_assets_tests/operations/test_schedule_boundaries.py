@@ -1,10 +1,11 @@
 """Every schedule at the edges of the calendar: valid partition keys, or a skip that says why.
 
 Each schedule is evaluated through Dagster's public ``evaluate_tick`` on a real (temporary)
-instance with Dagster's clock moved to the tick, over an empty lake: at each edge it must request
-exactly the periods that have closed and are due — keys that exist on the asset's grid at that
-instant, never one before the grid's first partition (the old first-month bug: 2025-08-01) — or
-skip with a reason.
+instance with Dagster's clock moved to the tick, over a landing zone as the sources left it at
+the tick (``lakes.land_as_of``) and an up-to-date lake: at each edge it must request exactly the
+periods that have closed and are due — keys that exist on the asset's grid at that instant,
+never one before the grid's first partition (the old first-month bug: 2025-08-01) — or skip with
+a reason.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pacific_assets.dagster_compat import (
 )
 from pacific_assets.definitions import defs
 from pacific_assets.resources import LakeResource
-from pacific_assets_tests.lakes import mark_built
+from pacific_assets_tests.lakes import land_as_of, mark_built
 
 REPO = defs.get_repository_def()
 GRAPH = REPO.asset_graph
@@ -45,7 +46,7 @@ GRID_FIRST_MONTH = (
 #: The calendar edges, as the first instant of the day (each schedule is ticked at its first tick
 #: on or after it): the grid's first day, first Monday, first week end (Sunday → Monday) and first
 #: month end, a month end with 31 days and one with 30, New Year, and a leap day and the day after
-#: it. The grid's edges move with PACIFIC_START_DATE (the last test runs them on `make demo`'s kind
+#: it. The grid's edges move with the data root's first day (the last test runs them on `make demo`'s kind
 #: of start); the others are fixed days of the code's default grid.
 EDGES = {
     "grid first day": GRID_START,
@@ -79,9 +80,11 @@ def _evaluate(schedule, tick: dt.datetime, data_root, instance):
 
 
 def _built_through(data_root: Path, upstream_of: set[str], declared: set[str], tick) -> None:
-    """A lake as the day before ``tick`` left it: every partition of the schedule's upstream
-    that exists at ``tick`` (a version without lineage: trusted as built), and the schedule's
-    own assets up to the period before the one that just closed."""
+    """A data root as the day before ``tick`` left it: what the sources landed by ``tick``,
+    every partition of the schedule's upstream that exists at ``tick`` (a version without
+    lineage: trusted as built), and the schedule's own assets up to the period before the one
+    that just closed."""
+    land_as_of(data_root, GRID_START.date(), tick)
     for table in upstream_of | declared:
         pdef = GRAPH.get(dg.AssetKey(table)).partitions_def
         keys = pdef.get_partition_keys(current_time=tick) if pdef else ["current"]
@@ -163,6 +166,7 @@ def test_a_period_that_is_not_due_is_skipped_with_its_reason(tmp_path) -> None:
     """The monthly close on the grid's first day: no month has closed, so a skip that says so."""
     schedule = REPO.get_schedule_def("profit_month_close_schedule")
     tick = _first_tick(schedule, EDGES["grid first day"])
+    land_as_of(tmp_path / "data", GRID_START.date(), tick)
     with dg.instance_for_test() as instance:
         result = _evaluate(schedule, tick, tmp_path / "data", instance)
     assert not result.run_requests
@@ -175,6 +179,7 @@ def test_a_due_month_close_does_not_wait_for_a_filing_that_lands_later(tmp_path)
     reconciliation nor, behind it, the investor rollup. A partition whose source has not landed
     yet must not block a reader that is due (it turns stale when the filing lands)."""
     now = dt.datetime(2025, 10, 7, 7, tzinfo=dt.UTC)
+    land_as_of(tmp_path, GRID_START.date(), now)
     upstream = _upstream({"investor_rollup"})
     for table in upstream | {"investor_rollup"}:
         pdef = GRAPH.get(dg.AssetKey(table)).partitions_def
@@ -212,10 +217,10 @@ def test_a_due_month_close_does_not_wait_for_a_filing_that_lands_later(tmp_path)
 
 
 def test_the_grid_edges_hold_when_the_grid_starts_on_a_saturday(tmp_path) -> None:
-    """`make demo` starts its grids on a 1st (scripts/demo_start_date.py), most often not a
+    """`make demo` starts its grids on a 1st (the simulator's demo profile), most often not a
     Monday: the weekly grid then starts on the Monday after, and the first days have closed days
     but no closed week. The grid-edge cases above, again in a process whose grids start on
-    Saturday 2026-08-01 (the grids are made when pacific_assets is imported)."""
+    Saturday 2026-08-01 (the suite's data root records it: tests/conftest.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
     done = subprocess.run(
         [
@@ -223,7 +228,7 @@ def test_the_grid_edges_hold_when_the_grid_starts_on_a_saturday(tmp_path) -> Non
             "-k", "test_schedule_at_calendar_edge and grid", f"--basetemp={tmp_path}",
         ],
         cwd=Path(__file__).resolve().parents[2],
-        env={**env, "PACIFIC_START_DATE": "2026-08-01"},
+        env={**env, "PACIFIC_TEST_FIRST_DAY": "2026-08-01"},
         capture_output=True,
         text=True,
         timeout=600,

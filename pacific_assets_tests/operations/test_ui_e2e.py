@@ -18,15 +18,11 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -34,11 +30,18 @@ import pytest
 
 from pacific_assets.operations.alerts import read_alert_log
 from pacific_assets.storage.lake import Lake
+from pacific_assets_tests.processes import (
+    BIN,
+    REPO,
+    Server,
+    free_port,
+    start,
+    stop,
+    wait_for_location,
+)
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CHROMIUM = Path("/usr/bin/chromium")
 METRICS = ["unit_profit", "account_growth", "engagement_hours", "investor_rollup", "ab_unit_daily"]
 ENGAGEMENT = [
@@ -52,117 +55,9 @@ ENGAGEMENT = [
 DAYS = ["2025-09-01", "2025-09-02", "2025-09-03"]
 #: Sensors left running while the test works: the on-call routing and the catalog refresh.
 KEEP_RUNNING = {"oncall_run_failure", "oncall_check_results", "duckdb_catalog_refresh"}
-START_TIMEOUT = 240
 BACKFILL_TIMEOUT = 420
 #: The on-call sensors tick every 30 s: time for two ticks after the last run, and margin.
 SENSOR_TIMEOUT = 180
-
-
-@dataclass
-class Server:
-    url: str
-    data_root: Path
-    home: Path
-    logs: Path
-    default_statuses: dict[str, str] = field(default_factory=dict)
-
-    def gql(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
-        request = urllib.request.Request(
-            f"{self.url}/graphql",
-            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = json.load(response)
-        assert "errors" not in body, json.dumps(body["errors"], indent=1)[:3000]
-        return body["data"]
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The last lines of each process log, without Dagster's repeated Beta/Preview warnings."""
-        parts = []
-        for path in sorted(self.logs.glob("*.log")):
-            text = path.read_text(errors="replace").splitlines()
-            useful = [
-                line
-                for line in text
-                if line.strip() and "Warning" not in line and "return fn(" not in line
-            ]
-            parts.append(f"--- {path.name}\n" + "\n".join(useful[-lines:]))
-        return "\n".join(parts)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _reset_signals() -> None:
-    # A process started from a non-interactive shell inherits SIGINT ignored; dagster then
-    # cannot be stopped by its PID (docs/operations.md "10. Tests").
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
-    handle = open(log, "wb")  # noqa: SIM115 - closed by the process' end
-    return subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: killed as a whole
-        preexec_fn=_reset_signals,
-    )
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGINT the process group, then SIGKILL whatever is left of it."""
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        return
-    for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if proc.poll() is not None and not _group_alive(pgid):
-                return
-            time.sleep(0.3)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
-def _wait_for_location(server: Server, webserver: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = ""
-    while time.monotonic() < deadline:
-        if webserver.poll() is not None:
-            pytest.fail(f"dagster-webserver exited ({webserver.returncode}):\n{server.log_tail()}")
-        try:
-            data = server.gql(
-                "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }",
-                timeout=10,
-            )
-            if data["repositoriesOrError"].get("nodes"):
-                return
-        except (urllib.error.URLError, OSError, AssertionError) as exc:
-            last = str(exc)
-        time.sleep(1)
-    pytest.fail(
-        f"the code location did not load in {START_TIMEOUT} s ({last}):\n{server.log_tail()}"
-    )
 
 
 INSTIGATORS = """
@@ -209,7 +104,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sim_data: Lake) -> Iterator
         d.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
     shutil.copytree(sim_data.landing, data_root / "landing")  # the fixture is shared: copy
-    port = _free_port()
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -228,21 +123,21 @@ def server(tmp_path_factory: pytest.TempPathFactory, sim_data: Lake) -> Iterator
     try:
         workspace = ["-w", str(REPO / "workspace.yaml")]
         procs.append(
-            _start(
+            start(
                 [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), *workspace],
                 env,
                 logs / "webserver.log",
             )
         )
-        _wait_for_location(srv, procs[0])
+        wait_for_location(srv, procs[0])
         srv.default_statuses = _stop_instigators(srv)
         procs.append(
-            _start([str(BIN / "dagster-daemon"), "run", *workspace], env, logs / "daemon.log")
+            start([str(BIN / "dagster-daemon"), "run", *workspace], env, logs / "daemon.log")
         )
         yield srv
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         for proc in procs:
             assert proc.poll() is not None, f"process {proc.args[0]} still running"
 

@@ -25,7 +25,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets.demo import grid_waves
+from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_END_TAG as END_TAG
+from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_START_TAG as START_TAG
+from pacific_assets.demo import grid_waves, wave_runs
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
@@ -114,14 +116,21 @@ def _run_in_waves(
     """Materialize ``keys`` parents-first, one range run per (wave, partition grid); returns the
     check evaluations of all runs by check name."""
     job = defs.resolve_implicit_global_asset_job_def()
+    graph = defs.resolve_asset_graph()
     instance = dg.DagsterInstance.ephemeral()
     checks = {}
-    for pdef, group in grid_waves(defs, keys):
-        result = job.execute_in_process(
-            instance=instance, asset_selection=group, tags=_range_tags(pdef, start, end)
-        )
-        assert result.success, [k.to_user_string() for k in group]
-        checks |= checks_by_name(result)
+    for pdef, wave in grid_waves(defs, keys):
+        tags = _range_tags(pdef, start, end)
+        first, last = tags.get(START_TAG), tags.get(END_TAG)
+        lake = defs.resources["lake"]
+        for group, first_last in wave_runs(graph, lake, pdef, wave, first, last):
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=group,
+                tags=range_tags(*first_last) if first_last else {},
+            )
+            assert result.success, [k.to_user_string() for k in group]
+            checks |= checks_by_name(result)
     return checks
 
 

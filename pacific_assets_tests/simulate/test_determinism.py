@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from pacific_assets.simulate import make_config, simulate
@@ -47,13 +48,34 @@ def test_test_profile_does_not_depend_on_today() -> None:
     assert make_config("test", days=30).end == dt.date(2025, 10, 1)
 
 
-def test_demo_profile_starts_on_the_grids_first_day(monkeypatch) -> None:
-    """`make demo` moves the grids (PACIFIC_START_DATE); the demo company must start with them,
-    or its first days are never built (or the grid's first days never land)."""
-    from pacific_assets import partitions
+def test_demo_profile_starts_on_the_data_roots_first_day(tmp_path, monkeypatch) -> None:
+    """The demo company starts on the day its data root records (so its grids never move under
+    it); a new data root on the 1st of the month four months back: four closed months and the
+    current one, 120-151 days on any date, across a year end and on a leap day."""
+    from pacific_assets.data_root import GridsError, record_first_day
+    from pacific_assets.simulate.config import demo_first_day
 
-    assert make_config("demo").start == dt.date.fromisoformat(partitions.START_DATE)
-    monkeypatch.setattr(partitions, "START_DATE", "2026-06-01")
-    assert make_config("demo").start == dt.date(2026, 6, 1)
-    assert make_config("demo", start="2025-12-01").start == dt.date(2025, 12, 1)
-    assert make_config("test").start == dt.date(2025, 9, 1)  # fixed dates stay fixed
+    monkeypatch.delenv("PACIFIC_START_DATE", raising=False)
+    D = dt.date
+    new = tmp_path / "new"
+    assert demo_first_day(new, D(2026, 12, 4)) == D(2026, 8, 1)
+    assert demo_first_day(new, D(2027, 1, 31)) == D(2026, 9, 1)
+    assert demo_first_day(new, D(2027, 4, 1)) == D(2026, 12, 1)
+    assert demo_first_day(new, D(2027, 5, 1)) == D(2027, 1, 1)
+    for today in (D(2027, 3, 1), D(2027, 3, 31), D(2028, 2, 29)):
+        days = (today - demo_first_day(new, today)).days
+        assert 120 <= days <= 151, (today, days)
+
+    old = tmp_path / "old"
+    record_first_day(old, D(2026, 6, 1), by="a test")
+    assert demo_first_day(old, D(2027, 5, 1)) == D(2026, 6, 1)
+    assert make_config("demo", data_root=old).start == D(2026, 6, 1)
+    assert make_config("demo", data_root=old, start="2025-12-01").start == D(2025, 12, 1)
+    assert make_config("test", data_root=old).start == D(2025, 9, 1)  # fixed dates stay fixed
+
+    # a company from another day is refused before the data root's landing zone is touched
+    (old / "landing").mkdir()
+    (old / "landing" / "kept").touch()
+    with pytest.raises(GridsError, match=r"2025-09-01.*records its first day as 2026-06-01"):
+        simulate(old, profile="test")
+    assert (old / "landing" / "kept").exists()

@@ -8,7 +8,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from pacific_assets import partitions
 from pacific_assets.contracts import SOURCES
+from pacific_assets.demo import wave_runs
+from pacific_assets.lineage import grid_of
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS, staging_columns
 from pacific_assets.storage.lake import Lake
@@ -19,6 +22,9 @@ from pacific_assets_tests.runs import range_tags
 from .conftest import VALID_FILES, landing_hashes, write_landing
 
 ASSETS = {a.key.to_user_string(): a for a in STAGING_ASSETS}
+GRAPH = dg.Definitions(
+    assets=[*RAW_SPECS, *STAGING_ASSETS], resources={"lake": LakeResource()}
+).resolve_asset_graph()
 UTC = dt.UTC
 
 
@@ -278,6 +284,7 @@ def test_each_writer_reports_its_quarantine_partitions_as_a_materialization(
     reports the clearing too, and a step that never quarantined reports nothing."""
     write_landing(lake, "billing/invoices/date=2025-09-01/invoices-0001.csv", BAD_INVOICES)
     write_landing(lake, "crm/account_events/date=2025-09-01/events-0001.jsonl", BAD_EVENTS)
+    write_landing(lake, *VALID_FILES["directory_users"])  # clean: quarantines nothing
     _run(
         ["invoice_lines", "account_events", "directory_users"],
         lake_resource,
@@ -372,6 +379,10 @@ def test_range_run_writes_every_partition_including_empty_ones(
         rel.replace("2025-09-01", "2025-09-03"),
         content.replace("EV-1", "EV-3").replace("EV-2", "EV-4"),
     )
+    # another source delivered through 09-05: the CRM's days without a file are quiet days
+    # inside its life, so they are facts ("no events"), not days no source has reached yet
+    directory, users = VALID_FILES["directory_users"]
+    write_landing(lake, directory.replace("2025-09-01", "2025-09-05"), users)
     result = _run(
         ["account_events"],
         lake_resource,
@@ -414,6 +425,8 @@ def test_rerun_is_idempotent(lake, lake_resource, instance) -> None:
     write_landing(
         lake, "billing/invoices/date=2025-09-01/invoices-0002.csv", VALID_FILES["invoice_lines"][1]
     )
+    directory, users = VALID_FILES["directory_users"]  # the sources delivered through 09-02
+    write_landing(lake, directory.replace("2025-09-01", "2025-09-02"), users)
     tags = range_tags("2025-09-01", "2025-09-02")
     _run(["invoice_lines"], lake_resource, instance, tags=tags)
     first = (lake.read("stg_invoice_lines"), lake.read(QUARANTINE_TABLE))
@@ -444,14 +457,16 @@ def test_duplicate_event_id_across_partitions_fails_uniqueness(
     assert "EV-2" in check.metadata["examples"].value
 
 
-def test_missing_registry_file_writes_an_empty_table(lake, lake_resource, instance) -> None:
-    result = _run(["experiment_registry"], lake_resource, instance)
-    got = lake.read("stg_experiment_registry")
-    assert got.height == 0
-    assert got.schema == pl.Schema(staging_columns(SOURCES["experiment_registry"]))
-    assert _mat_metadata(result, "stg_experiment_registry")["partitions_without_files"] == [
-        "current"
-    ]
+def test_a_registry_that_never_landed_is_refused_not_staged_empty(
+    lake, lake_resource, instance
+) -> None:
+    """Nothing is built from nothing (docs/operations.md §3): no registry has landed, so there
+    is nothing to stage; the run refuses, naming the source, and writes no table. (Fails if
+    ``SourceData._landed`` accepts a source with no landing.)"""
+    with pytest.raises(dg.Failure, match="stg_experiment_registry current: experiment_registry "
+                       "has landed nothing"):  # fmt: skip
+        _run(["experiment_registry"], lake_resource, instance)
+    assert "stg_experiment_registry" not in lake.tables()
 
 
 def test_lake_is_untouched_outside_the_range(lake: Lake, lake_resource, instance) -> None:
@@ -486,12 +501,15 @@ def test_simulated_company_quarantines_exactly_the_injected_malformed_rows(
     last_day = (dt.date.fromisoformat(manifest["end_exclusive"]) - dt.timedelta(days=1)).isoformat()
     before = landing_hashes(lake)
 
-    ranges = {
-        "daily": range_tags(manifest["start"], last_day),
-        "monthly": range_tags(manifest["start"], last_day[:8] + "01"),
-        "none": None,
-    }
-    results = [_run(GRAINS[g], resource, instance, tags=tags) for g, tags in ranges.items()]
+    # every source over the days it delivered (the experiments start weeks after the company)
+    results = [_run(GRAINS["none"], resource, instance)]
+    for pdef in (partitions.daily, partitions.monthly):
+        wave = [dg.AssetKey(f"stg_{n}") for n in GRAINS[grid_of(pdef)]]
+        for keys, (first, last) in wave_runs(
+            GRAPH, resource, pdef, wave, manifest["start"], last_day
+        ):
+            names = [k.to_user_string().removeprefix("stg_") for k in keys]
+            results.append(_run(names, resource, instance, tags=range_tags(first, last)))
     assert landing_hashes(lake) == before
 
     expected = sorted(

@@ -1,0 +1,133 @@
+"""Real Dagster processes for end-to-end tests: start, reach over GraphQL, stop by process group.
+
+Every process a test starts runs in its own process group with SIGINT reset to its default, and is
+stopped by that test (``stop``: SIGINT to the group, then SIGKILL), docs/operations.md "10. Tests".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+START_TIMEOUT = 240
+
+
+@dataclass
+class Server:
+    url: str
+    data_root: Path
+    home: Path
+    logs: Path
+    default_statuses: dict[str, str] = field(default_factory=dict)
+
+    def gql(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = json.load(response)
+        assert "errors" not in body, json.dumps(body["errors"], indent=1)[:3000]
+        return body["data"]
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of each process log, without Dagster's repeated Beta/Preview warnings."""
+        parts = []
+        for path in sorted(self.logs.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()
+            useful = [
+                line
+                for line in text
+                if line.strip() and "Warning" not in line and "return fn(" not in line
+            ]
+            parts.append(f"--- {path.name}\n" + "\n".join(useful[-lines:]))
+        return "\n".join(parts)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _reset_signals() -> None:
+    # A process started from a non-interactive shell inherits SIGINT ignored; dagster then
+    # cannot be stopped by its PID (docs/operations.md "10. Tests").
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
+    handle = open(log, "wb")  # noqa: SIM115 - closed by the process' end
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: killed as a whole
+        preexec_fn=_reset_signals,
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGINT the process group, then SIGKILL whatever is left of it."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        return
+    for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if proc.poll() is not None and not _group_alive(pgid):
+                return
+            time.sleep(0.3)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def wait_for_location(server: Server, webserver: subprocess.Popen) -> None:
+    """Until the webserver serves the code location (fails the test with the logs if not)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    last = ""
+    while time.monotonic() < deadline:
+        if webserver.poll() is not None:
+            pytest.fail(f"dagster-webserver exited ({webserver.returncode}):\n{server.log_tail()}")
+        try:
+            data = server.gql(
+                "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }",
+                timeout=10,
+            )
+            if data["repositoriesOrError"].get("nodes"):
+                return
+        except (urllib.error.URLError, OSError, AssertionError) as exc:
+            last = str(exc)
+        time.sleep(1)
+    pytest.fail(
+        f"the code location did not load in {START_TIMEOUT} s ({last}):\n{server.log_tail()}"
+    )
