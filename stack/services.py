@@ -250,21 +250,6 @@ def tansu_binary() -> str:
     return str(path)
 
 
-def grid_start_env(data_root: Path, env: dict[str, str]) -> dict[str, str]:
-    """PACIFIC_START_DATE for the Dagster processes, until every entry point reads the grids'
-    first day from the data root (issue #26: ``<data_root>/grids.json``). Then nothing is passed."""
-    if (data_root / "grids.json").exists():
-        return {}
-    if env.get("PACIFIC_START_DATE"):
-        return {"PACIFIC_START_DATE": env["PACIFIC_START_DATE"]}
-    manifest = data_root / "truth" / "fault_manifest.json"
-    if manifest.exists():
-        start = json.loads(manifest.read_text()).get("start")
-        if start:
-            return {"PACIFIC_START_DATE": start}
-    return {}
-
-
 # -- the stack -------------------------------------------------------------------------------------
 class Stack:
     """Start/stop the stack's parts; ``state`` mirrors ``<root>/state.json``."""
@@ -382,7 +367,6 @@ class Stack:
         caller's PACIFIC_* settings, then the stack's addresses and the instance credentials."""
         s = self.s
         env = {k: v for k, v in self.env.items() if not k.startswith(("DAGSTER_", "SPARK_"))}
-        env.update(grid_start_env(s.data_root, dict(self.env)))
         env.update(
             DAGSTER_HOME=str(s.dagster_home),
             PACIFIC_DATA_ROOT=str(s.data_root),
@@ -401,6 +385,18 @@ class Stack:
             PYTHONUNBUFFERED="1",
         )
         return env
+
+    def grids_first_day(self) -> str:
+        """The grids' first day, as every Dagster process will read it from the data root
+        (``pacific_assets.data_root``): the stack passes no start date of its own, and an
+        environment whose PACIFIC_START_DATE disagrees with the data root stops here, before a
+        service starts, rather than in each service's code location."""
+        from pacific_assets.data_root import OVERRIDE_ENV, GridsError, first_day
+
+        try:
+            return first_day(self.s.data_root, self.env.get(OVERRIDE_ENV) or None).isoformat()
+        except GridsError as exc:
+            raise StackError(str(exc)) from exc
 
     def write_instance_files(self) -> None:
         """DAGSTER_HOME/dagster.yaml (stack/dagster.yaml, run monitoring from the environment)
@@ -731,6 +727,8 @@ class Stack:
         for p in wanted:
             if p not in todo:
                 self.say(f"{p}: already running")
+        if {"code-server", "webserver", "daemon"} & set(todo):  # before anything starts
+            self.say(f"grids start {self.grids_first_day()} ({self.s.data_root / 'grids.json'})")
         for p in todo:  # a part half-started earlier: stop what is left of it first
             for name, rec in list(self.records(p).items()):
                 stop_record(rec, signal.SIGTERM, 10)

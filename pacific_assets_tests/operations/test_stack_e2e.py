@@ -208,7 +208,6 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
         build_env = {
             **env,
             **p.stack.dagster_env(),
-            "PACIFIC_START_DATE": start.isoformat(),
             "PACIFIC_SPARK_MASTER": "local[2]",
         }
         build_env.pop("PACIFIC_FAULT_INJECT_FILE")
