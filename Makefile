@@ -17,14 +17,14 @@ DEV_PORT ?= 3000
 # pip's noise about unreachable local indexes and editable installs; real errors still print.
 PIP_QUIET := { grep -vE 'is ignored: it is neither|BuildBackendWarning|editable_wheel|^ *!!|\*\*\*\*|working directory with the same|precedence during imports|WheelFile\(wheel_path|^\s*$$' || true; }
 
-.PHONY: venv demo test dev sync replay bench chaos mutate snapshot lint fmt simulate clean
+.PHONY: venv demo test dev sync replay bench chaos mutate snapshot lint fmt simulate clean stack stack-down
 
 $(STAMP): pyproject.toml constraints.txt scripts/check_prereqs.sh
 	@PYTHON=$(PYTHON) scripts/check_prereqs.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing dependencies into $(VENV) (first time: ~2 min, ~1.2 GB)"
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24" 2>&1 | $(PIP_QUIET)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]' 2>&1 | $(PIP_QUIET)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,stack]' 2>&1 | $(PIP_QUIET)
 	@touch $(STAMP)
 
 venv: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
@@ -54,6 +54,18 @@ dev: venv
 ## Report the lake's partitions to the instance (a new or restored DAGSTER_HOME); never recomputes.
 sync: venv
 	$(BIN)/python -m pacific_assets.sync
+
+## The production-shaped stack on 127.0.0.1 (docs/deployment.md): Postgres instance, Kafka broker
+## (Tansu), Spark master + 2 workers, code server, dagster-webserver and dagster-daemon as separate
+## processes over $(PACIFIC_DATA_ROOT); state, logs and the Postgres folder in .stack/.
+## `make stack-down` stops exactly what it started, by pid.
+stack: venv
+	@test -d "$(PACIFIC_DATA_ROOT)/landing" || $(BIN)/python -m pacific_assets.simulate --profile demo
+	$(BIN)/python -m stack up
+
+stack-down:
+	@test -x $(BIN)/python || { echo "no .venv: nothing was started"; exit 0; }
+	$(BIN)/python -m stack down
 
 ## Replay 35 simulated days through Dagster's daemons on an instance of its own (REPLAY_ARGS=...);
 ## writes data/reports/replay/summary.json and timeline.html.

@@ -13,6 +13,10 @@ the file this process writes its JSON report to. Tasks:
   engagement chain's work in one statement;
 - ``planner-lake --years N`` / ``planner-tick --sensor NAME``: a synthetic data root of N years
   of history, and one sensor tick over it (bench/planner.py).
+- ``tick --iterations N``: on the instance of ``DAGSTER_HOME`` (SQLite or PostgreSQL: the
+  ``instance`` section), the lake reported to it (``pacific_assets.sync``), then every sensor
+  evaluated through Dagster's public ``evaluate_tick`` and Dagster's own sensor-daemon iteration
+  (instigator state, tick rows, run keys) over the code location loaded in process.
 """
 
 from __future__ import annotations
@@ -288,6 +292,89 @@ def planner_tick(args: argparse.Namespace) -> dict:
     return {"ok": True, **planner.tick(args.sensor)}
 
 
+def tick(args: argparse.Namespace) -> dict:
+    """Sync, then the sensors' evaluations and the sensor daemon's iterations, timed."""
+    import logging
+    import statistics
+
+    import dagster as dg
+    import dagster._daemon  # (imports the daemon package in its working order)
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+    from dagster._daemon.sensor import execute_sensor_iteration
+
+    from pacific_assets.dagster_compat import moved_clock
+    from pacific_assets.resources import lake_resource_from_env
+    from pacific_assets.sync import sync
+
+    defs, _job, import_seconds = _load_definitions()
+    lake = lake_resource_from_env().lake
+    log = logging.getLogger("bench.tick")
+    log.setLevel(logging.ERROR)
+    with dg.DagsterInstance.get() as instance:
+        storage = type(instance.run_storage).__name__
+        started = time.perf_counter()
+        reported = sync(instance, defs.resolve_asset_graph(), lake)
+        sync_seconds = time.perf_counter() - started
+
+        # 1. what the code server computes per sensor and tick (public evaluate_tick)
+        evaluations: dict[str, list[float]] = {s.name: [] for s in defs.sensors}
+        requested: dict[str, int] = {}
+        for _ in range(args.iterations):
+            for sensor in defs.sensors:
+                with dg.build_sensor_context(
+                    instance=instance, definitions=defs, resources=defs.resources
+                ) as context:
+                    started = time.perf_counter()
+                    result = sensor.evaluate_tick(context)
+                    evaluations[sensor.name].append(time.perf_counter() - started)
+                requested[sensor.name] = len(result.run_requests or [])
+
+        # 2. Dagster's sensor daemon: one iteration evaluates every sensor that is due (each
+        # evaluation opens the instance from its ref, as the code server does), records its tick
+        # and submits what it requests (queued: no run launcher works here). The clock moves an
+        # hour per iteration so that every sensor, the hourly ones too, is due each time.
+        origin = InProcessCodeLocationOrigin(
+            LoadableTargetOrigin(module_name="pacific_assets.definitions", working_directory="."),
+            location_name="pacific_assets",
+        )
+        base = dt.datetime.now(dt.UTC)
+        iterations = []
+        with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
+            for i in range(args.iterations + 1):  # the first creates the sensors' state rows
+                now = base + dt.timedelta(hours=i + 1)
+                with moved_clock(lambda now=now: now):
+                    started = time.perf_counter()
+                    for error in execute_sensor_iteration(workspace, log, None, None):
+                        if error is not None and hasattr(error, "message"):
+                            raise RuntimeError(error.message)
+                    iterations.append(time.perf_counter() - started)
+        queued = len(instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED])))
+
+    def ms(values: list[float]) -> float:
+        return round(statistics.median(values) * 1000, 1)
+
+    keepers = ("clicks_late_data_sensor", "growth_late_crm_events", "profit_late_billing")
+    return {
+        "ok": True,
+        "storage": storage,
+        "import_seconds": round(import_seconds, 3),
+        "sync_seconds": round(sync_seconds, 3),
+        "synced_partitions": len(reported),
+        "sensors": len(evaluations),
+        "evaluate_ms": {name: ms(v) for name, v in evaluations.items()},
+        "evaluate_all_ms": round(sum(ms(v) for v in evaluations.values()), 1),
+        "evaluate_keepers_ms": {k: ms(evaluations[k]) for k in keepers if k in evaluations},
+        "requests_per_evaluation": requested,
+        "daemon_first_iteration_ms": round(iterations[0] * 1000, 1),
+        "daemon_iteration_ms": ms(iterations[1:]),
+        "daemon_iterations_ms": [round(x * 1000, 1) for x in iterations],
+        "runs_queued_by_daemon": queued,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.child")
     sub = parser.add_subparsers(dest="task", required=True)
@@ -312,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     pl_.add_argument("--years", type=int, required=True)
     pt = sub.add_parser("planner-tick")
     pt.add_argument("--sensor", required=True)
+    t = sub.add_parser("tick")
+    t.add_argument("--iterations", type=int, default=3)
     args = parser.parse_args(argv)
     task = {
         "materialize": materialize,
@@ -320,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         "sql-baseline": sql_baseline,
         "planner-lake": planner_lake,
         "planner-tick": planner_tick,
+        "tick": tick,
     }[args.task]
     try:
         report = task(args)

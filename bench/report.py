@@ -228,6 +228,46 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
     pl = sec.get("planner")
     if pl and "error" not in pl:
         rows += _planner_rows(pl)
+    ins = sec.get("instance")
+    if ins and "error" not in ins:
+        r, sq, pg = ins["ratios_postgres_over_sqlite"], ins["sqlite"], ins["postgres"]
+
+        def pair(key: str, fmt) -> str:
+            return f"PostgreSQL {fmt(pg['tick'][key])} vs SQLite {fmt(sq['tick'][key])}"
+
+        def ms(x: float | None) -> str:
+            return _s(x, " ms")
+
+        rows += [
+            (
+                "Instance PostgreSQL / SQLite: sensor daemon iteration",
+                _x(r["daemon_sensor_iteration"]),
+                pair("median_daemon_iteration_ms", ms)
+                + f" (every sensor once, tick rows; lake {ins['lake']}, {ins['days']} days)",
+            ),
+            (
+                "Instance PostgreSQL / SQLite: keeper evaluation",
+                _x(r["evaluate_keeper"]),
+                pair("median_keeper_ms", ms) + " (clicks_late_data_sensor, evaluate_tick)",
+            ),
+            (
+                "Instance PostgreSQL / SQLite: every sensor evaluated",
+                _x(r["evaluate_every_sensor"]),
+                pair("median_evaluate_all_ms", ms),
+            ),
+            (
+                "Instance PostgreSQL / SQLite: engagement range run",
+                _x(r["range_run"]),
+                f"PostgreSQL {_s(pg['range_run']['median_run_seconds'])} vs SQLite "
+                f"{_s(sq['range_run']['median_run_seconds'])} ({ins['range']})",
+            ),
+            (
+                "Instance PostgreSQL / SQLite: sync (lake to a new instance)",
+                _x(r["sync"]),
+                pair("median_sync_seconds", _s)
+                + f" ({sq['tick']['synced_partitions']} partitions reported)",
+            ),
+        ]
     for name, section in sec.items():
         if "error" in section:
             rows.append((f"{name}", "ERROR", section["error"][:200]))

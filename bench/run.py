@@ -20,16 +20,23 @@ What it measures (every measurement is a fresh child process, see bench/measure.
 5. planner — one tick of each keeper and SLA sensor over synthetic data roots of 1, 3 and 10
    years of daily history for every asset (bench/planner.py): seconds cold and warm, peak RSS,
    growth with history (goal: <= 2 s at 3 years, no worse than linear).
+6. instance — the same work on a SQLite instance and on a PostgreSQL one (the stack's, started
+   by ``stack``), alternating, in the same session, over a demo-sized lake built once: the lake
+   reported to a new instance (sync), the daemon's sensor tick (every sensor's evaluation, and
+   Dagster's sensor-daemon iteration with its tick bookkeeping) and a range run of the engagement
+   chain over the whole lake; reported as PostgreSQL / SQLite ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -42,13 +49,13 @@ from pathlib import Path
 from bench import data as bench_data
 from bench import report
 from bench.measure import REPO, Measured, child, machine, median, run_measured
-from bench.spark_cluster import StandaloneCluster
+from bench.spark_cluster import StandaloneCluster, free_port
 
 CHAIN = ("stg_clicks", "user_engagement_daily", "engagement_hours")
-SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo", "planner")
+SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo", "planner", "instance")
 GOAL_RATIO = 1.25
 #: --quick leaves out what needs minutes even on tiny data (a JVM, a whole demo); ask with --only.
-QUICK_SKIPS = ("spark", "demo")
+QUICK_SKIPS = ("spark", "demo", "instance")
 ROLLUP_MONTH = "2025-09-01"
 #: Memory goal (issue #6): the engagement chain's memory does not grow with click volume.
 MEMORY_GOAL_CLICKS = 10
@@ -686,6 +693,175 @@ class Bench:
         self.results["sections"]["planner"] = section
         return section
 
+    # -- 6. instance: SQLite vs PostgreSQL ---------------------------------------------------
+    def _instance_lake(self) -> Path:
+        """The demo company (quick: the test company) simulated and built once, every asset
+        over its whole range (``python -m pacific_assets.demo``), kept under the data folder."""
+        profile = "test" if self.quick else "demo"
+        root = self.data_dir / f"instance-{profile}"
+        spec = {"section": "instance", "profile": profile, "version": 1}
+        if _read_json(root / bench_data.MARKER) == spec:
+            _log(f"  lake: {root} (built earlier)")
+            return root
+        shutil.rmtree(root, ignore_errors=True)
+        home = self.work / "instance-build-home"
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+        _log(
+            f"  lake: building the {profile!r} company into {root} (python -m pacific_assets.demo)"
+        )
+        m = run_measured(
+            [sys.executable, "-m", "pacific_assets.demo", "--profile", profile],
+            env={**self.env_common, "PACIFIC_DATA_ROOT": str(root), "DAGSTER_HOME": str(home)},
+            timeout=self.args.timeout,
+        )
+        if not m.ok:
+            raise RuntimeError(f"building the instance section's lake failed: {m.stderr_tail}")
+        _log(f"  lake: built in {m.seconds:.0f} s")
+        (root / bench_data.MARKER).write_text(json.dumps(spec, indent=2))
+        return root
+
+    def instance(self) -> dict:
+        from pacific_assets.storage.lake import Lake
+        from stack.services import Settings, Stack
+
+        root = self._instance_lake()
+        keys = Lake(root).partition_keys("engagement_hours")
+        start, end = keys[0], keys[-1]
+        iterations = 2 if self.quick else 4
+        _log(
+            f"[instance] SQLite vs PostgreSQL over {root.name} ({start}..{end}): sync, sensor "
+            f"tick (x{iterations}), engagement range run; x{self.args.repeats}, alternating"
+        )
+        # PostgreSQL as the stack runs it (a server in a folder of its own, on a free port);
+        # as root it runs as the postgres user, who must be able to enter the folder.
+        self.work.chmod(0o755)
+        pg_env = {
+            "PACIFIC_STACK_DIR": str(self.work / "postgres-stack"),
+            "PACIFIC_DATA_ROOT": str(root),
+            "PACIFIC_PG_PORT": str(free_port()),
+            "PACIFIC_PG_PASSWORD": secrets.token_urlsafe(16),  # this run's only, never stored
+        }
+        stack = Stack(Settings.from_env(pg_env), say=lambda _m: None, env=pg_env)
+        results: dict[str, dict[str, list[Measured]]] = {
+            k: {"tick": [], "range_run": []} for k in ("sqlite", "postgres")
+        }
+        try:
+            started = time.monotonic()
+            stack.up(["postgres"], sync=False)
+            pg_start = round(time.monotonic() - started, 1)
+            _log(f"  postgres up in {pg_start} s")
+            for i in range(self.args.repeats):
+                order = ("sqlite", "postgres") if i % 2 == 0 else ("postgres", "sqlite")
+                _log(f"  repeat {i + 1}/{self.args.repeats}: {' then '.join(order)}")
+                for kind in order:
+                    env = self._instance_env(kind, i, root, stack)
+                    results[kind]["tick"].append(
+                        self._checked(
+                            run_measured(
+                                child("tick", "--iterations", str(iterations)),
+                                env=env,
+                                timeout=self.args.timeout,
+                            ),
+                            f"{kind}: sync + sensor tick",
+                        )
+                    )
+                    results[kind]["range_run"].append(
+                        self._checked(
+                            run_measured(
+                                child(
+                                    "materialize",
+                                    "--assets",
+                                    ",".join(CHAIN),
+                                    "--start",
+                                    start,
+                                    "--end",
+                                    end,
+                                ),
+                                env=env,
+                                timeout=self.args.timeout,
+                            ),
+                            f"{kind}: engagement chain {start}..{end}",
+                        )
+                    )
+        finally:
+            stack.down(["postgres"])
+        section: dict = {
+            "lake": root.name,
+            "range": f"{start}..{end}",
+            "days": len(keys),
+            "postgres_start_seconds": pg_start,
+            "sensor_iterations_per_repeat": iterations,
+            "order": "alternating per repeat (SQLite first on odd repeats)",
+        }
+        for kind, runs in results.items():
+            ticks = [m.report for m in runs["tick"] if m.ok]
+            section[kind] = {
+                "storage": ticks[0].get("storage") if ticks else None,
+                "tick": {
+                    "all_ok": all(m.ok for m in runs["tick"]),
+                    "runs": [m.report for m in runs["tick"]],
+                    "median_sync_seconds": median([t["sync_seconds"] for t in ticks]),
+                    "synced_partitions": ticks[0]["synced_partitions"] if ticks else None,
+                    "median_evaluate_all_ms": median([t["evaluate_all_ms"] for t in ticks]),
+                    "median_keeper_ms": median(
+                        [t["evaluate_ms"]["clicks_late_data_sensor"] for t in ticks]
+                    ),
+                    "median_daemon_iteration_ms": median([t["daemon_iteration_ms"] for t in ticks]),
+                },
+                "range_run": self._runs(runs["range_run"]),
+            }
+        sq, pg = section["sqlite"], section["postgres"]
+        section["ratios_postgres_over_sqlite"] = {
+            "sync": _ratio(pg["tick"]["median_sync_seconds"], sq["tick"]["median_sync_seconds"]),
+            "evaluate_every_sensor": _ratio(
+                pg["tick"]["median_evaluate_all_ms"], sq["tick"]["median_evaluate_all_ms"]
+            ),
+            "evaluate_keeper": _ratio(
+                pg["tick"]["median_keeper_ms"], sq["tick"]["median_keeper_ms"]
+            ),
+            "daemon_sensor_iteration": _ratio(
+                pg["tick"]["median_daemon_iteration_ms"], sq["tick"]["median_daemon_iteration_ms"]
+            ),
+            "range_run": _ratio(
+                pg["range_run"]["median_run_seconds"], sq["range_run"]["median_run_seconds"]
+            ),
+            "range_run_process_wall": _ratio(
+                pg["range_run"]["median_wall_seconds"], sq["range_run"]["median_wall_seconds"]
+            ),
+        }
+        self.results["sections"]["instance"] = section
+        return section
+
+    def _instance_env(self, kind: str, i: int, root: Path, stack) -> dict[str, str]:
+        """A new, migrated instance of ``kind`` for repeat ``i`` (not measured)."""
+        home = self.work / f"instance-{kind}-{i}"
+        home.mkdir(parents=True)
+        env = {**self.env_common, "PACIFIC_DATA_ROOT": str(root), "DAGSTER_HOME": str(home)}
+        if kind == "sqlite":
+            shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+        else:
+            shutil.copy(REPO / "stack" / "dagster.yaml", home / "dagster.yaml")
+            db = f"bench_{i}"
+            with contextlib.closing(stack._pg_connect("postgres")) as con:
+                con.autocommit = True
+                with con.cursor() as cur:
+                    cur.execute(f'drop database if exists "{db}"')
+                    cur.execute(f'create database "{db}"')
+            s = stack.s
+            env.update(
+                PACIFIC_PG_HOST=s.host,
+                PACIFIC_PG_PORT=str(s.pg_port),
+                PACIFIC_PG_USER=s.pg_user,
+                PACIFIC_PG_DB=db,
+                PACIFIC_PG_PASSWORD=stack.password(),
+            )
+        dagster = str(Path(sys.executable).parent / "dagster")
+        m = run_measured([dagster, "instance", "migrate"], env=env, timeout=600)
+        if not m.ok:
+            raise RuntimeError(f"dagster instance migrate ({kind}) failed: {m.stderr_tail}")
+        return env
+
     # -- run ---------------------------------------------------------------------------------
     def run(self, sections: list[str]) -> int:
         started = time.monotonic()
@@ -709,6 +885,7 @@ class Bench:
             "load": self.load,
             "demo": self.demo,
             "planner": self.planner,
+            "instance": self.instance,
         }
         failed = []
         for name in sections:
@@ -919,6 +1096,13 @@ def _no_machine_paths(argv: list[str]) -> list[str]:
         os.path.relpath(a, REPO) if os.path.isabs(a) and a.startswith(str(REPO)) else a
         for a in argv
     ]
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:

@@ -107,12 +107,15 @@ class StandaloneCluster:
         cores: int = 1,
         memory: str = "512m",
         spark_conf: dict[str, str] | None = None,
+        port: int | None = None,
+        webui_port: int | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.workers, self.cores, self.memory = workers, cores, memory
         #: written to the cluster's spark-defaults.conf, which a driver reads (``driver_env``)
         self.spark_conf = dict(spark_conf or {})
-        self.port, self.webui_port = free_port(), free_port()
+        # fixed ports when a long-running stack names them (stack/), free ones otherwise
+        self.port, self.webui_port = port or free_port(), webui_port or free_port()
         self.procs: dict[str, subprocess.Popen] = {}
 
     @property

@@ -71,16 +71,20 @@ def grid_waves(
 
 
 def materialize_all(
-    defs: dg.Definitions, instance: dg.DagsterInstance, quiet: bool = False
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    quiet: bool = False,
+    keys: Collection[dg.AssetKey] | None = None,
 ) -> list[dict]:
-    """Materialize every asset over every partition its sources delivered data for (nothing is
-    built from nothing: ``automation.Planner.buildable_runs``); returns one record per run."""
+    """Materialize every asset (or ``keys``, parents first) over every partition its sources
+    delivered data for (nothing is built from nothing: ``automation.Planner.buildable_runs``);
+    returns one record per run."""
     say = (lambda _m: None) if quiet else (lambda m: print(m, flush=True))
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     lake = defs.resources.get("lake") if defs.resources else None
     runs = []
-    for pdef, wave in grid_waves(defs):
+    for pdef, wave in grid_waves(defs, keys):
         for keys, first_last in wave_runs(graph, lake, pdef, wave):
             started = time.monotonic()
             names = ", ".join(k.to_user_string() for k in keys)

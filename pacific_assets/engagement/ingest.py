@@ -27,7 +27,7 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets.engagement.landing import ClickLanding, Message, batch_name, parse_click
-from pacific_assets.storage.lake import FAULT_ENV, Lake
+from pacific_assets.storage.lake import Lake, fault_requested
 from pacific_assets.storage.quarantine import QUARANTINE_ROW_SCHEMA, write_quarantine
 
 QUARANTINE_SOURCE = "clicks"
@@ -95,6 +95,26 @@ def kafka_resource_from_env() -> ClicksKafkaResource:
     return ClicksKafkaResource(**fields)
 
 
+def kafka_backlog(config: ClicksKafkaResource, timeout: float = 10.0) -> dict[int, tuple[int, int]]:
+    """Partition -> (where the group resumes, high watermark): whether there is anything to
+    drain, read without consuming (metadata, committed offsets, watermarks: a few requests)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({**config.consumer_config(), "log_level": 3})
+    try:
+        meta = consumer.list_topics(config.topic, timeout=timeout).topics.get(config.topic)
+        if meta is None or meta.error is not None:
+            raise RuntimeError(f"Kafka topic {config.topic!r}: {meta.error if meta else 'unknown'}")
+        parts = [TopicPartition(config.topic, p) for p in sorted(meta.partitions)]
+        out = {}
+        for tp in consumer.committed(parts, timeout=timeout):
+            low, high = consumer.get_watermark_offsets(tp, timeout=timeout)
+            out[tp.partition] = (max(tp.offset, low) if tp.offset >= 0 else low, high)
+        return out
+    finally:
+        consumer.close()
+
+
 @dataclass
 class IngestReport:
     """What one ingestion run did (becomes the materialization's metadata)."""
@@ -140,7 +160,7 @@ def register_landed_files(lake: Lake, landing: ClickLanding, report: IngestRepor
 
 
 def _default_fault_hook(stage: str) -> None:
-    if os.environ.get(FAULT_ENV) == FAULT_BEFORE_COMMIT and stage == "before_commit":
+    if stage == "before_commit" and fault_requested(FAULT_BEFORE_COMMIT):
         os.kill(os.getpid(), signal.SIGKILL)
 
 

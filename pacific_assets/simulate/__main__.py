@@ -7,6 +7,7 @@ readable line on stderr; the traceback goes to ``<data_root>/simulate-error.log`
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -52,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-user-truth", action="store_true", help="skip truth/engagement_users_daily.parquet"
+    )
+    p.add_argument(
+        "--clicks-to-kafka",
+        action="store_true",
+        help="produce the click batches to $PACIFIC_KAFKA_BOOTSTRAP_SERVERS (topic "
+        "$PACIFIC_KAFKA_TOPIC or clicks) instead of leaving batch files; clicks_ingest_sensor "
+        "drains them",
+    )
+    p.add_argument(
+        "--kafka-since",
+        help="with --clicks-to-kafka: only batches landed at or after this UTC instant "
+        "(YYYY-MM-DDTHH:MM); earlier ones stay batch files",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     return p
@@ -111,6 +124,22 @@ def main(argv: list[str] | None = None) -> int:
             where = ""
         print(f"error: simulation failed: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return 1
+    if args.clicks_to_kafka:
+        from pacific_assets.simulate.kafka import move_batches_to_kafka
+
+        bootstrap = os.environ.get("PACIFIC_KAFKA_BOOTSTRAP_SERVERS", "")
+        topic = os.environ.get("PACIFIC_KAFKA_TOPIC", "clicks")
+        if not bootstrap:
+            print("error: --clicks-to-kafka needs PACIFIC_KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+            return 1
+        since = None
+        if args.kafka_since:
+            since = dt.datetime.fromisoformat(args.kafka_since).replace(tzinfo=dt.UTC)
+        moved = move_batches_to_kafka(args.out, bootstrap, topic, since)
+        progress(
+            f"produced {moved.messages:,} messages ({moved.malformed} malformed) of "
+            f"{moved.batches} batches to {topic} at {bootstrap}"
+        )
     if args.json:
         print(json.dumps(summary.to_dict(), indent=1))
     else:

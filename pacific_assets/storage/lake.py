@@ -50,6 +50,32 @@ class Recorder(Protocol):
 #: Set to "after_tmp_write" to SIGKILL the writer once the new file is on disk but not yet live
 #: (used by the fault tests to prove the previous partition survives).
 FAULT_ENV = "PACIFIC_FAULT_INJECT"
+#: A file naming one fault (same names as FAULT_ENV) that fires once, in the first process that
+#: reaches that point: long-running services (the stack's code server, whose environment a test
+#: cannot change per run) get a fault for exactly one run. Unset in production: no file is read.
+FAULT_FILE_ENV = "PACIFIC_FAULT_INJECT_FILE"
+#: Like "after_tmp_write" but the writer stops there (sleeps) until something kills it, so a test
+#: can kill other processes while a partition is half written (the stack's end-to-end test).
+PAUSE_AFTER_TMP_WRITE = "pause_after_tmp_write"
+
+
+def fault_requested(name: str, table: str | None = None) -> bool:
+    """Whether fault ``name`` is injected here: FAULT_ENV names it, or the FAULT_FILE_ENV file
+    does (``<name>`` or ``<name> <table>``) and this process claims it first (renamed to
+    ``<file>.fired``: it fires once)."""
+    if os.environ.get(FAULT_ENV) == name:
+        return True
+    path = os.environ.get(FAULT_FILE_ENV)
+    if not path:
+        return False
+    try:
+        if Path(path).read_text().strip() not in {name, f"{name} {table}"}:
+            return False
+        os.rename(path, f"{path}.fired")  # atomic: exactly one process claims it
+    except OSError:
+        return False
+    return True
+
 
 _KEY_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,63}$")
 _TABLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -248,8 +274,11 @@ class Lake:
             except BaseException:
                 shutil.rmtree(vdir, ignore_errors=True)
                 raise
-        if os.environ.get(FAULT_ENV) == "after_tmp_write":
+        if fault_requested("after_tmp_write", table):
             os.kill(os.getpid(), signal.SIGKILL)
+        if fault_requested(PAUSE_AFTER_TMP_WRITE, table):
+            while True:  # until killed: the file is durable, the partition not yet live
+                time.sleep(1)
         # The temporary link's name must not match the readers' ``*=*`` glob.
         new_link = link.parent / f".tmp-link-{uuid.uuid4().hex}"
         os.symlink(os.path.join("_versions", version), new_link)
