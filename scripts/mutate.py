@@ -12,6 +12,8 @@ rate per module and every mutant that survived, with its diff.
     python scripts/mutate.py --only lifecycle     # modules whose path contains "lifecycle"
     python scripts/mutate.py --keep               # reuse mutmut's results of the last run
     python scripts/mutate.py --quick              # each module's first (unit) test file only
+    python scripts/mutate.py --only stats.py --survivors   # after adding tests: the last
+                                                  # run's survivors again, the others stay killed
 """
 
 from __future__ import annotations
@@ -47,14 +49,28 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
-def _mutmut_project(module: str, tests: list[str], keep: bool, quick: bool = False) -> Path:
+def _mutmut_project(
+    module: str, tests: list[str], keep: bool, quick: bool = False, survivors: bool = False
+) -> Path:
     """A scratch copy of the project whose ``[tool.mutmut]`` mutates ``module`` only and selects
-    ``tests`` (quick: unit tests only, so a mutant past 25 s hangs)."""
+    ``tests`` (quick: unit tests only, so a mutant past 25 s hangs). ``survivors``: the last
+    run's copy with today's tests, and its surviving mutants marked untested (``_retest``)."""
     work = WORK / Path(module).stem
-    if work.exists() and not keep:
+    if work.exists() and not (keep or survivors):
         shutil.rmtree(work)
     if not work.exists():
+        if survivors:
+            sys.exit(f"--survivors: no earlier run of {module} in {work}")
         copy_project(work)
+    elif survivors:
+        # the tests as they are now (mutmut copies them into mutants/ at its start)
+        shutil.rmtree(work / "pacific_assets_tests")
+        shutil.copytree(
+            ROOT / "pacific_assets_tests",
+            work / "pacific_assets_tests",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        _retest(work / "mutants" / f"{module}.meta")
     text = (ROOT / "pyproject.toml").read_text()
     header = "[tool.mutmut]\n"
     assert header in text, "pyproject.toml has no [tool.mutmut] table"
@@ -69,8 +85,22 @@ def _mutmut_project(module: str, tests: list[str], keep: bool, quick: bool = Fal
     return work
 
 
-def run_python(module: str, tests: list[str], keep: bool, children: int, quick: bool) -> dict:
-    work = _mutmut_project(module, tests, keep, quick)
+def _retest(meta: Path) -> None:
+    """Forget the results of the mutants that were not killed, so that mutmut runs them again
+    (it runs only mutants without a result). Killed ones stay killed: tests were only added
+    since, and a mutant a test killed is killed still (a weakened test would need a full run)."""
+    data = json.loads(meta.read_text())
+    codes = data["exit_code_by_key"]
+    for name, code in codes.items():
+        if code not in KILLED:
+            codes[name] = None
+    meta.write_text(json.dumps(data, indent=4))
+
+
+def run_python(
+    module: str, tests: list[str], keep: bool, children: int, quick: bool, survivors: bool = False
+) -> dict:
+    work = _mutmut_project(module, tests, keep, quick, survivors)
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
     log = work / "mutmut.log"
@@ -188,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the first test file of each module (its unit tests): a lower bound, fast",
     )
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="run the last run's survivors again against today's tests (the killed stay killed)",
+    )
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     conf = settings()
@@ -205,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     for kind, module, tests in wanted:
         print(f"mutating {module} ({kind}) against {len(tests)} test file(s)", flush=True)
         result = (
-            run_python(module, tests, args.keep, args.children, args.quick)
+            run_python(module, tests, args.keep, args.children, args.quick, args.survivors)
             if kind == "python"
             else run_sql(module, tests)
         )
