@@ -17,6 +17,7 @@ seconds), since mutmut runs it whole for each of ~600 mutants.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from pathlib import Path
 
@@ -550,17 +551,27 @@ def test_failed_runs_counts_failed_and_canceled_runs_of_the_request(instance) ->
 
 
 # -- the schedules and sensors --------------------------------------------------------------
-SCHEDULE = cadence_schedule("events_daily", [E, "daily_window"], DAILY_CRON, "the daily build")
-SENSOR = keeper_sensor("events_keeper", [E, "daily_window"], "keeps events", 120)
-WEEKLY = cadence_schedule("weekly_build", ["weekly_through"], "0 4 * * 1", "the weekly build")
-LANDED_KEEPER = keeper_sensor("landed_keeper", ["landed"], "keeps landed")
-DEFS = dg.Definitions(
-    assets=ASSETS,
-    schedules=[SCHEDULE, WEEKLY],
-    sensors=[SENSOR, LANDED_KEEPER],
-    resources={"lake": LakeResource()},  # each evaluation hands in its own data root
-)
-REPO = DEFS.get_repository_def()
+@functools.cache
+def _defs() -> dg.Definitions:
+    """The toy graph with two schedules and two keepers. Built on first use, inside a test, not
+    at import: mutmut's workers fork from a process that imported this file, so a schedule
+    built at import would be the unmutated one in every mutant run."""
+    return dg.Definitions(
+        assets=ASSETS,
+        schedules=[
+            cadence_schedule("events_daily", [E, "daily_window"], DAILY_CRON, "the daily build"),
+            cadence_schedule("weekly_build", ["weekly_through"], "0 4 * * 1", "the weekly build"),
+        ],
+        sensors=[
+            keeper_sensor("events_keeper", [E, "daily_window"], "keeps events", 120),
+            keeper_sensor("landed_keeper", ["landed"], "keeps landed"),
+        ],
+        resources={"lake": LakeResource()},  # each evaluation hands in its own data root
+    )
+
+
+def _repo() -> dg.RepositoryDefinition:
+    return _defs().get_repository_def()
 
 
 def _sense(root: Path, now: dt.datetime, instance, name: str = "events_keeper"):
@@ -568,15 +579,15 @@ def _sense(root: Path, now: dt.datetime, instance, name: str = "events_keeper"):
         moved_clock(lambda: now),
         dg.build_sensor_context(
             instance=instance,
-            definitions=DEFS,
+            definitions=_defs(),
             resources={"lake": LakeResource(data_root=str(root))},
         ) as context,
     ):
-        return DEFS.resolve_sensor_def(name).evaluate_tick(context)
+        return _defs().resolve_sensor_def(name).evaluate_tick(context)
 
 
 def test_schedules_declare_their_cadence_and_sensors_their_assets() -> None:
-    assert due_crons(REPO) == {
+    assert due_crons(_repo()) == {
         E: DAILY_CRON,
         "daily_window": DAILY_CRON,
         "weekly_through": "0 4 * * 1",
@@ -585,14 +596,14 @@ def test_schedules_declare_their_cadence_and_sensors_their_assets() -> None:
         name="plain", cron_schedule="0 1 * * *", target=dg.AssetSelection.assets(E)
     )
     assert declared_cadence(plain) is None
-    assert declared_cadence(SCHEDULE) == (DAILY_CRON, [E, "daily_window"])
-    schedule = REPO.get_schedule_def("events_daily")
+    schedule = _repo().get_schedule_def("events_daily")
+    assert declared_cadence(schedule) == (DAILY_CRON, [E, "daily_window"])
     assert (schedule.cron_schedule, schedule.execution_timezone) == (DAILY_CRON, "UTC")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert schedule.description == "the daily build"
-    sensor = REPO.get_sensor_def("events_keeper")
+    sensor = _repo().get_sensor_def("events_keeper")
     assert sensor.minimum_interval_seconds == 120
-    assert REPO.get_sensor_def("landed_keeper").minimum_interval_seconds == 60
+    assert _repo().get_sensor_def("landed_keeper").minimum_interval_seconds == 60
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.description == "keeps events"
     assert sensor.asset_selection.resolve(GRAPH) == {dg.AssetKey(E), dg.AssetKey("daily_window")}
@@ -626,10 +637,10 @@ def test_the_schedule_builds_what_is_due_by_its_tick(tmp_path: Path, instance) -
                 instance=instance,
                 scheduled_execution_time=at,
                 resources={"lake": LakeResource(data_root=str(root))},
-                repository_def=REPO,
+                repository_def=_repo(),
             ) as context,
         ):
-            return REPO.get_schedule_def("events_daily").evaluate_tick(context)
+            return _repo().get_schedule_def("events_daily").evaluate_tick(context)
 
     result = evaluate(tick - dt.timedelta(minutes=1), tick)
     assert [(r.run_key.split(":")[0], r.tags["pacific/trigger"]) for r in result.run_requests] == [
