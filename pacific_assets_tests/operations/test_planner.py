@@ -27,10 +27,14 @@ import pytest
 # no public constructor of a backfill record, nor of its status (in_progress reads them)
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 
+from pacific_assets import automation
 from pacific_assets.automation import (
     REQUEST_TAG,
+    TICK_BUDGET_ENV,
     Plan,
     Planner,
+    TickBudget,
+    TickBudgetExceeded,
     cadence_schedule,
     declared_cadence,
     due_crons,
@@ -469,6 +473,85 @@ def test_unlanded_partitions_are_neither_missing_nor_stale(tmp_path: Path) -> No
     assert unlanded["2025-09-20"] == (
         "no source has delivered data for 2025-09-20 yet (newest landed day: 2025-09-06)"
     )
+
+
+# -- the tick's time budget (docs/operations.md §3) ------------------------------------------
+_TIMEOUT_ENVS = ("DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS", "DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS")
+
+
+@pytest.fixture
+def seconds(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The monotonic clock TickBudget reads, set by hand (``seconds[0]``): a budget test must not
+    race the machine. No budget variable is set."""
+    now = [1000.0]
+    monkeypatch.setattr(automation.time, "monotonic", lambda: now[0])
+    for name in (TICK_BUDGET_ENV, *_TIMEOUT_ENVS):
+        monkeypatch.delenv(name, raising=False)
+    return now
+
+
+@pytest.mark.parametrize(
+    "env, kind, budget, timeout",
+    [
+        ({}, "sensor", 30, 60),  # half of Dagster's 60 s
+        ({}, "schedule", 30, 60),
+        ({"DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS": "90"}, "sensor", 45, 90),
+        ({"DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS": "90"}, "schedule", 30, 60),
+        ({"DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS": "120"}, "schedule", 60, 120),
+        ({TICK_BUDGET_ENV: "12.5"}, "sensor", 12.5, 60),
+        (
+            {TICK_BUDGET_ENV: "12.5", "DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS": "90"},
+            "sensor",
+            12.5,
+            90,
+        ),
+    ],
+)
+def test_a_tick_budget_is_half_of_dagsters_timeout_unless_set(
+    seconds, monkeypatch: pytest.MonkeyPatch, env, kind, budget, timeout
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    tick = TickBudget("a tick", kind)
+    assert (tick.seconds, tick.timeout) == (budget, timeout)
+    assert TickBudget("a tick", kind, seconds=3).seconds == 3  # given: the variables are not read
+
+
+def test_a_tick_over_its_budget_fails_saying_what_it_was_doing(seconds) -> None:
+    tick = TickBudget("events_keeper", "sensor", seconds=30)
+    seconds[0] += 30
+    assert not tick.exceeded()
+    tick.check(lambda: pytest.fail("what it is doing is asked only once the budget is spent"))
+    seconds[0] += 1.5
+    assert tick.exceeded()
+    with pytest.raises(TickBudgetExceeded) as error:
+        tick.check(lambda: "planning events 2025-09-10")
+    assert str(error.value) == (
+        "events_keeper stopped after 31.5 s, over its budget of 30 s (Dagster stops a sensor at "
+        "60 s), while planning events 2025-09-10. One evaluation grows with the lake's history "
+        "and the disk's speed: see docs/operations.md §3 (set PACIFIC_TICK_BUDGET_SECONDS to "
+        "change the budget)."
+    )
+    with pytest.raises(TickBudgetExceeded, match="Dagster stops a schedule at 60 s"):
+        TickBudget("events_daily", "schedule", seconds=0).fail("judging")
+
+
+def test_the_planner_checks_its_budget_per_partition_it_judges_and_plans(
+    tmp_path: Path, seconds
+) -> None:
+    """Over budget while reading an asset's partitions: it names the asset and how far it got.
+    Within budget while reading, over it while planning: it names the partition."""
+    root = _root(tmp_path, {E: _without(SEPTEMBER, "2025-09-10")})
+    budget = TickBudget("events_keeper", seconds=10)
+    seconds[0] += 11
+    with pytest.raises(TickBudgetExceeded, match=r"while evaluating events \(0 of 30 partitions\)"):
+        _planner(root, budget=budget).asset(E)
+    budget = TickBudget("events_keeper", seconds=10)
+    planner = _planner(root, budget=budget)
+    assert planner.asset(E).needs == {"2025-09-10": "missing"}
+    seconds[0] += 11
+    with pytest.raises(TickBudgetExceeded, match="while planning events 2025-09-10"):
+        planner.plan([E], horizon=NOON)
 
 
 # -- runs in progress and failed runs, from the instance ---------------------------------------
