@@ -149,8 +149,17 @@ def run_python(
         drawn.unlink()
     if names:
         codes = json.loads(meta.read_text())["exit_code_by_key"]
-        # named mutants run even when they have a result: only the ones not killed, again
-        mutmut_run([n for n in names if not again or codes.get(n) not in KILLED])
+        # named mutants run even when they have a result: again, only those not killed; with
+        # --keep, only those without a result (the draw of a smaller sample is a prefix of a
+        # larger one's, so a stopped sample's results count)
+        if again:
+            names_run = [n for n in names if codes.get(n) not in KILLED]
+        elif keep:
+            names_run = [n for n in names if codes.get(n) is None]
+        else:
+            names_run = names
+        if names_run:
+            mutmut_run(names_run)
     else:
         mutmut_run([])
     if not meta.exists():
