@@ -543,3 +543,60 @@ def test_srm_judged_from_exactly_eight_expected_units():
 def test_srm_refuses_a_malformed_registry(observed, weights, message):
     with pytest.raises(ValueError, match=message):
         stats.srm_chisquare(observed, weights)
+
+
+def test_float32_inputs_are_computed_in_double_precision():
+    """A Float32 column reaches numpy as float32: every function computes in float64 all the
+    same. Values sit at a level of 1000 with a spread of 1, where a float32 sum is off by ~1e-4
+    (its step at 1000 is 6e-5); the references are the same values in float64, by hand."""
+    rng = np.random.default_rng(32)
+    y_t = (1000 + rng.normal(0.1, 1.0, 300)).astype(np.float32)
+    y_c = (1000 + rng.normal(0.0, 1.0, 200)).astype(np.float32)
+    x_t = (1000 + rng.normal(0.0, 1.0, 300)).astype(np.float32)
+    x_c = (1000 + rng.normal(0.0, 1.0, 200)).astype(np.float32)
+    t64, c64, xt64, xc64 = (a.astype(float) for a in (y_t, y_c, x_t, x_c))
+
+    _, mean, var = stats.moments(y_t)
+    assert (mean, var) == (
+        pytest.approx(t64.mean(), rel=1e-13),
+        pytest.approx(t64.var(ddof=1), rel=1e-12),
+    )
+    ref = sps.ttest_ind(t64, c64, equal_var=False)
+    assert stats.welch_test(y_t, y_c).statistic == pytest.approx(ref.statistic, rel=1e-9)
+
+    # ratio metrics: y per x, the delta method and its linearized values
+    r = t64.mean() / xt64.mean()
+    _, ratio, _ = stats.ratio_moments(y_t, x_t)
+    assert ratio == pytest.approx(r, rel=1e-13)
+    lin = r + (t64 - r * xt64) / xt64.mean()
+    np.testing.assert_allclose(stats.linearize_ratio(y_t, x_t), lin, rtol=1e-13)
+
+    # CUPED: θ and the adjusted means, with mean(X) of both arms pooled
+    y, x = np.concatenate([t64, c64]), np.concatenate([xt64, xc64])
+    theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+    assert stats.cuped_theta(np.concatenate([y_t, y_c]), np.concatenate([x_t, x_c])) == (
+        pytest.approx(theta, rel=1e-9)
+    )
+    cuped, _ = stats.cuped_welch_test(y_t, x_t, y_c, x_c)
+    assert cuped.mean_treatment == pytest.approx(
+        (t64 - theta * (xt64 - x.mean())).mean(), rel=1e-13
+    )
+    ones_t, ones_c = np.ones(300, np.float32), np.ones(200, np.float32)
+    ratio_cuped, _ = stats.cuped_delta_ratio_test(y_t, ones_t, x_t, y_c, ones_c, x_c)
+    # over a denominator of ones the linearized values are the values themselves
+    assert ratio_cuped.mean_treatment == pytest.approx(cuped.mean_treatment, rel=1e-13)
+
+    # SRM: registry weights in float32 give the chi-square of the same weights in float64
+    w = np.array([0.1, 0.2, 0.7], np.float32)
+    observed = [95, 230, 675]
+    expected = 1000 * w.astype(float) / w.astype(float).sum()
+    chi2 = sps.chisquare(observed, f_exp=expected).statistic
+    assert stats.srm_chisquare(observed, w).chi2 == pytest.approx(chi2, rel=1e-12)
+
+
+def test_a_covariate_whose_spread_underflows_has_no_theta_never_inf():
+    """x = 0 and 1e-200: its deviations (±5e-201) square to 0 in float64 (below 5e-324) while
+    Σdx·dy (±2.5e-201) does not: θ would be a number over zero. Var(X) = 0 means no θ (NaN),
+    never inf (module docstring)."""
+    theta = stats.cuped_theta(np.array([1.0, 2.0]), np.array([0.0, 1e-200]))
+    assert np.isnan(theta)
