@@ -35,6 +35,7 @@ from pacific_assets.automation import (
     Planner,
     TickBudget,
     TickBudgetExceeded,
+    _skip_text,
     cadence_schedule,
     declared_cadence,
     due_crons,
@@ -773,4 +774,38 @@ def test_skip_text_lists_what_no_source_delivered(tmp_path: Path, instance) -> N
     assert result.skip_message == (
         "everything is up to date; no source data yet for landed 2025-09-01..2025-09-30 "
         "(28: accounts first landed for 2025-09-05)"
+    )
+
+
+def test_skip_texts_list_every_request_table_and_kind() -> None:
+    """Several requests, tables and kinds in one text, each joined as written by hand here: the
+    tick's skip reason is what the on-call reads in the UI (docs/operations.md §3)."""
+    needs = {
+        "events": {"2025-09-10": "missing", "2025-09-11": "stale", "2025-09-12": "missing"},
+        "daily_window": {"2025-09-13": "stale"},
+    }
+    plan = Plan([], needs, {})
+    assert plan.describe() == (
+        "daily_window: 1 stale (2025-09-13); events: 2 missing (2025-09-10..2025-09-12), "
+        "1 stale (2025-09-11)"
+    )
+    assert _skip_text(plan) == f"nothing due yet ({plan.describe()})"
+    waiting = {"weekly_window": ["2025-09-08"], "daily_window": ["2025-09-14", "2025-09-13"]}
+    assert _skip_text(Plan([], needs, waiting)) == (
+        "waiting for upstream partitions: daily_window 2025-09-13..2025-09-14; "
+        "weekly_window 2025-09-08"
+    )
+    retrying = {
+        "events:2025-09-10..2025-09-10:f00d": "failed 1 time(s), retried from 2025-10-01 12:15",
+        "daily_window+events:2025-09-12..2025-09-13:beef": "failed 4 time(s), retried no more",
+    }
+    unlanded = {
+        "landed": {"2025-09-02": "accounts first landed for 2025-09-05", "2025-09-01": "first"},
+        "staged": {"2025-09-30": "no source has delivered data for 2025-09-30 yet"},
+    }
+    assert _skip_text(Plan([], needs, waiting, unlanded, retrying)) == (
+        "waiting after failed runs: daily_window+events 2025-09-12..2025-09-13 (failed 4 "
+        "time(s), retried no more); events 2025-09-10..2025-09-10 (failed 1 time(s), retried "
+        "from 2025-10-01 12:15); no source data yet for landed 2025-09-01..2025-09-02 (2: "
+        "first); staged 2025-09-30 (1: no source has delivered data for 2025-09-30 yet)"
     )
