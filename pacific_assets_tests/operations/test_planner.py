@@ -643,6 +643,12 @@ def _defs() -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         schedules=[
+            # a schedule that declares no cadence (listed first): due_crons skips it
+            dg.ScheduleDefinition(
+                name="a_plain_schedule",
+                cron_schedule="0 1 * * *",
+                target=dg.AssetSelection.assets("monthly_all"),
+            ),
             cadence_schedule("events_daily", [E, "daily_window"], DAILY_CRON, "the daily build"),
             cadence_schedule("weekly_build", ["weekly_through"], "0 4 * * 1", "the weekly build"),
         ],
