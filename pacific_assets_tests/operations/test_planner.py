@@ -83,6 +83,8 @@ ASSETS = [
     _asset("daily_weekdays", daily, Read("events", "weekdays", weeks=2), deps=[EVENTS]),
     _asset("monthly_all", monthly, Read("events", "all"), deps=[EVENTS]),
     REGISTRY,
+    # an unpartitioned table reads every partition of its input, whatever its read's rule
+    _asset("recent_table", None, Read("events", "window", days_before=2), deps=[EVENTS]),
     _asset("daily_from_registry", daily, Read("registry", "all"), deps=[REGISTRY]),
     # a staged table: reads the accounts export (crm/accounts/date=...)
     _asset("landed", daily, Read("accounts", "landing")),
@@ -167,12 +169,22 @@ E = "events"
         # all: every partition; and an unpartitioned reader reads everything
         ("monthly_all", "2025-09-01", ["2025-09-10", "2025-09-20", "2025-09-29"]),
         ("registry", "current", ["2025-09-10", "2025-09-20", "2025-09-29"]),
+        ("recent_table", "current", ["2025-09-10", "2025-09-20", "2025-09-29"]),
     ],
 )
 def test_blockers_follow_each_read_rule(tmp_path: Path, table, key, expected) -> None:
     """Events 09-10, 09-20 and 09-29 are missing (no cadence: missing counts at once)."""
     root = _root(tmp_path, {E: _without(SEPTEMBER, "2025-09-10", "2025-09-20", "2025-09-29")})
     assert _planner(root).blockers(table, key) == [(E, k) for k in expected]
+
+
+def test_weekdays_reads_that_many_weeks_back_and_no_more(tmp_path: Path) -> None:
+    """weeks=2: day k reads k, k-7 and k-14. Events 09-02 is missing: it blocks 09-16 (k-14),
+    not 09-23 (k-21)."""
+    root = _root(tmp_path, {E: _without(SEPTEMBER, "2025-09-02")})
+    planner = _planner(root)
+    assert planner.blockers("daily_weekdays", "2025-09-16") == [(E, "2025-09-02")]
+    assert planner.blockers("daily_weekdays", "2025-09-23") == []
 
 
 def test_an_unpartitioned_input_blocks_all_its_readers_until_built(tmp_path: Path) -> None:
@@ -370,6 +382,15 @@ def test_the_unpartitioned_table_runs_first_when_alone(tmp_path: Path) -> None:
         (["registry"], "current", "current"),
         (["daily_window"], "2025-09-20", "2025-09-20"),
     ]
+
+
+def test_a_table_read_by_several_targets_is_planned_once(tmp_path: Path) -> None:
+    """The registry is an input of daily_from_registry and a target itself, and both read
+    events: listed in any order, each is judged once (the registry waits once for events)."""
+    root = _root(tmp_path, {E: _without(SEPTEMBER, "2025-09-03"), "daily_from_registry": SEPTEMBER})
+    plan = _planner(root).plan([E, "daily_from_registry", "registry"], horizon=NOON)
+    assert _runs(plan) == [([E], "2025-09-03", "2025-09-03")]
+    assert plan.waiting == {"registry": ["current"]}
 
 
 def test_the_run_key_names_the_state_a_request_answers(tmp_path: Path) -> None:
