@@ -482,7 +482,9 @@ class Planner:
                 if table in alone:
                     continue
                 for k in sorted(keys):
-                    if any(b in gone for b in self.blockers_of(table, k, wanted)):
+                    # every input not settled, not only those still wanted: a dropped one has
+                    # left ``wanted`` (it is in ``gone``), and what reads it waits as well
+                    if any(b in gone for b in self.blockers(table, k)):
                         keys.discard(k)
                         gone.add((table, k))
                         waiting.setdefault(table, []).append(k)
@@ -490,10 +492,6 @@ class Planner:
                 if not keys:
                     wanted.pop(table)
         return dropped
-
-    def blockers_of(self, table: str, key: str, wanted) -> list[tuple[str, str]]:
-        """Upstream partitions of ``key`` that this request builds (they run first)."""
-        return [(p, pk) for p, pk in self.blockers(table, key) if pk in wanted.get(p, set())]
 
     def _runs(
         self, wanted: dict[str, set[str]], states: dict[str, AssetState]

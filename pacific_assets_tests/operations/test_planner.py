@@ -86,6 +86,12 @@ ASSETS = [
     # an unpartitioned table reads every partition of its input, whatever its read's rule
     _asset("recent_table", None, Read("events", "window", days_before=2), deps=[EVENTS]),
     _asset("daily_from_registry", daily, Read("registry", "all"), deps=[REGISTRY]),
+    _asset(
+        "daily_after_registry",
+        daily,
+        Read("daily_from_registry", "window"),
+        deps=[dg.AssetKey("daily_from_registry")],
+    ),
     # a staged table: reads the accounts export (crm/accounts/date=...)
     _asset("landed", daily, Read("accounts", "landing")),
     dg.AssetSpec("raw_feed"),  # an external asset: not the planner's to build
@@ -366,6 +372,30 @@ def test_an_unpartitioned_table_joins_the_one_run_that_reads_it(tmp_path: Path) 
     assert plan.requests[0].run_key.startswith("registry:current..current:")
     assert ASSET_PARTITION_RANGE_START_TAG not in plan.requests[0].tags
     assert plan.waiting == {"daily_from_registry": ["2025-09-05", "2025-09-07"]}
+
+
+def test_what_reads_a_waiting_partition_waits_too(tmp_path: Path) -> None:
+    """The registry is read by two runs (09-05 and 09-07 of daily_from_registry): it runs alone
+    and those days wait for it (as above). daily_after_registry 09-05 and 09-07 read those
+    waiting days: they wait too, whatever the order the planner visits them in. (They were
+    requested: ``_drop_readers`` looked for dropped inputs among the partitions still wanted,
+    where a dropped one no longer is.)"""
+    gone = ("2025-09-05", "2025-09-07")
+    root = _root(
+        tmp_path,
+        {
+            E: SEPTEMBER,
+            "daily_from_registry": _without(SEPTEMBER, *gone),
+            "daily_after_registry": _without(SEPTEMBER, *gone),
+        },
+    )
+    targets = ["daily_after_registry", "daily_from_registry", "registry"]
+    plan = _planner(root).plan(targets, horizon=NOON)
+    assert _runs(plan) == [(["registry"], "current", "current")]
+    assert plan.waiting == {
+        "daily_from_registry": list(gone),
+        "daily_after_registry": list(gone),
+    }
 
 
 def test_the_unpartitioned_table_runs_first_when_alone(tmp_path: Path) -> None:
