@@ -236,7 +236,7 @@ def report(results: list[dict], threshold: float) -> str:
     ]
     for r in results:
         rate = r["killed"] / r["total"] if r["total"] else 1.0
-        timeouts = len(r.get("timeouts", []))
+        timeouts = len(r["timeouts"]) if "timeouts" in r else "—"  # not recorded before
         lines.append(
             f"| `{r['module']}` | {r['tool']} | {r['total']} | {r['killed']} | {timeouts} |"
             f" {rate:.1%} | {r['seconds']:.0f} |"
