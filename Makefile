@@ -41,7 +41,7 @@ demo: venv
 ## Two workers, one test file each at a time (module fixtures are built once): TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 2
 test: venv
-	$(BIN)/python -m pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 ## Dagster UI + daemon on 127.0.0.1 with the project-local DAGSTER_HOME and the demo data.
 ## The instance first learns what the lake already holds (make sync), so nothing is recomputed.

@@ -39,7 +39,7 @@ from pacific_assets_tests.processes import (
     Server,
     free_port,
     start,
-    stop,
+    stop_all,
     wait_for_location,
 )
 from pacific_tools.simulate import simulate
@@ -186,10 +186,7 @@ def services(copy_of, tmp_path: Path) -> Iterator[list[tuple[str, Server, Path]]
             out.append((name, server, web_proc))
         yield [(name, server, server.data_root) for name, server, _ in out]
     finally:
-        for proc in reversed(procs):
-            stop(proc)
-        for proc in procs:
-            assert proc.poll() is not None, f"process {proc.args[0]} still running"
+        stop_all(procs)
 
 
 def test_services_and_dagster_dev_build_nothing_over_a_materialized_data_root(
