@@ -111,7 +111,8 @@ def read_input(
     sees a version that is being replaced), with an explicit schema: columns are matched by name,
     a column an older partition lacks reads as null. No files -> an empty frame of that schema.
     """
-    files = [spark_path(lake, f) for f in lake.partition_files(table.table, keys)]
+    lake_uri = settings.load().spark_lake_uri or ""  # once per read, not per file
+    files = [spark_path(lake, f, lake_uri) for f in lake.partition_files(table.table, keys)]
     if not files:
         return spark.createDataFrame([], table.spark_schema)
     return spark.read.schema(table.spark_schema).parquet(*files)
