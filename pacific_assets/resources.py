@@ -25,8 +25,8 @@ class LakeResource(dg.ConfigurableResource):
     """The data root (landing zone, Parquet lake, truth, catalog) and the DuckDB settings."""
 
     data_root: str = DEFAULT_DATA_ROOT
-    duckdb_memory_limit: str = settings.DEFAULTS[settings.DUCKDB_MEMORY_LIMIT]  # type: ignore[assignment]
-    duckdb_threads: int = int(settings.DEFAULTS[settings.DUCKDB_THREADS])  # type: ignore[arg-type]
+    duckdb_memory_limit: str = settings.DEFAULT_DUCKDB.memory_limit
+    duckdb_threads: int = settings.DEFAULT_DUCKDB.threads
 
     @property
     def lake(self) -> Lake:

@@ -37,6 +37,18 @@ class Variable:
     secret: bool = False
 
 
+@dataclass(frozen=True)
+class DuckDBLimits:
+    """What bounds every DuckDB compute connection (``storage.duck.connect``)."""
+
+    memory_limit: str
+    threads: int
+
+
+#: The limits when nothing is configured (README.md "Configuration").
+DEFAULT_DUCKDB = DuckDBLimits(memory_limit="2GB", threads=2)
+
+
 # -- names (the only place a PACIFIC_* name is spelled in the code location) -------------------
 DATA_ROOT = "PACIFIC_DATA_ROOT"
 START_DATE = "PACIFIC_START_DATE"
@@ -82,8 +94,14 @@ FAULT_INJECT_FILE = "PACIFIC_FAULT_INJECT_FILE"
 VARIABLES: tuple[Variable, ...] = (
     Variable(DATA_ROOT, "data", "landing zone, lake, catalog, reports"),
     Variable(START_DATE, None, "the grids' first day, when the data root records none"),
-    Variable(DUCKDB_MEMORY_LIMIT, "2GB", "memory_limit of every DuckDB compute connection"),
-    Variable(DUCKDB_THREADS, "2", "threads of every DuckDB compute connection"),
+    Variable(
+        DUCKDB_MEMORY_LIMIT,
+        DEFAULT_DUCKDB.memory_limit,
+        "memory_limit of every DuckDB compute connection",
+    ),
+    Variable(
+        DUCKDB_THREADS, str(DEFAULT_DUCKDB.threads), "threads of every DuckDB compute connection"
+    ),
     Variable(SPARK_MASTER, "local[*]", "spark.master of the investor rollups"),
     Variable(SPARK_DRIVER_MEMORY, "1g", "spark.driver.memory (JVM start only)"),
     Variable(SPARK_SHUFFLE_PARTITIONS, "4", "spark.sql.shuffle.partitions"),
@@ -116,14 +134,6 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(FAULT_INJECT_FILE, None, "test hook: a file naming a fault that fires once"),
 )
 DEFAULTS = {v.name: v.default for v in VARIABLES}
-
-
-@dataclass(frozen=True)
-class DuckDBLimits:
-    """What bounds every DuckDB compute connection (``storage.duck.connect``)."""
-
-    memory_limit: str
-    threads: int
 
 
 @dataclass(frozen=True)
