@@ -27,7 +27,6 @@ rebuilds exactly the partitions that read it, one layer per evaluation, and noth
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,7 +35,7 @@ from typing import NoReturn
 
 import dagster as dg
 
-from pacific_assets import clock
+from pacific_assets import clock, settings
 from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -77,13 +76,7 @@ _ACTIVE = [
 ]
 _LAKE_RULES = ("window", "preceding", "through", "all", "weekdays", "slice")
 #: Overrides the seconds one evaluation may take (default: half of Dagster's timeout for it).
-TICK_BUDGET_ENV = "PACIFIC_TICK_BUDGET_SECONDS"
-#: Dagster's own limit on a sensor / schedule evaluation, and the variables that change it.
-DAGSTER_TICK_TIMEOUT_SECONDS = 60
-_DAGSTER_TIMEOUT_ENV = {
-    "sensor": "DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS",
-    "schedule": "DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS",
-}
+TICK_BUDGET_ENV = settings.TICK_BUDGET_SECONDS
 
 
 class TickBudgetExceeded(RuntimeError):
@@ -105,12 +98,11 @@ class TickBudget:
     def __init__(self, name: str, kind: str = "sensor", seconds: float | None = None):
         self.name = name
         self.kind = kind
-        self.timeout = int(
-            os.environ.get(_DAGSTER_TIMEOUT_ENV[kind]) or DAGSTER_TICK_TIMEOUT_SECONDS
-        )
-        configured = os.environ.get(TICK_BUDGET_ENV)
+        configured = settings.load()  # per evaluation: Dagster's timeouts and the budget
+        self.timeout = configured.dagster_timeout_seconds[kind]
         if seconds is None:
-            seconds = float(configured) if configured else self.timeout / 2
+            budget = configured.tick_budget_seconds
+            seconds = budget if budget is not None else self.timeout / 2
         self.seconds = seconds
         self.started = time.monotonic()
 

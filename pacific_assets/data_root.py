@@ -27,9 +27,11 @@ import os
 import uuid
 from pathlib import Path
 
-DATA_ROOT_ENV = "PACIFIC_DATA_ROOT"
-DEFAULT_DATA_ROOT = "data"
-OVERRIDE_ENV = "PACIFIC_START_DATE"
+from pacific_assets import settings
+
+DATA_ROOT_ENV = settings.DATA_ROOT
+DEFAULT_DATA_ROOT = settings.DEFAULTS[settings.DATA_ROOT]
+OVERRIDE_ENV = settings.START_DATE
 #: The grids' first day when neither the data root nor the environment names one.
 DEFAULT_FIRST_DAY = dt.date(2025, 9, 1)
 RECORD = "grids.json"
@@ -41,7 +43,7 @@ class GridsError(RuntimeError):
 
 def data_root_from_env() -> Path:
     """The data root every entry point uses: ``PACIFIC_DATA_ROOT`` (default ``./data``)."""
-    return Path(os.environ.get(DATA_ROOT_ENV, DEFAULT_DATA_ROOT))
+    return settings.load().data_root
 
 
 def recorded_first_day(data_root: str | os.PathLike[str]) -> dt.date | None:

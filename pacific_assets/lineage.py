@@ -51,6 +51,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -60,6 +61,7 @@ import duckdb
 
 from pacific_assets import clock
 from pacific_assets.contracts import SOURCES
+from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lineage_record import LINEAGE_FILE, MISSING, Lineage
 
 #: Re-exported: the record is written by the lake (storage) and read here and by callers.
@@ -112,8 +114,9 @@ _local = threading.local()
 def _duck() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
-        con = _local.con = duckdb.connect()
-        con.execute("SET threads = 1")
+        # held open for the thread's life (the stack is never closed): one connection per thread
+        _local.hold = ExitStack()
+        con = _local.con = _local.hold.enter_context(connect(threads=1))
     return con
 
 
@@ -810,9 +813,9 @@ def publish_slices(lake, table: str, frame, sql_by_slice: Mapping[str, tuple[str
     recorder = getattr(lake, "recorder", None)
     if recorder is None or not recorder.tracks(table):
         return
-    con = duckdb.connect()
+    hold = ExitStack()
+    con = hold.enter_context(connect(lake=lake))  # UTC, bounded by the lake's limits
     try:
-        con.execute("SET TimeZone = 'UTC'")
         con.register("t", frame.to_arrow())
         out: dict[str, tuple[dict[str, str], bool]] = {}
         for name, (sql, cumulative) in sql_by_slice.items():
@@ -830,5 +833,5 @@ def publish_slices(lake, table: str, frame, sql_by_slice: Mapping[str, tuple[str
                     values[key] = digest([name, h])
             out[name] = (values, cumulative)
     finally:
-        con.close()
+        hold.close()
     recorder.set_slices(table, out)

@@ -9,14 +9,15 @@ period starts). Keys are UTC dates (``YYYY-MM-DD``) at every grain.
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from pacific_assets.data_root import OVERRIDE_ENV, data_root_from_env, first_day
+from pacific_assets import settings
+from pacific_assets.data_root import first_day
 
 #: The grids' first day: recorded by the data root (an override that disagrees fails here, at load).
-START_DATE = first_day(data_root_from_env(), os.environ.get(OVERRIDE_ENV) or None).isoformat()
+#: Read at import: Dagster needs the grids when the definitions load.
+_SETTINGS = settings.load()
+START_DATE = first_day(_SETTINGS.data_root, _SETTINGS.start_date).isoformat()
 
 daily = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
 #: Monday 00:00 UTC weeks: Dagster weeks start on Sunday unless day_offset=1.

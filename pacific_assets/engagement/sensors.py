@@ -18,11 +18,9 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from pacific_assets import clock
+from pacific_assets import clock, settings
 from pacific_assets.automation import cadence_schedule, keeper_sensor
 from pacific_assets.engagement.assets import DAILY_ASSETS, raw_clicks
 from pacific_assets.engagement.ingest import ClicksKafkaResource, kafka_backlog
@@ -34,8 +32,9 @@ DAILY_TABLES = [a.key.to_user_string() for a in DAILY_ASSETS]
 #: With Kafka configured, an unchanged backlog (or an unreachable broker) is retried this often.
 KAFKA_DRAIN_SECONDS = 900
 #: How often the two clicks sensors evaluate (PACIFIC_CLICKS_SENSOR_SECONDS; the stack's
-#: end-to-end test uses a few seconds so that a day of production fits in minutes).
-SENSOR_SECONDS = int(os.environ.get("PACIFIC_CLICKS_SENSOR_SECONDS", "60"))
+#: end-to-end test uses a few seconds so that a day of production fits in minutes). Read at
+#: import: Dagster takes a sensor's interval when the definitions load.
+SENSOR_SECONDS = settings.load().clicks_sensor_seconds
 
 raw_clicks_job = dg.define_asset_job(
     "clicks_ingest_job",

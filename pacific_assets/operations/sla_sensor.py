@@ -63,7 +63,7 @@ def current_verdicts(
     if NEWEST_CLICK_CHECK in own:
         from pacific_assets.storage.duck import connect
 
-        with connect() as con:
+        with connect(lake=lake) as con:
             newest = newest_event_ts(lake, con)
         out[NEWEST_CLICK_CHECK] = (freshness_result(newest, now).passed,)
     return out

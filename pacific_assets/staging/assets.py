@@ -270,7 +270,7 @@ def _table_duplicates(lake: Lake, table: str, cols: list[str]) -> pl.DataFrame:
     if not files:
         return pl.DataFrame()
     col_list = ", ".join(f'"{c}"' for c in cols)
-    with connect(memory_limit="1GB") as con:
+    with connect(lake=lake) as con:
         # the lake's read (no hive inference: a version folder is not a partition value)
         return con.execute(
             f"SELECT {col_list}, count(*) AS copies FROM {parquet_source(files)} "
