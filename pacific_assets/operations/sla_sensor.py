@@ -19,7 +19,7 @@ from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus, asset
 from pacific_assets.engagement.checks import freshness_result, newest_event_ts
 from pacific_assets.lineage import digest
 from pacific_assets.operations.checks import SlaTarget, evaluate
-from pacific_assets.operations.policy_types import SLA_CHECK_NAME
+from pacific_assets.pipeline_policy import SLA_CHECK_NAME
 from pacific_assets.resources import LakeResource
 
 #: SLA checks defined by the pipelines themselves (evaluated here too).

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: ``docs/runbooks`` of the repository this package is in.
-RUNBOOK_DIR = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
+RUNBOOK_DIR = Path(__file__).resolve().parents[1] / "docs" / "runbooks"
 
 _TITLE = re.compile(r"^# Runbook — (?P<title>.+)$")
 _STEP = re.compile(r"^\*\*(?P<ref>[^*]+)\*\*: (?P<action>.+)$")
