@@ -1,7 +1,7 @@
 """SLA checks of the engagement pipeline (runbook: data within 48 h of event time).
 
-The 48 h time-window freshness policy itself is attached centrally, by group, in
-``operations/policies.py``; it only says *some* partition materialized recently. This check looks
+The 48 h time-window freshness policy itself is declared in ``engagement/pipeline.py`` and
+stamped on every engagement asset; it only says *some* partition materialized recently. This check looks
 at the data: the newest event timestamp in ``stg_clicks`` must be within 48 h of now. "Now" comes
 from an injectable clock so tests can move it.
 """

@@ -1,7 +1,7 @@
 """The central partition check on the real Profit and Growth assets (what their own checks did).
 
 Profit and Growth used to carry their own "newest closed month / week present" checks; they are
-now this one check, driven by ``operations.policies``. These tests keep what those checks
+now this one check, driven by what each pipeline's ``pipeline.py`` declares. These tests keep what those checks
 promised, on the real pipelines' assets and lake tables:
 
 - Profit: the closed month of ``unit_profit`` is a WARN while missing before the review
