@@ -12,13 +12,14 @@ import dagster as dg
 
 from pacific_assets import lineage
 from pacific_assets.operations.factory import with_operations
-from pacific_assets.registry import code_location, discover
+from pacific_assets.registry import code_location, discover, own_sla_verdicts
 from pacific_assets.resources import lake_resource_from_env
 
+PIPELINES = discover()
 # One module-level Definitions only (Dagster refuses two): the merge is passed straight in.
 defs = with_operations(
     code_location(
-        discover(),
+        PIPELINES,
         dg.Definitions(
             resources={"lake": lake_resource_from_env()},
             # Steps of a run share one process: on a 2-core laptop a subprocess per step costs
@@ -26,7 +27,8 @@ defs = with_operations(
             # from concurrent runs instead (dagster.yaml allows two).
             executor=dg.in_process_executor,
         ),
-    )
+    ),
+    sla_verdicts=own_sla_verdicts(PIPELINES),
 )
 
 # Lineage judges an asset by the rules of the whole graph, also in a run that knows only some

@@ -48,6 +48,10 @@ class Pipeline:
     #: Assets that can only be built once every pipeline is merged (their deps come from the
     #: whole graph): called with the merged definitions, returns this pipeline's extra assets.
     from_graph: Callable[[dg.Definitions], dg.Definitions] | None = None
+    #: Its own SLA checks (beside the generated newest-expected-partition ones), each with how to
+    #: judge it now without running it (``(lake, now) -> verdict``): ``sla_checks_sensor`` runs a
+    #: check when its verdict would change.
+    sla_verdicts: Mapping[dg.AssetCheckKey, Callable[..., tuple]] = field(default_factory=dict)
 
     def sla_for(
         self, asset_name: str, partitions_def: dg.PartitionsDefinition | None = None
@@ -125,3 +129,10 @@ def code_location(pipelines: Iterable[Pipeline], shared: dg.Definitions) -> dg.D
     pipelines = list(pipelines)
     merged = dg.Definitions.merge(*(p.definitions() for p in pipelines), shared)
     return dg.Definitions.merge(merged, *(p.definitions_from_graph(merged) for p in pipelines))
+
+
+def own_sla_verdicts(
+    pipelines: Iterable[Pipeline],
+) -> dict[dg.AssetCheckKey, Callable[..., tuple]]:
+    """Every pipeline's own SLA checks with their judges, for ``operations.with_operations``."""
+    return {key: judge for p in pipelines for key, judge in p.sla_verdicts.items()}

@@ -20,7 +20,7 @@ from pacific_assets.columns import COLUMN_SCHEMA
 from pacific_assets.definitions import defs
 from pacific_assets.operations.cadences import cadence_coverage
 from pacific_assets.operations.checks import sla_targets
-from pacific_assets.operations.factory import with_operations
+from pacific_assets.operations.factory import SLA_CHECKS_JOB, with_operations
 from pacific_assets.operations.resources import OpsResource
 from pacific_assets.operations.sensors import asset_directory, oncall_by_pipeline
 from pacific_assets.operations.sla import sla_of
@@ -71,6 +71,16 @@ def test_every_asset_of_the_code_location_belongs_to_a_discovered_pipeline() -> 
     strays = [n.key.to_user_string() for n in graph.asset_nodes if n.group_name not in names]
     assert not strays, f"assets of no pipeline (no owners, no SLA, no on-call): {strays}"
     assert set(oncall_by_pipeline(asset_directory(graph))) == names
+
+
+def test_each_pipelines_own_sla_checks_run_in_the_sla_checks_job() -> None:
+    """A pipeline's own SLA check (engagement's newest click) is judged by the SLA sensor and run
+    by its job like the generated ones: the code location hands the judges to operations."""
+    job = defs.get_repository_def().get_job(SLA_CHECKS_JOB)
+    in_job = set(job.asset_layer.asset_graph.asset_check_keys)
+    own = {key for p in PIPELINES for key in p.sla_verdicts}
+    assert own, "no pipeline declares an SLA check of its own"
+    assert own <= in_job, sorted(str(k) for k in own - in_job)
 
 
 # -- a sixth pipeline, in a temporary package ---------------------------------------------------

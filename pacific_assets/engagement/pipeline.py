@@ -9,7 +9,7 @@ import dagster as dg
 
 from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.engagement.assets import ASSETS, QUARANTINE_WRITERS
-from pacific_assets.engagement.checks import newest_event_within_48h
+from pacific_assets.engagement.checks import newest_click_verdict, newest_event_within_48h
 from pacific_assets.engagement.ingest import kafka_resource_from_env
 from pacific_assets.engagement.schedules import JOBS, SCHEDULES, SENSORS
 from pacific_assets.pipeline_policy import Cadence, PipelinePolicy
@@ -48,6 +48,12 @@ PIPELINE = Pipeline(
     # A day is complete when ``engagement_completeness`` says so (a Kafka outage flags it, with
     # the reason; docs/engagement.md, docs/operations.md §2).
     completeness=CompletenessSource("engagement_completeness", "is_complete", "reason"),
+    # its own SLA check, judged by operations' sla_checks_sensor like the generated ones
+    sla_verdicts={
+        dg.AssetCheckKey(dg.AssetKey("stg_clicks"), "newest_event_within_48h"): (
+            newest_click_verdict
+        )
+    },
     cadences=(
         # Yesterday's clicks, early morning; late clicks are picked up by the late-data sensor.
         Cadence(

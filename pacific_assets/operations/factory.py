@@ -30,24 +30,30 @@ from pacific_assets.operations.catalog import (
 from pacific_assets.operations.checks import build_sla_partition_checks, sla_targets
 from pacific_assets.operations.pipeline import PIPELINE as OPERATIONS
 from pacific_assets.operations.sensors import asset_directory, build_oncall_sensors
-from pacific_assets.operations.sla_sensor import SLA_CHECKS, build_sla_checks_sensor
+from pacific_assets.operations.sla_sensor import Judges, build_sla_checks_sensor
 
 SLA_CHECKS_JOB = "sla_partition_checks"
 
 
-def with_operations(pipelines: dg.Definitions) -> dg.Definitions:
-    """``pipelines`` plus the operations built from them (the code location's final defs)."""
-    return dg.Definitions.merge(pipelines, build_operations_defs(pipelines))
+def with_operations(
+    pipelines: dg.Definitions, sla_verdicts: Judges | None = None
+) -> dg.Definitions:
+    """``pipelines`` plus the operations built from them (the code location's final defs).
+    ``sla_verdicts``: the pipelines' own SLA checks with their judges
+    (``registry.own_sla_verdicts``), run by the SLA sensor with the generated ones."""
+    return dg.Definitions.merge(pipelines, build_operations_defs(pipelines, sla_verdicts))
 
 
-def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
+def build_operations_defs(
+    merged: dg.Definitions, sla_verdicts: Judges | None = None
+) -> dg.Definitions:
     graph = merged.resolve_asset_graph()
     checks = build_sla_partition_checks(graph)
     jobs: list = []
     sensors: list = []
     if checks is not None:
         # the pipelines' own SLA checks, where the pipeline is in this code location
-        own = [k for k in SLA_CHECKS if graph.has(k)]
+        own = {k: judge for k, judge in (sla_verdicts or {}).items() if graph.has(k)}
         job = dg.define_asset_job(
             SLA_CHECKS_JOB,
             selection=dg.AssetSelection.checks(checks) | dg.AssetSelection.checks(*own),
