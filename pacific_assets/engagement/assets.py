@@ -669,5 +669,5 @@ DAILY_ASSETS = [
 ]
 ASSETS = [raw_clicks, *DAILY_ASSETS]
 
-#: The steps of this pipeline that write the quarantine table (``staging.assets.quarantine_spec``).
+#: The steps of this pipeline that write the quarantine table (marked in ``pipeline.py``; the asset is ``staging.assets.quarantine_spec``).
 QUARANTINE_WRITERS = [raw_clicks, stg_clicks]

@@ -40,5 +40,5 @@ experiments_follow_facts = keeper_sensor(
     minimum_interval_seconds=120,
 )
 
-EXPERIMENT_SCHEDULES = [ab_unit_daily_schedule, experiments_weekly_schedule]
-EXPERIMENT_SENSORS = [experiments_follow_facts]
+SCHEDULES = [ab_unit_daily_schedule, experiments_weekly_schedule]
+SENSORS = [experiments_follow_facts]

@@ -5,7 +5,7 @@
   pipelines too, so they are kept current every day, not only at the end of the week.
 - ``growth_weekly_schedule`` (Monday 04:00 UTC): ``account_growth`` for the Monday week that just
   closed — the runbook's "latest account statuses by end of week"; the SLA deadline is Monday
-  09:00 UTC (freshness policy in operations.policies), which leaves a re-run in the morning.
+  09:00 UTC (freshness policy in growth/pipeline.py), which leaves a re-run in the morning.
 - ``growth_monthly_schedule`` (the 1st, 05:00 UTC): ``account_growth_monthly`` for the month that
   just closed; its SLA deadline is the 2nd, 09:00 UTC.
 - ``growth_late_crm_events`` (sensor): a CRM event lands in the partition of the day the CRM
@@ -50,5 +50,5 @@ growth_late_crm_events = keeper_sensor(
     minimum_interval_seconds=120,
 )
 
-GROWTH_SCHEDULES = [growth_daily_status_schedule, growth_weekly_schedule, growth_monthly_schedule]
-GROWTH_SENSORS = [growth_late_crm_events]
+SCHEDULES = [growth_daily_status_schedule, growth_weekly_schedule, growth_monthly_schedule]
+SENSORS = [growth_late_crm_events]

@@ -43,5 +43,5 @@ profit_late_billing = keeper_sensor(
     minimum_interval_seconds=120,
 )
 
-PROFIT_SCHEDULES = [profit_daily_facts_schedule, profit_month_close_schedule]
-PROFIT_SENSORS = [profit_late_billing]
+SCHEDULES = [profit_daily_facts_schedule, profit_month_close_schedule]
+SENSORS = [profit_late_billing]

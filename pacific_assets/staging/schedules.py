@@ -44,5 +44,5 @@ landing_sensor = keeper_sensor(
     "late export, a correction, a late filing), and stages any period its schedule left behind.",
 )
 
-STAGING_SCHEDULES = [staging_daily_schedule, staging_monthly_schedule, filings_schedule]
-STAGING_SENSORS = [landing_sensor]
+SCHEDULES = [staging_daily_schedule, staging_monthly_schedule, filings_schedule]
+SENSORS = [landing_sensor]

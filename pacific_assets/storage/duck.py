@@ -24,8 +24,8 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pacific_assets import settings
-from pacific_assets.columns import duckdb_type
 from pacific_assets.storage.lake import Lake, check_partition_key
+from pacific_assets.storage.schema import duckdb_type
 
 
 # -- connections ---------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
 
 def duckdb_select_list(schema: pl.Schema) -> str:
     """``CAST(col AS type) AS col, ...`` so a DuckDB result has exactly the lake schema (types:
-    ``pacific_assets.columns.duckdb_type``)."""
+    ``storage.schema.duckdb_type``)."""
     items = []
     for name, dtype in schema.items():
         try:

@@ -39,5 +39,5 @@ investor_catchup = keeper_sensor(
     minimum_interval_seconds=3600,
 )
 
-INVESTOR_SCHEDULES = [investor_monthly_close_schedule, executive_weekly_schedule]
-INVESTOR_SENSORS = [investor_catchup]
+SCHEDULES = [investor_monthly_close_schedule, executive_weekly_schedule]
+SENSORS = [investor_catchup]

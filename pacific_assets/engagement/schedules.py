@@ -113,3 +113,7 @@ clicks_late_data_sensor = keeper_sensor(
     "baseline), one layer at a time; re-judges a day once it is 48 h old.",
     minimum_interval_seconds=SENSOR_SECONDS,
 )
+
+JOBS = [raw_clicks_job]
+SCHEDULES = [engagement_daily_schedule]
+SENSORS = [clicks_ingest_sensor, clicks_late_data_sensor]

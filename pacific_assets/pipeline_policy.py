@@ -1,13 +1,18 @@
-"""What a pipeline's policy is made of: SLA, on-call, runbook (the types, no values).
+"""What a pipeline's policy is made of: SLA, on-call, runbook, cadences (the types, no values).
 
-The values are in ``pipeline_policies.py``, the prose in ``docs/runbooks/``; ``sla.py`` resolves
-the SLA of one asset and ``policies.apply_policies`` attaches everything to the asset specs.
+Each pipeline states its values in its own ``pipeline.py`` (``registry.Pipeline``), the prose in
+``docs/runbooks/<pipeline>.md``. The declaration stamps the policy on every asset of the pipeline
+(owners, kinds, freshness, runbook in the description, and the two metadata entries below), and
+operations reads it back from the asset graph only: ``AssetSla.on_asset`` (the SLA the
+newest-expected-partition check holds the asset to) and ``OnCall.on_asset`` (how a failure is
+routed). So operations names no pipeline and imports none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -15,8 +20,8 @@ from typing import Literal
 import dagster as dg
 
 from pacific_assets.dagster_compat import CronFreshnessPolicy, TimeWindowFreshnessPolicy
-from pacific_assets.operations.runbooks import Runbook, RunbookError
 from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets.runbooks import Runbook, RunbookError
 
 #: How a failure reaches a person. "page": the rotation's person of the week is paged now.
 #: "queue": it waits for working hours with the owning team. "page_last_week_of_month": page in
@@ -34,6 +39,18 @@ _GRIDS: dict[Grain, dg.TimeWindowPartitionsDefinition] = {
 
 #: Name of the generated newest-expected-partition check on every partitioned SLA asset.
 SLA_CHECK_NAME = "newest_expected_partition"
+#: Asset metadata: the SLA's reporting period and warning lead (present iff the asset has an SLA).
+SLA_KEY = "pacific/sla"
+#: Asset metadata: the pipeline's on-call rules, as routing reads them.
+ONCALL_KEY = "pacific/oncall"
+
+
+def _json_of(metadata: Mapping[str, object], key: str) -> dict | None:
+    raw = metadata.get(key)
+    if raw is None:
+        return None
+    value = raw.value if isinstance(raw, dg.MetadataValue) else raw
+    return json.loads(value) if isinstance(value, str) else dict(value)  # type: ignore[arg-type]
 
 
 def grain_of(partitions_def: dg.PartitionsDefinition | None) -> Grain | None:
@@ -81,6 +98,30 @@ class AssetSla:
     period: dg.TimeWindowPartitionsDefinition | None = None
     warn_after_period_end: dt.timedelta | None = None
 
+    def metadata(self) -> dict[str, dg.MetadataValue]:
+        """The parts the freshness policy does not carry, as asset metadata (``SLA_KEY``)."""
+        warn = self.warn_after_period_end
+        value = {
+            "period": grain_of(self.period),
+            "warn_after_period_end_s": warn.total_seconds() if warn is not None else None,
+        }
+        return {SLA_KEY: dg.MetadataValue.json(value)}
+
+    @classmethod
+    def on_asset(
+        cls, freshness: dg.FreshnessPolicy | None, metadata: Mapping[str, object]
+    ) -> AssetSla | None:
+        """The SLA an asset's declaration carries (None: the asset has none)."""
+        value = _json_of(metadata, SLA_KEY)
+        if value is None or freshness is None:
+            return None
+        warn = value.get("warn_after_period_end_s")
+        return cls(
+            freshness,
+            _GRIDS[value["period"]] if value.get("period") else None,
+            dt.timedelta(seconds=warn) if warn is not None else None,
+        )
+
 
 @dataclass(frozen=True)
 class RunbookStep:
@@ -103,6 +144,77 @@ _FIX_SLA_TEXT: dict[FixSla | None, str] = {
     "within_1_week": "fixed within 1 week of opening",
     "by_end_of_month": "fixed by the end of the month it opened in",
 }
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """How a failure in one pipeline reaches a person: what routing and incidents read, carried
+    on every asset of the pipeline (``ONCALL_KEY``)."""
+
+    pipeline: str
+    title: str
+    mode: OnCallMode
+    #: Rotation roles (oncall_rotation.yaml): the first is paged, the others are named as contacts.
+    roles: tuple[str, ...]
+    #: Where queued failures wait for working hours.
+    queue: str
+    steps: tuple[RunbookStep, ...]
+    fix_sla: FixSla | None = None
+
+    def step_for(self, kind: str) -> RunbookStep:
+        """The runbook step for a failure kind (the last step is the catch-all)."""
+        for step in self.steps:
+            if step.matches(kind):
+                return step
+        return self.steps[-1]
+
+    def metadata(self) -> dict[str, dg.MetadataValue]:
+        value = {
+            "pipeline": self.pipeline,
+            "title": self.title,
+            "mode": self.mode,
+            "roles": list(self.roles),
+            "queue": self.queue,
+            "fix_sla": self.fix_sla,
+            "steps": [[s.ref, s.when, s.action] for s in self.steps],
+        }
+        return {ONCALL_KEY: dg.MetadataValue.json(value)}
+
+    @classmethod
+    def on_asset(cls, metadata: Mapping[str, object]) -> OnCall | None:
+        """The on-call rules an asset's declaration carries (None: none declared)."""
+        value = _json_of(metadata, ONCALL_KEY)
+        if value is None:
+            return None
+        return cls(
+            pipeline=value["pipeline"],
+            title=value["title"],
+            mode=value["mode"],
+            roles=tuple(value["roles"]),
+            queue=value["queue"],
+            steps=tuple(RunbookStep(*step) for step in value["steps"]),
+            fix_sla=value.get("fix_sla"),
+        )
+
+
+Period = Literal["hourly", "daily", "weekly", "monthly"]
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """A business cadence of the runbook (daily engagement, monthly profit close...), which
+    exactly one of the pipeline's schedules must cover (``operations.cadences``)."""
+
+    label: str
+    period: Period
+    #: The asset the cadence is about (its pipeline's published table).
+    key_asset: str
+    #: Other assets whose schedule also covers the cadence (the first step of its chain).
+    also_covered_by: tuple[str, ...] = ()
+
+    @property
+    def covering_assets(self) -> set[str]:
+        return {self.key_asset, *self.also_covered_by}
 
 
 @dataclass(frozen=True)
@@ -140,7 +252,7 @@ class PipelinePolicy:
         if written != list(self.step_kinds):
             raise RunbookError(
                 f"docs/runbooks/{self.runbook.pipeline}.md lists the first steps {written}, but "
-                f"pipeline_policies.py routes failures to {list(self.step_kinds)}: keep both "
+                f"its pipeline.py routes failures to {list(self.step_kinds)}: keep both "
                 "in the same order"
             )
 
@@ -163,10 +275,20 @@ class PipelinePolicy:
 
     def step_for(self, kind: str) -> RunbookStep:
         """The runbook step for a failure kind (the last step is the catch-all)."""
-        for step in self.steps:
-            if step.matches(kind):
-                return step
-        return self.steps[-1]
+        return self.oncall.step_for(kind)
+
+    @property
+    def oncall(self) -> OnCall:
+        """The on-call part, as the graph carries it to operations."""
+        return OnCall(
+            pipeline=self.runbook.pipeline,
+            title=self.title,
+            mode=self.oncall_mode,
+            roles=self.oncall_roles,
+            queue=self.queue,
+            steps=self.steps,
+            fix_sla=self.fix_sla,
+        )
 
     @property
     def runbook_markdown(self) -> str:

@@ -3,8 +3,8 @@
 People read the runbooks in ``docs/runbooks/``; the Dagster UI shows the same text under every
 asset of the pipeline (``PipelinePolicy.runbook_markdown`` adds the data: owners, freshness
 policy, fix SLA, which failure each step answers); alerts quote its first steps. Only prose lives
-in the Markdown; everything alerts, routing or checks decide on stays in
-``pipeline_policies.py``.
+in the Markdown; everything alerts, routing or checks decide on stays in each pipeline's
+``pipeline.py``.
 
 Why ``docs/`` and not package data: the code location always runs from the repository checkout
 (editable install by ``make venv``, ``workspace.yaml``, ``dagster dev``); no wheel is built or
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: ``docs/runbooks`` of the repository this package is in.
-RUNBOOK_DIR = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
+RUNBOOK_DIR = Path(__file__).resolve().parents[1] / "docs" / "runbooks"
 
 _TITLE = re.compile(r"^# Runbook — (?P<title>.+)$")
 _STEP = re.compile(r"^\*\*(?P<ref>[^*]+)\*\*: (?P<action>.+)$")
