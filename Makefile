@@ -11,7 +11,7 @@ export PACIFIC_DATA_ROOT ?= $(CURDIR)/data
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYTHONHASHSEED := 0
 DEV_PORT ?= 3000
-## The grids' first day is the data root's (<data_root>/grids.json, pacific_assets/data_root.py):
+## The grids' first day is the data root's (<data_root>/grids.json, pacific_assets/orchestration/data_root.py):
 ## every target, plain `dagster dev` and the Dagster services read it the same way; nothing here
 ## sets PACIFIC_START_DATE. A new demo starts on the 1st of the month four months back.
 # pip's noise about unreachable local indexes and editable installs; real errors still print.

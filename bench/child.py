@@ -45,7 +45,7 @@ def _report(payload: dict) -> None:
 
 def _range_tags(start: str, end: str) -> dict[str, str]:
     # imported here: the code location's import is timed in _load_definitions
-    from pacific_assets.dagster_compat import (
+    from pacific_assets.orchestration.dagster_compat import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
@@ -305,7 +305,7 @@ def tick(args: argparse.Namespace) -> dict:
     from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
     from dagster._daemon.sensor import execute_sensor_iteration
 
-    from pacific_assets.dagster_compat import moved_clock
+    from pacific_assets.orchestration.dagster_compat import moved_clock
     from pacific_assets.resources import lake_resource_from_env
     from pacific_tools.sync import sync
 

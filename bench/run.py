@@ -312,7 +312,7 @@ class Bench:
             )
         r = self._runs(range_runs)
         single_wall = median([t["total_wall_seconds"] for t in totals])
-        from pacific_assets.partitions import single_run_backfill
+        from pacific_assets.orchestration.partitions import single_run_backfill
 
         per_run = single_run_backfill.max_partitions_per_run or len(days)
         section = {

@@ -10,8 +10,8 @@ merged pipelines by ``operations.factory`` (docs/ARCHITECTURE.md, docs/adding-a-
 
 import dagster as dg
 
-from pacific_assets import lineage
 from pacific_assets.operations.factory import with_operations
+from pacific_assets.orchestration import lineage
 from pacific_assets.registry import code_location, discover, own_sla_verdicts
 from pacific_assets.resources import lake_resource_from_env
 

@@ -19,8 +19,11 @@ from typing import Literal
 
 import dagster as dg
 
-from pacific_assets.dagster_compat import CronFreshnessPolicy, TimeWindowFreshnessPolicy
-from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets.orchestration.dagster_compat import (
+    CronFreshnessPolicy,
+    TimeWindowFreshnessPolicy,
+)
+from pacific_assets.orchestration.partitions import daily, monthly, weekly
 from pacific_assets.runbooks import Runbook, RunbookError
 
 #: How a failure reaches a person. "page": the rotation's person of the week is paged now.

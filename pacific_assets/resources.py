@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 
 from pacific_assets import settings
-from pacific_assets.data_root import DEFAULT_DATA_ROOT
+from pacific_assets.orchestration.data_root import DEFAULT_DATA_ROOT
 from pacific_assets.settings import DuckDBLimits
 from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lake import Lake
@@ -38,8 +38,8 @@ class LakeResource(dg.ConfigurableResource):
     def for_asset(self, context: dg.AssetExecutionContext) -> Lake:
         """The lake for a running asset step: every partition the step writes of its own
         tables records what it was built from (captured now, before the step reads anything),
-        so sensors can tell stale partitions from fresh ones (``pacific_assets.lineage``)."""
-        from pacific_assets.lineage import recorder_for
+        so sensors can tell stale partitions from fresh ones (``pacific_assets.orchestration.lineage``)."""
+        from pacific_assets.orchestration.lineage import recorder_for
 
         lake = self.lake
         return lake.recording(recorder_for(context, lake))

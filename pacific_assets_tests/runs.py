@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 
 import dagster as dg
 
-from pacific_assets.dagster_compat import (
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
@@ -73,7 +73,7 @@ def drive_sensor(
     Returns asset -> partition keys materialized, in request order (None for an unpartitioned
     table). The daemon's own path is covered by the replay tests; this one pins one sensor.
     """
-    from pacific_assets.dagster_compat import moved_clock
+    from pacific_assets.orchestration.dagster_compat import moved_clock
 
     sensor = defs.resolve_sensor_def(sensor_name)
     built: dict[str, list[str] | None] = {}

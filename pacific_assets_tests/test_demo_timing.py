@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets import partitions
+from pacific_assets.orchestration import partitions
 from pacific_tools import demo
 from pacific_tools.demo import materialize_all, time_report
 

@@ -99,3 +99,32 @@ def test_no_file_cites_the_design_document_outside_the_repository() -> None:
     assert not offenders, (
         "cite the docs/ file (and section) that says it, not DESIGN:\n" + "\n".join(offenders)
     )
+
+
+def test_pipelines_use_only_the_orchestration_interface() -> None:
+    """A pipeline folder imports the orchestration library through its package, never a module of
+    it (docs/orchestration.md): the package's ``INTERFACE`` is all the pipelines may rely on, so
+    the library can change inside without touching a pipeline."""
+    from pacific_assets import orchestration
+    from pacific_assets.pipeline_folders import pipeline_packages
+
+    folders = [PACKAGE / name.rsplit(".", 1)[-1] for name in pipeline_packages()]
+    assert len(folders) >= 7, folders
+    offenders, used = [], set()
+    for path in sorted(p for folder in folders for p in folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            where = f"{path.relative_to(REPO)}:{node.lineno}"
+            if node.module.startswith("pacific_assets.orchestration."):
+                offenders.append(f"{where}: from {node.module} import ...")
+            elif node.module == "pacific_assets.orchestration":
+                for alias in node.names:
+                    used.add(alias.name)
+                    if alias.name not in orchestration.__all__:
+                        offenders.append(f"{where}: {alias.name} is not in the interface")
+    assert not offenders, "pipelines reaching past the interface:\n" + "\n".join(offenders)
+    # every name of the interface resolves, and the pipelines use most of it
+    for name in orchestration.__all__:
+        assert getattr(orchestration, name) is not None, name
+    assert {"keeper_sensor", "cadence_schedule", "daily", "Read"} <= used

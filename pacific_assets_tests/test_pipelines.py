@@ -118,7 +118,7 @@ SUPPORT_TICKETS_DAILY = declare(
 """
 
 _SCHEDULES = """\
-from pacific_assets.automation import cadence_schedule
+from pacific_assets.orchestration.automation import cadence_schedule
 
 support_daily_schedule = cadence_schedule(
     "support_daily_schedule", ["support_tickets_daily"], "0 3 * * *", "Yesterday's tickets."
@@ -133,7 +133,7 @@ from pathlib import Path
 import dagster as dg
 
 from pacific_assets.completeness_source import CompletenessSource
-from pacific_assets.partitions import daily
+from pacific_assets.orchestration.partitions import daily
 from pacific_assets.pipeline_policy import Cadence, PipelinePolicy
 from pacific_assets.registry import Pipeline
 from pacific_assets.runbooks import load_runbook

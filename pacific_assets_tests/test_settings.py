@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 import pacific_assets
-from pacific_assets import lineage, settings
+from pacific_assets import settings
+from pacific_assets.orchestration import lineage
 from pacific_assets.resources import lake_resource_from_env
 from pacific_assets.staging.assets import STAGING_ASSETS
 from pacific_assets.storage.lake import Lake

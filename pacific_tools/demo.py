@@ -20,11 +20,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets.dagster_compat import (
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
-from pacific_assets.data_root import RECORD, GridsError
+from pacific_assets.orchestration.data_root import RECORD, GridsError
 from pacific_assets.resources import LakeResource, lake_resource_from_env
 from pacific_assets.storage.catalog import catalog_tables, refresh_catalog
 from pacific_assets.storage.duck import connect
@@ -136,7 +136,7 @@ def wave_runs(
         return []  # the grid has no partition yet (a replay's first days): nothing to run
     if not isinstance(lake, LakeResource):  # definitions without the project's lake
         return [(wave, [keys[0], keys[-1]])]
-    from pacific_assets.automation import Planner
+    from pacific_assets.orchestration.automation import Planner
 
     planner = Planner(lake.lake, graph)
     runs = planner.buildable_runs([k.to_user_string() for k in wave], keys)
@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             simulate(lake.root, profile=args.profile)
         else:
             print(f"1/3 using simulated data already in {lake.landing} (--fresh to regenerate)")
-        # the grids are the data root's (pacific_assets.data_root): loaded once it holds a company
-        from pacific_assets import partitions
+        # the grids are the data root's (pacific_assets.orchestration.data_root): loaded once it holds a company
+        from pacific_assets.orchestration import partitions
     except GridsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

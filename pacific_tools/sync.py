@@ -2,7 +2,7 @@
 
 A new or restored instance over an existing lake knows nothing of the partitions the lake holds:
 the UI would show them "missing" and "materialize missing" would recompute them. The lake knows
-better: every partition version carries its lineage record (``pacific_assets.lineage``). This
+better: every partition version carries its lineage record (``pacific_assets.orchestration.lineage``). This
 command reports each partition the instance does not know — or knows in another version — as a
 materialization through Dagster's public API (``report_runless_asset_event``), with the lineage as
 metadata (data version, inputs version, rows, when and by which run it was built), in the order
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pacific_assets import partitions
-from pacific_assets.lineage import UNPARTITIONED, LakeState
+from pacific_assets.orchestration import partitions
+from pacific_assets.orchestration.lineage import UNPARTITIONED, LakeState
 
 #: Metadata key of the lake version a materialization produced.
 DATA_VERSION_KEY = "pacific/data_version"

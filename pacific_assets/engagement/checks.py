@@ -16,7 +16,7 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
-from pacific_assets import clock
+from pacific_assets.orchestration import clock
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 

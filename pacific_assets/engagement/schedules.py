@@ -12,7 +12,7 @@
   duplicate clicks), then what reads them: the day's user and account tables, and the
   completeness verdict — hence engagement_hours — of the same weekday in the next weeks (their
   outage baseline includes the day). A day's verdict is also re-judged once, when the day is 48 h
-  old (settled). All of it is decided from the lake's lineage (``pacific_assets.automation``),
+  old (settled). All of it is decided from the lake's lineage (``pacific_assets.orchestration.automation``),
   never from a cursor: a fresh instance over an up-to-date lake requests nothing.
 """
 
@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pacific_assets import clock, settings
-from pacific_assets.automation import cadence_schedule, keeper_sensor
+from pacific_assets import settings
 from pacific_assets.engagement.assets import DAILY_ASSETS, raw_clicks
 from pacific_assets.engagement.ingest import ClicksKafkaResource, kafka_backlog
 from pacific_assets.engagement.landing import ClickLanding
-from pacific_assets.lineage import digest
+from pacific_assets.orchestration import cadence_schedule, clock, digest, keeper_sensor
 from pacific_assets.resources import LakeResource
 
 DAILY_TABLES = [a.key.to_user_string() for a in DAILY_ASSETS]

@@ -7,7 +7,7 @@ import dagster as dg
 from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.growth.assets import GROWTH_ASSETS
 from pacific_assets.growth.schedules import SCHEDULES, SENSORS
-from pacific_assets.partitions import monthly, weekly
+from pacific_assets.orchestration import monthly, weekly
 from pacific_assets.pipeline_policy import AssetSla, Cadence, PipelinePolicy
 from pacific_assets.registry import Pipeline
 from pacific_assets.runbooks import load_runbook

@@ -18,8 +18,8 @@ Whether the closed week (month) is in by its deadline is checked by the central
 one partition grid, and the weekly and monthly runs read the daily facts built before them.
 """
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
 from pacific_assets.growth.assets import DAILY, HISTORY, MONTHLY, WEEKLY
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 
 growth_daily_status_schedule = cadence_schedule(
     "growth_daily_status_schedule",

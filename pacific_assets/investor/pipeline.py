@@ -18,7 +18,7 @@ from pacific_assets.investor.completeness import STATUS_TABLE
 from pacific_assets.investor.publish import RESTATEMENTS_TABLE
 from pacific_assets.investor.schedules import SCHEDULES, SENSORS
 from pacific_assets.investor.spark import spark_resource_from_env
-from pacific_assets.partitions import monthly, weekly
+from pacific_assets.orchestration import monthly, weekly
 from pacific_assets.pipeline_policy import AssetSla, Cadence, PipelinePolicy
 from pacific_assets.registry import Pipeline
 from pacific_assets.runbooks import load_runbook

@@ -15,8 +15,8 @@ backfills periodically" as a sensor that keeps both up to date.
 
 from __future__ import annotations
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
 from pacific_assets.investor.inputs import MONTHLY, WEEKLY
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 
 investor_monthly_close_schedule = cadence_schedule(
     "investor_monthly_close_schedule",

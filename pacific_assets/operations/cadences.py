@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from pacific_assets.automation import declared_cadence
+from pacific_assets.orchestration import declared_cadence
 from pacific_assets.pipeline_policy import Cadence, Period
 
 

@@ -37,14 +37,14 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets.completeness_source import CompletenessSource
-from pacific_assets.dagster_compat import (
-    CronFreshnessPolicy,
-    TimeWindowFreshnessPolicy,
-    next_cron_tick,  # Dagster's own cron arithmetic
-)
-from pacific_assets.lineage import keys_at
 from pacific_assets.operations.resources import OpsResource
 from pacific_assets.operations.sla import sla_of
+from pacific_assets.orchestration import (
+    CronFreshnessPolicy,
+    TimeWindowFreshnessPolicy,
+    keys_at,
+    next_cron_tick,  # Dagster's own cron arithmetic
+)
 from pacific_assets.pipeline_policy import SLA_CHECK_NAME, describe_freshness
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake, LakeError, check_table_name

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets import clock, settings
+from pacific_assets import settings
 from pacific_assets.operations.rotation import Rotation
+from pacific_assets.orchestration import clock
 from pacific_assets.resources import LakeResource
 
 SLACK_ENV = settings.SLACK_WEBHOOK_URL

@@ -23,16 +23,16 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster import DagsterEventType
 
-from pacific_assets.dagster_compat import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    freshness_states,
-)
-from pacific_assets.dagster_compat import run_partition_keys as covered_keys
 from pacific_assets.operations.alerts import Alert, deliver
 from pacific_assets.operations.incidents import IncidentStore
 from pacific_assets.operations.resources import OpsResource, ops_dir
 from pacific_assets.operations.routing import route
+from pacific_assets.orchestration import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    freshness_states,
+)
+from pacific_assets.orchestration import run_partition_keys as covered_keys
 from pacific_assets.pipeline_policy import SLA_CHECK_NAME, OnCall, describe_freshness
 from pacific_assets.resources import LakeResource
 

@@ -15,11 +15,14 @@ from collections.abc import Callable, Mapping
 
 import dagster as dg
 
-from pacific_assets import clock
-from pacific_assets.automation import TickBudget
-from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus, asset_check_history
-from pacific_assets.lineage import digest
 from pacific_assets.operations.checks import SlaTarget, evaluate
+from pacific_assets.orchestration import (
+    AssetCheckExecutionRecordStatus,
+    TickBudget,
+    asset_check_history,
+    clock,
+    digest,
+)
 from pacific_assets.pipeline_policy import SLA_CHECK_NAME
 from pacific_assets.resources import LakeResource
 

@@ -9,7 +9,7 @@ import datetime as dt
 import dagster as dg
 
 from pacific_assets.completeness_source import CompletenessSource
-from pacific_assets.partitions import monthly
+from pacific_assets.orchestration import monthly
 from pacific_assets.pipeline_policy import Cadence, PipelinePolicy
 from pacific_assets.profit.expenses import profit_expenses
 from pacific_assets.profit.reconciliation import profit_reconciliation

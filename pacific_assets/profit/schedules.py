@@ -16,7 +16,7 @@ Whether the closed month is in and complete by the deadline is checked by the ce
 schedule.
 """
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 
 DAILY_FACTS = ["invoice_lines_current", "recognized_revenue_daily", "cash_collected_daily"]
 MONTH_CLOSE = ["profit_expenses", "unit_profit", "account_unit_economics", "profit_reconciliation"]

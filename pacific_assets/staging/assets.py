@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
-from pacific_assets import partitions
 from pacific_assets.contracts import SOURCES, LandingSource
-from pacific_assets.lineage import LANDING_SOURCE_KEY
+from pacific_assets.orchestration import LANDING_SOURCE_KEY, partitions
 from pacific_assets.previews import markdown_frame, markdown_table
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.landing import (

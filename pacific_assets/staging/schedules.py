@@ -9,7 +9,7 @@ differ from the ones it was built from (a late export, a correction file, a late
 
 from __future__ import annotations
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 from pacific_assets.staging.assets import SOURCES, STAGED_SOURCES
 
 _BY_GRAIN = {

@@ -40,7 +40,7 @@ from pacific_assets.storage.lineage_record import LINEAGE_FILE, Lineage
 
 
 class Recorder(Protocol):
-    """What stamps a step's writes with their lineage (``pacific_assets.lineage.Recorder``)."""
+    """What stamps a step's writes with their lineage (``pacific_assets.orchestration.lineage.Recorder``)."""
 
     def tracks(self, table: str) -> bool: ...
 
@@ -142,7 +142,7 @@ class Lake:
     ):
         self.root = Path(data_root).expanduser().resolve()
         #: Set for the lake handed to a running asset step: stamps every partition the step
-        #: writes with what it was built from (``pacific_assets.lineage``).
+        #: writes with what it was built from (``pacific_assets.orchestration.lineage``).
         self.recorder = recorder
         #: The lake resource's DuckDB limits, applied to every compute connection over this lake
         #: (``storage.duck.connect``); None: the configured settings.

@@ -29,7 +29,7 @@ import pytest
 from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.experiments.ab_unit_daily import PRE_PERIOD_DAYS
 from pacific_assets.experiments.schedules import experiments_follow_facts
-from pacific_assets.lineage import LakeState
+from pacific_assets.orchestration.lineage import LakeState
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.experiments.pipeline import (
     CHAIN,

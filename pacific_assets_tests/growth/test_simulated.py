@@ -115,7 +115,7 @@ def test_every_skipped_step_is_detected_and_nothing_else(sim: Sim) -> None:
 def test_movements_equal_the_truth_on_clean_accounts(
     sim: Sim, grain: str, table: str, key: str
 ) -> None:
-    import pacific_assets.partitions as P
+    import pacific_assets.orchestration.partitions as P
 
     pdef = P.weekly if grain == "week" else P.monthly
     closed = [dt.date.fromisoformat(k) for k in keys_within(pdef, sim.first, sim.last)]

@@ -15,7 +15,7 @@ import pytest
 
 from pacific_assets.operations.factory import with_operations
 from pacific_assets.operations.resources import OpsResource
-from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets.orchestration.partitions import daily, monthly, weekly
 from pacific_assets.registry import discover
 from pacific_assets.resources import LakeResource
 

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from pacific_assets.automation import cadence_schedule, due_crons
 from pacific_assets.definitions import defs
 from pacific_assets.operations.cadences import cadence_coverage
 from pacific_assets.operations.catalog import DUCKDB_CATALOG
 from pacific_assets.operations.factory import with_operations
+from pacific_assets.orchestration.automation import cadence_schedule, due_crons
 from pacific_assets.registry import discover
 from pacific_assets_tests.operations.conftest import account_growth, build_toy_defs, toy_pipelines
 
@@ -25,7 +25,7 @@ def test_every_sensor_and_schedule_starts_running() -> None:
     names = {s.name for s in repo.sensor_defs}
     assert {"oncall_run_failure", "oncall_check_results"} <= names
     # Every lake table is built on its cadence (a schedule that makes it due) and kept up to date
-    # by a sensor between schedules (late data, a missed tick): pacific_assets/automation.py.
+    # by a sensor between schedules (late data, a missed tick): pacific_assets/orchestration/automation.py.
     graph = defs.resolve_asset_graph()
     due = due_crons(repo)
     kept: set[str] = set()

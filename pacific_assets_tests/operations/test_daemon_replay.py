@@ -274,7 +274,7 @@ def test_a_fresh_instance_over_the_lake_launches_nothing_and_missing_partitions_
     shutil.copytree(root / "live", data, symlinks=True)
     env = {"PACIFIC_DATA_ROOT": str(data), "DAGSTER_HOME": str(tmp_path / "home")}
     (tmp_path / "home").mkdir()
-    from pacific_assets.dagster_compat import REPLAY_INSTANCE_YAML
+    from pacific_assets.orchestration.dagster_compat import REPLAY_INSTANCE_YAML
 
     (tmp_path / "home" / "dagster.yaml").write_text(REPLAY_INSTANCE_YAML)
     # the instance learns what the lake holds (the UI shows it built), once

@@ -32,7 +32,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pacific_assets.data_root import recorded_first_day
+from pacific_assets.orchestration.data_root import recorded_first_day
 from pacific_assets_tests.processes import (
     BIN,
     REPO,
@@ -270,12 +270,12 @@ def test_a_cli_backfill_without_source_data_is_refused_and_writes_nothing(
 def test_the_readmes_backfill_range_builds_partitions_that_hold_data(
     copy_of, tmp_path: Path
 ) -> None:
-    """The README's backfill takes its range from ``python -m pacific_assets.partitions``: the
+    """The README's backfill takes its range from ``python -m pacific_assets.orchestration.partitions``: the
     first week of the data root's company, which every company has data for."""
     root = copy_of("readme")
     home = _home(tmp_path / "home")
     printed = subprocess.run(
-        [str(BIN / "python"), "-m", "pacific_assets.partitions"],
+        [str(BIN / "python"), "-m", "pacific_assets.orchestration.partitions"],
         cwd=REPO, env=_env(root, home), capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     first, last = printed.split("...")

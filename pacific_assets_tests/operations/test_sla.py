@@ -5,9 +5,12 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from pacific_assets.dagster_compat import CronFreshnessPolicy, TimeWindowFreshnessPolicy
 from pacific_assets.operations.checks import expected_partition, sla_targets
-from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets.orchestration.dagster_compat import (
+    CronFreshnessPolicy,
+    TimeWindowFreshnessPolicy,
+)
+from pacific_assets.orchestration.partitions import daily, monthly, weekly
 from pacific_assets.pipeline_policy import SLA_CHECK_NAME, AssetSla
 from pacific_assets.registry import discover
 from pacific_assets_tests.operations.builders import at

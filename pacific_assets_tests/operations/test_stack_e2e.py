@@ -50,11 +50,11 @@ import polars as pl
 import psutil
 import pytest
 
-from pacific_assets.dagster_compat import (
+from pacific_assets.engagement.landing import ClickLanding
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
-from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.storage.lake import PART_FILE, Lake
 from pacific_assets_tests.processes import REPO, Server, free_port
 from pacific_tools.simulate import simulate

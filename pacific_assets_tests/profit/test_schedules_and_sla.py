@@ -7,7 +7,7 @@ and complete) is the central one: pacific_assets_tests/operations/test_pipeline_
 
 from __future__ import annotations
 
-from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
+from pacific_assets.orchestration.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
 from pacific_assets.profit.pipeline import PIPELINE as PROFIT
 
 

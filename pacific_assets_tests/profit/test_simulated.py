@@ -25,8 +25,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_END_TAG as END_TAG
-from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_START_TAG as START_TAG
+from pacific_assets.orchestration.dagster_compat import ASSET_PARTITION_RANGE_END_TAG as END_TAG
+from pacific_assets.orchestration.dagster_compat import ASSET_PARTITION_RANGE_START_TAG as START_TAG
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake

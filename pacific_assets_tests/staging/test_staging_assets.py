@@ -8,9 +8,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets import partitions
 from pacific_assets.contracts import SOURCES
-from pacific_assets.lineage import grid_of
+from pacific_assets.orchestration import partitions
+from pacific_assets.orchestration.lineage import grid_of
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS, staging_columns
 from pacific_assets.storage.lake import Lake

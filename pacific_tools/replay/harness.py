@@ -79,7 +79,7 @@ class Events:
             bisect.insort(self._times, t)
 
     def add_cron(self, cron: str, offset: dt.timedelta = dt.timedelta()) -> None:
-        from pacific_assets.dagster_compat import next_cron_tick
+        from pacific_assets.orchestration.dagster_compat import next_cron_tick
 
         t = self.start
         while True:
@@ -98,9 +98,12 @@ class Events:
 
 def static_events(cfg: ReplayConfig, defs, schedule_rows, start: dt.datetime) -> Events:
     """Landings, cron ticks (and due + sensor grace), freshness and SLA deadlines, midnights."""
-    from pacific_assets.automation import DUE_CRON_KEY, SENSOR_GRACE
-    from pacific_assets.dagster_compat import CronFreshnessPolicy, TimeWindowFreshnessPolicy
     from pacific_assets.operations.checks import due_times, sla_targets
+    from pacific_assets.orchestration.automation import DUE_CRON_KEY, SENSOR_GRACE
+    from pacific_assets.orchestration.dagster_compat import (
+        CronFreshnessPolicy,
+        TimeWindowFreshnessPolicy,
+    )
 
     events = Events(start, cfg.end)
     for landed in schedule_rows:
@@ -153,7 +156,7 @@ def _setup_env(cfg: ReplayConfig) -> None:
 
 def prepare(cfg: ReplayConfig, say: Callable[[str], None]) -> None:
     """Simulate the company into ``source/`` (reused when it is the same), empty the rest."""
-    from pacific_assets.data_root import record_first_day
+    from pacific_assets.orchestration.data_root import record_first_day
     from pacific_tools.simulate import simulate
 
     stamp = cfg.source / "replay.json"
@@ -177,14 +180,14 @@ def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = 
     """The whole replay in this process; returns the summary (also written to the report dir)."""
     _setup_env(cfg)
     prepare(cfg, say)
-    from pacific_assets.dagster_compat import REPLAY_INSTANCE_YAML
+    from pacific_assets.orchestration.dagster_compat import REPLAY_INSTANCE_YAML
 
     (cfg.home / "dagster.yaml").write_text(REPLAY_INSTANCE_YAML)
     started = time.monotonic()
 
     import dagster as dg
 
-    from pacific_assets.dagster_compat import moved_clock, replay_daemons
+    from pacific_assets.orchestration.dagster_compat import moved_clock, replay_daemons
     from pacific_tools.simulate.release import LandingRelease
 
     release = LandingRelease(cfg.source, cfg.live)
@@ -274,7 +277,7 @@ def _bar(progress: bool, start: dt.datetime, end: dt.datetime):
 
 def _observe_freshness(instance, defs, at: dt.datetime, states: dict, log: ReplayLog) -> None:
     """Dagster's freshness verdict per asset, as the freshness daemon just evaluated it."""
-    from pacific_assets.dagster_compat import freshness_states
+    from pacific_assets.orchestration.dagster_compat import freshness_states
 
     graph = defs.resolve_asset_graph()
     keys = [n.key for n in graph.asset_nodes if n.freshness_policy is not None]
@@ -289,7 +292,7 @@ def _observe_freshness(instance, defs, at: dt.datetime, states: dict, log: Repla
 
 def _time_window_deadlines(instance, defs, now: dt.datetime, events: Events) -> None:
     """A time-window freshness policy turns WARN/FAIL a window after the last materialization."""
-    from pacific_assets.dagster_compat import TimeWindowFreshnessPolicy
+    from pacific_assets.orchestration.dagster_compat import TimeWindowFreshnessPolicy
 
     graph = defs.resolve_asset_graph()
     for node in graph.asset_nodes:
@@ -328,7 +331,7 @@ def _one_shot(data_root: Path, home: Path, at: dt.datetime) -> None:
 
 def _recompute(cfg: ReplayConfig, at: dt.datetime) -> None:
     """The same landed data, a fresh data root and instance, everything in one shot at ``at``."""
-    from pacific_assets.data_root import RECORD
+    from pacific_assets.orchestration.data_root import RECORD
 
     root = cfg.recompute_root
     if root.exists():
@@ -343,7 +346,7 @@ def one_shot_here(at: dt.datetime) -> int:
     """Body of ``python -m pacific_tools.replay one-shot``: the demo's materialize-all, at ``at``."""
     import dagster as dg
 
-    from pacific_assets.dagster_compat import moved_clock
+    from pacific_assets.orchestration.dagster_compat import moved_clock
 
     with moved_clock(lambda: at):
         from pacific_assets.definitions import defs
@@ -371,7 +374,11 @@ def settle_here(
     at the end."""
     import dagster as dg
 
-    from pacific_assets.dagster_compat import REPLAY_INSTANCE_YAML, moved_clock, replay_daemons
+    from pacific_assets.orchestration.dagster_compat import (
+        REPLAY_INSTANCE_YAML,
+        moved_clock,
+        replay_daemons,
+    )
 
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
@@ -422,8 +429,8 @@ def settle_here(
                     "materialized": {k: sorted(v) for k, v in sorted(built.items())},
                 }
             )
-        from pacific_assets.dagster_compat import freshness_states
         from pacific_assets.definitions import defs
+        from pacific_assets.orchestration.dagster_compat import freshness_states
 
         keys = [n.key for n in defs.resolve_asset_graph().asset_nodes if n.freshness_policy]
         freshness = {

@@ -186,7 +186,7 @@ def table_digests(lake, table: str) -> dict[str, str]:
     """Partition key -> content digest (volatile columns excluded) for one lake table."""
     import duckdb
 
-    from pacific_assets.lineage import digest
+    from pacific_assets.orchestration.lineage import digest
 
     out = {}
     tdir = lake.lake / table
@@ -265,10 +265,10 @@ def _not_yet_due(cfg, final: dt.datetime, missing: list[str]) -> list[str]:
     """Partitions the replay lacks because their schedule had not come yet at ``final``."""
     if not missing:
         return []
-    from pacific_assets.automation import SENSOR_GRACE
-    from pacific_assets.dagster_compat import next_cron_tick
     from pacific_assets.definitions import defs
-    from pacific_assets.lineage import grid_of, period
+    from pacific_assets.orchestration.automation import SENSOR_GRACE
+    from pacific_assets.orchestration.dagster_compat import next_cron_tick
+    from pacific_assets.orchestration.lineage import grid_of, period
 
     due = {}
     for schedule in defs.get_repository_def().schedule_defs:

@@ -91,14 +91,16 @@ class SimConfig:
 
 def _yesterday_exclusive_end() -> dt.date:
     """Demo data runs up to yesterday (UTC) inclusive, so the exclusive end is today (UTC):
-    today on the project's clock (Dagster's, ``pacific_assets.clock``), which tests can move."""
-    from pacific_assets import clock  # imports Dagster: only the demo profile needs it
+    today on the project's clock (Dagster's, ``pacific_assets.orchestration.clock``), which tests can move."""
+    from pacific_assets.orchestration import (
+        clock,  # imports Dagster: only the demo profile needs it
+    )
 
     return clock.now().date()
 
 
 #: A profile's ``start`` that means "the data root's first day": the day its grids record
-#: (``pacific_assets.data_root``), else ``PACIFIC_START_DATE``, else for a new data root the 1st of
+#: (``pacific_assets.orchestration.data_root``), else ``PACIFIC_START_DATE``, else for a new data root the 1st of
 #: the month ``DEMO_MONTHS_BACK`` months back.
 DATA_ROOT_START = "data root"
 #: Closed months a new demo holds before the current one: 120-151 days whatever the date, so
@@ -110,7 +112,7 @@ DEMO_MONTHS_BACK = 4
 def demo_first_day(data_root: Path | None, today: dt.date) -> dt.date:
     """The first day of a demo company simulated into ``data_root`` on ``today``: a data root
     keeps the day it records, so its grids never move under it."""
-    from pacific_assets.data_root import OVERRIDE_ENV, recorded_first_day
+    from pacific_assets.orchestration.data_root import OVERRIDE_ENV, recorded_first_day
 
     recorded = recorded_first_day(data_root) if data_root is not None else None
     if recorded is not None:

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from pacific_assets import contracts as K
-from pacific_assets.data_root import record_first_day
+from pacific_assets.orchestration.data_root import record_first_day
 from pacific_tools.simulate import catalog as C
 from pacific_tools.simulate import schedule as S
 from pacific_tools.simulate import truth as T
@@ -75,7 +75,7 @@ def simulate(
     """Simulate the company into ``<data_root>/landing`` and ``<data_root>/truth``.
 
     Replaces both folders entirely (the lake and catalog are left alone), and records the
-    company's first day as the data root's (``pacific_assets.data_root``): a data root that
+    company's first day as the data root's (``pacific_assets.orchestration.data_root``): a data root that
     records another day is refused before anything is replaced. ``overrides`` are SimConfig
     fields (accounts, users_per_account, events_per_user_day, clicks_multiplier, start, end,
     days, schema_drift, faults, ...).

@@ -1,7 +1,7 @@
 """Which partitions to build now: the one decision behind every schedule and sensor.
 
 Every schedule and sensor of the pipelines asks the same question of durable facts — the lake's
-partitions and what each was built from (``pacific_assets.lineage``), the landing zone, the clock
+partitions and what each was built from (``pacific_assets.orchestration.lineage``), the landing zone, the clock
 and the runs in progress — never of a cursor:
 
 - a partition is **missing** when its period has ended, it is *due* (the tick of its pipeline's
@@ -35,15 +35,16 @@ from typing import NoReturn
 
 import dagster as dg
 
-from pacific_assets import clock, settings
-from pacific_assets.dagster_compat import (
+from pacific_assets import settings
+from pacific_assets.orchestration import clock
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     backfill_targets,
     next_cron_tick,
     run_partition_keys,
 )
-from pacific_assets.lineage import (
+from pacific_assets.orchestration.lineage import (
     UNPARTITIONED,
     AssetLineage,
     LakeState,

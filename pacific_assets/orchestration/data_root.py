@@ -12,7 +12,7 @@ materialize``, the replay and the tests all read ``<data_root>/grids.json`` the 
   when it is not later than that day) the first time the code location loads: the first files
   that land fix the grids, once.
 - A new, empty data root records nothing: the grids start on the override or the default, and
-  nothing is built before data lands (``pacific_assets.lineage.SourceData``). The simulator
+  nothing is built before data lands (``pacific_assets.orchestration.lineage.SourceData``). The simulator
   records the day it simulates a company from.
 
 Standard library and the landing contract only: the grids module reads this at import, and

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pacific_assets.dagster_compat import dagster_now
+from pacific_assets.orchestration.dagster_compat import dagster_now
 
 
 def now() -> dt.datetime:

@@ -39,7 +39,7 @@ try:
 except ImportError as exc:  # pragma: no cover - only on a Dagster upgrade
     raise ImportError(
         f"dagster {dg.__version__} moved a private name pacific_assets relies on ({exc}); "
-        "pacific_assets/dagster_compat.py was written for dagster 1.13.27. Find the name's new "
+        "pacific_assets/orchestration/dagster_compat.py was written for dagster 1.13.27. Find the name's new "
         "home (or a public replacement) and update that module only; "
         "pacific_assets_tests/test_dagster_compat.py lists what each name must do."
     ) from exc
@@ -99,7 +99,7 @@ def run_partition_keys(
 
 
 def dagster_now() -> dt.datetime:
-    """Dagster's current time (aware UTC): the project's clock (``pacific_assets.clock``).
+    """Dagster's current time (aware UTC): the project's clock (``pacific_assets.orchestration.clock``).
 
     Why private: schedules, sensor intervals, partition grids and the freshness daemon all read
     this function, and Dagster's own tests (and our replay harness) move it; reading it is the
@@ -200,7 +200,7 @@ run_launcher:
 
 @contextmanager
 def moved_clock(now: Callable[[], dt.datetime]) -> Iterator[None]:
-    """Dagster's clock (and so the project's, ``pacific_assets.clock``) reads ``now()``."""
+    """Dagster's clock (and so the project's, ``pacific_assets.orchestration.clock``) reads ``now()``."""
     import logging
     from unittest import mock
 

@@ -59,8 +59,8 @@ from typing import ClassVar
 import dagster as dg
 import duckdb
 
-from pacific_assets import clock
 from pacific_assets.contracts import SOURCES
+from pacific_assets.orchestration import clock
 from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lineage_record import LINEAGE_FILE, MISSING, Lineage
 
@@ -562,7 +562,7 @@ def _not_delivered(key: str, horizon: dt.date) -> str:
 
 def _grid_keys(grid: str, lo: dt.date | None, hi: dt.date) -> Iterator[str]:
     """Keys of a project grid whose period starts in ``[lo, hi)`` (from the grid's first key)."""
-    from pacific_assets.partitions import START_DATE
+    from pacific_assets.orchestration.partitions import START_DATE
 
     first = dt.date.fromisoformat(START_DATE)
     if grid == "weekly":

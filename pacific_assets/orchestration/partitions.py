@@ -1,6 +1,6 @@
 """Partition grids shared by every pipeline (docs/semantic-contract.md "Time").
 
-The grids' first day is the data root's (``pacific_assets.data_root``): every process that loads
+The grids' first day is the data root's (``pacific_assets.orchestration.data_root``): every process that loads
 the code location over the same ``PACIFIC_DATA_ROOT`` sees the same partitions, however it was
 started. The daily grid starts on ``START_DATE``; the weekly grid on the first Monday on or after
 it, the monthly grid on the first 1st on or after it (Dagster's rule for a start between two
@@ -12,7 +12,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pacific_assets import settings
-from pacific_assets.data_root import first_day
+from pacific_assets.orchestration.data_root import first_day
 
 #: The grids' first day: recorded by the data root (an override that disagrees fails here, at load).
 #: Read at import: Dagster needs the grids when the definitions load.
@@ -37,7 +37,7 @@ def keys_in_window(partitions_def: dg.TimeWindowPartitionsDefinition, start, end
 
 
 def _main(argv: list[str] | None = None) -> int:
-    """``python -m pacific_assets.partitions [daily|weekly|monthly] [N]``: the range of the grid's
+    """``python -m pacific_assets.orchestration.partitions [daily|weekly|monthly] [N]``: the range of the grid's
     first N partitions (default: daily, 7), as ``dagster asset materialize --partition-range``
     takes it: a range the data root's company has data for, whatever day it started on."""
     import sys
