@@ -19,13 +19,13 @@ import dagster as dg
 import psutil
 
 from bench.measure import TreeSampler
-from pacific_assets.dagster_compat import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 from pacific_assets.engagement.assets import ASSETS
 from pacific_assets.engagement.ingest import ClicksKafkaResource
 from pacific_assets.engagement.landing import ClickLanding
+from pacific_assets.orchestration.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 

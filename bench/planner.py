@@ -1,7 +1,7 @@
 """The planner at scale (issue #30): one tick of each keeper and SLA sensor over years of history.
 
 Every keeper tick asks the lake for the state of every partition of its assets and their
-ancestors (pacific_assets/automation.py); Dagster stops a sensor after 60 s. This builds
+ancestors (pacific_assets/orchestration/automation.py); Dagster stops a sensor after 60 s. This builds
 synthetic data roots of 1, 3 and 10 years of daily history for **every** asset of the code
 location and times one evaluation of each sensor over them.
 
@@ -90,7 +90,7 @@ def build_lake(root: Path, years: int) -> dict:
     if root.exists():
         shutil.rmtree(root)
     started = time.perf_counter()
-    from pacific_assets.data_root import record_first_day
+    from pacific_assets.orchestration.data_root import record_first_day
 
     record_first_day(root, first_day(years), by="bench/planner.py")
     _land(root, first_day(years))
@@ -168,7 +168,7 @@ def _build_records(root: Path) -> int:
     """Every partition of every lake asset on its grid at NOW, parents first, each with the
     lineage record the rules give over this lake (so nothing is stale)."""
     from pacific_assets.definitions import defs
-    from pacific_assets.lineage import (
+    from pacific_assets.orchestration.lineage import (
         UNPARTITIONED,
         LakeState,
         Lineage,
@@ -223,7 +223,7 @@ def _build_records(root: Path) -> int:
 
 
 def _first_key(root: Path) -> str:
-    from pacific_assets.data_root import recorded_first_day
+    from pacific_assets.orchestration.data_root import recorded_first_day
 
     first = recorded_first_day(root)
     assert first is not None, root
@@ -238,8 +238,8 @@ def tick(sensor_name: str) -> dict:
     started = time.perf_counter()
     import dagster as dg
 
-    from pacific_assets.dagster_compat import moved_clock
     from pacific_assets.definitions import defs
+    from pacific_assets.orchestration.dagster_compat import moved_clock
 
     repo = defs.get_repository_def()
     sensor = repo.get_sensor_def(sensor_name)

@@ -55,7 +55,7 @@ CHAIN = ("stg_clicks", "user_engagement_daily", "engagement_hours")
 SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo", "planner", "instance")
 GOAL_RATIO = 1.25
 #: --quick leaves out what needs minutes even on tiny data (a JVM, a whole demo); ask with --only.
-QUICK_SKIPS = ("spark", "demo", "instance")
+QUICK_SKIPS = ("spark", "demo", "planner", "instance")
 ROLLUP_MONTH = "2025-09-01"
 #: Memory goal (issue #6): the engagement chain's memory does not grow with click volume.
 MEMORY_GOAL_CLICKS = 10
@@ -312,7 +312,7 @@ class Bench:
             )
         r = self._runs(range_runs)
         single_wall = median([t["total_wall_seconds"] for t in totals])
-        from pacific_assets.partitions import single_run_backfill
+        from pacific_assets.orchestration.partitions import single_run_backfill
 
         per_run = single_run_backfill.max_partitions_per_run or len(days)
         section = {
@@ -696,7 +696,7 @@ class Bench:
     # -- 6. instance: SQLite vs PostgreSQL ---------------------------------------------------
     def _instance_lake(self) -> Path:
         """The demo company (quick: the test company) simulated and built once, every asset
-        over its whole range (``python -m pacific_assets.demo``), kept under the data folder."""
+        over its whole range (``python -m pacific_tools.demo``), kept under the data folder."""
         profile = "test" if self.quick else "demo"
         root = self.data_dir / f"instance-{profile}"
         spec = {"section": "instance", "profile": profile, "version": 1}
@@ -707,11 +707,9 @@ class Bench:
         home = self.work / "instance-build-home"
         home.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-        _log(
-            f"  lake: building the {profile!r} company into {root} (python -m pacific_assets.demo)"
-        )
+        _log(f"  lake: building the {profile!r} company into {root} (python -m pacific_tools.demo)")
         m = run_measured(
-            [sys.executable, "-m", "pacific_assets.demo", "--profile", profile],
+            [sys.executable, "-m", "pacific_tools.demo", "--profile", profile],
             env={**self.env_common, "PACIFIC_DATA_ROOT": str(root), "DAGSTER_HOME": str(home)},
             timeout=self.args.timeout,
         )

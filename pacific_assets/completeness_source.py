@@ -1,7 +1,7 @@
 """Where a pipeline records, per partition, whether what it published is complete.
 
-Each pipeline with an SLA declares its source in its package (``COMPLETENESS_SOURCE`` in
-``pacific_assets/<pipeline>/__init__.py``) and stamps it on its assets as metadata; the
+Each pipeline with an SLA declares its source in its ``pipeline.py`` (``Pipeline.completeness``),
+which stamps it on the pipeline's assets as metadata; the
 newest-expected-partition check (``pacific_assets/operations/checks.py``) reads the metadata
 from the asset graph, so operations names no pipeline's table (docs/operations.md §2). The keys
 show in the asset's metadata in the Dagster UI.

@@ -2,20 +2,21 @@
 
 Everything comes from configuration with embedded defaults (docs/ARCHITECTURE.md "Execution"): the
 data root from ``PACIFIC_DATA_ROOT`` (default ``./data``), DuckDB's memory limit, Spark's master and
-memory, the Kafka connection. Secrets (Kafka credentials, Slack tokens) only ever come from
-environment variables through ``dg.EnvVar``.
+memory, the Kafka connection, all read by ``pacific_assets.settings``. Secrets (Kafka credentials,
+Slack tokens) only ever come from environment variables through ``dg.EnvVar``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
 
-from pacific_assets.data_root import DEFAULT_DATA_ROOT, data_root_from_env
+from pacific_assets import settings
+from pacific_assets.orchestration.data_root import DEFAULT_DATA_ROOT
+from pacific_assets.settings import DuckDBLimits
 from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lake import Lake
 
@@ -24,18 +25,21 @@ class LakeResource(dg.ConfigurableResource):
     """The data root (landing zone, Parquet lake, truth, catalog) and the DuckDB settings."""
 
     data_root: str = DEFAULT_DATA_ROOT
-    duckdb_memory_limit: str = "2GB"
-    duckdb_threads: int = 2
+    duckdb_memory_limit: str = settings.DEFAULT_DUCKDB.memory_limit
+    duckdb_threads: int = settings.DEFAULT_DUCKDB.threads
 
     @property
     def lake(self) -> Lake:
-        return Lake(self.data_root)
+        """The lake, carrying this resource's DuckDB limits to every compute connection over it."""
+        return Lake(
+            self.data_root, duckdb=DuckDBLimits(self.duckdb_memory_limit, self.duckdb_threads)
+        )
 
     def for_asset(self, context: dg.AssetExecutionContext) -> Lake:
         """The lake for a running asset step: every partition the step writes of its own
         tables records what it was built from (captured now, before the step reads anything),
-        so sensors can tell stale partitions from fresh ones (``pacific_assets.lineage``)."""
-        from pacific_assets.lineage import recorder_for
+        so sensors can tell stale partitions from fresh ones (``pacific_assets.orchestration.lineage``)."""
+        from pacific_assets.orchestration.lineage import recorder_for
 
         lake = self.lake
         return lake.recording(recorder_for(context, lake))
@@ -43,17 +47,15 @@ class LakeResource(dg.ConfigurableResource):
     @contextmanager
     def duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A fresh in-memory DuckDB (UTC, bounded memory) that reads the lake's Parquet."""
-        with connect(
-            memory_limit=self.duckdb_memory_limit,
-            threads=self.duckdb_threads,
-            spill_parent=self.lake.root / "tmp" / "duckdb",  # spill next to the data, not /tmp
-        ) as con:
+        with connect(lake=self.lake) as con:
             yield con
 
 
 def lake_resource_from_env() -> LakeResource:
+    """The ``lake`` resource of the code location, from ``pacific_assets.settings``."""
+    configured = settings.load()
     return LakeResource(
-        data_root=str(data_root_from_env()),
-        duckdb_memory_limit=os.environ.get("PACIFIC_DUCKDB_MEMORY_LIMIT", "2GB"),
-        duckdb_threads=int(os.environ.get("PACIFIC_DUCKDB_THREADS", "2")),
+        data_root=str(configured.data_root),
+        duckdb_memory_limit=configured.duckdb.memory_limit,
+        duckdb_threads=configured.duckdb.threads,
     )

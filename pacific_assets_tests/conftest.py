@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from pacific_assets.data_root import DATA_ROOT_ENV, OVERRIDE_ENV, record_first_day
+from pacific_assets.orchestration.data_root import DATA_ROOT_ENV, OVERRIDE_ENV, record_first_day
 
-# The suite's grids come from a data root, as every entry point's do (pacific_assets.data_root):
+# The suite's grids come from a data root, as every entry point's do (pacific_assets.orchestration.data_root):
 # one of the suite's own, recording the fixed-date test company's first day (or the day a test
 # that runs the suite again in a subprocess asks for), never the developer's ./data or shell.
 TEST_FIRST_DAY = dt.date.fromisoformat(os.environ.get("PACIFIC_TEST_FIRST_DAY", "2025-09-01"))
@@ -25,7 +25,7 @@ atexit.register(shutil.rmtree, _SUITE_ROOT.parent, True)
 os.environ[DATA_ROOT_ENV] = str(_SUITE_ROOT)
 os.environ.pop(OVERRIDE_ENV, None)
 
-from pacific_assets import lineage  # noqa: E402  (imports the grids: after the data root is set)
+from pacific_assets.orchestration import lineage  # noqa: E402  (imports the grids: after the data root is set)
 from pacific_assets.resources import LakeResource  # noqa: E402
 from pacific_assets.storage.lake import Lake  # noqa: E402
 
@@ -88,7 +88,7 @@ def sim_data(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     ``lake`` fixture, or copy). Truth: ``sim_data.truth / "<table>.parquet"`` and
     ``fault_manifest.json``; see docs/simulator.md.
     """
-    from pacific_assets.simulate import simulate
+    from pacific_tools.simulate import simulate
 
     root = tmp_path_factory.mktemp("sim_data") / "data"
     simulate(root, profile="test", seed=7)

@@ -6,6 +6,7 @@ stopped by that test (``stop``: SIGINT to the group, then SIGKILL), docs/operati
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -86,21 +87,42 @@ def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """SIGINT the process group, then SIGKILL whatever is left of it."""
+    """SIGINT the process group, then SIGKILL whatever is left of it. Interrupted itself (a
+    pytest timeout fires in a teardown on a loaded machine), it SIGKILLs the group at once."""
     try:
         pgid = os.getpgid(proc.pid)
     except ProcessLookupError:
         return
-    for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if proc.poll() is not None and not _group_alive(pgid):
+    try:
+        for sig, wait in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
                 return
-            time.sleep(0.3)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if proc.poll() is not None and not _group_alive(pgid):
+                    return
+                time.sleep(0.3)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        raise
+
+
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    """Stop every process, last started first; if stopping one is interrupted, SIGKILL the rest
+    before the interruption goes on (no test leaves a server behind)."""
+    try:
+        for proc in reversed(procs):
+            stop(proc)
+    except BaseException:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
+        raise
+    for proc in procs:
+        assert proc.poll() is not None, f"process {proc.args[0]} still running"
 
 
 def _group_alive(pgid: int) -> bool:

@@ -1,7 +1,7 @@
 """Dagster internals are used in one module only, and still do what the project relies on.
 
 A Dagster upgrade that moves or changes a private name fails here, naming the name, instead of
-in a sensor tick or an SLA check at run time. See ``pacific_assets/dagster_compat.py``.
+in a sensor tick or an SLA check at run time. See ``pacific_assets/orchestration/dagster_compat.py``.
 """
 
 import ast
@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 import pacific_assets
-from pacific_assets import dagster_compat as compat
+from pacific_assets.orchestration import dagster_compat as compat
 
 PACKAGE = Path(pacific_assets.__file__).parent
 COMPAT = Path(compat.__file__)
@@ -51,7 +51,7 @@ def test_every_private_dagster_name_still_resolves() -> None:
         pytest.fail(
             f"dagster {dg.__version__} moved private names pacific_assets uses (written for "
             "1.13.27); find their new home or a public replacement and update "
-            "pacific_assets/dagster_compat.py:\n" + "\n".join(moved)
+            "pacific_assets/orchestration/dagster_compat.py:\n" + "\n".join(moved)
         )
 
 
@@ -63,7 +63,7 @@ def test_no_private_dagster_import_outside_the_compat_module() -> None:
         for line, module, name in _private_imports(path)
     ]
     assert not offenders, (
-        "Dagster internals imported outside pacific_assets/dagster_compat.py (use the public API "
+        "Dagster internals imported outside pacific_assets/orchestration/dagster_compat.py (use the public API "
         "or add the name there with why):\n" + "\n".join(offenders)
     )
 

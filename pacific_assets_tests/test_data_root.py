@@ -1,6 +1,6 @@
 """The grids' first day is the data root's: recorded once, read the same way by every entry point.
 
-(``pacific_assets/data_root.py``; docs/operations.md "The grids' first day".) The processes that
+(``pacific_assets/orchestration/data_root.py``; docs/operations.md "The grids' first day".) The processes that
 load it — ``dagster dev``, the services, the CLI — are in operations/test_entry_points.py.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pacific_assets.data_root import (
+from pacific_assets.orchestration.data_root import (
     DEFAULT_FIRST_DAY,
     RECORD,
     GridsError,

@@ -1,5 +1,5 @@
 """Lineage rules on a small hand-made lake: which upstream partitions a partition's inputs digest
-covers (pacific_assets/lineage.py), so what makes it stale is exactly what it reads."""
+covers (pacific_assets/orchestration/lineage.py), so what makes it stale is exactly what it reads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 
 import polars as pl
 
-from pacific_assets.lineage import AssetLineage, LakeState, Read
+from pacific_assets.orchestration.lineage import AssetLineage, LakeState, Read
 from pacific_assets.storage.lake import Lake
 
 D = dt.date

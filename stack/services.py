@@ -388,10 +388,10 @@ class Stack:
 
     def grids_first_day(self) -> str:
         """The grids' first day, as every Dagster process will read it from the data root
-        (``pacific_assets.data_root``): the stack passes no start date of its own, and an
+        (``pacific_assets.orchestration.data_root``): the stack passes no start date of its own, and an
         environment whose PACIFIC_START_DATE disagrees with the data root stops here, before a
         service starts, rather than in each service's code location."""
-        from pacific_assets.data_root import OVERRIDE_ENV, GridsError, first_day
+        from pacific_assets.orchestration.data_root import OVERRIDE_ENV, GridsError, first_day
 
         try:
             return first_day(self.s.data_root, self.env.get(OVERRIDE_ENV) or None).isoformat()
@@ -758,7 +758,7 @@ class Stack:
             lap("instance schema")
             if sync and (self.s.data_root / "lake").exists():
                 # A new instance learns what the lake already holds (make sync): nothing rebuilt.
-                self._run_once("sync", [str(BIN / "python"), "-m", "pacific_assets.sync"], env)
+                self._run_once("sync", [str(BIN / "python"), "-m", "pacific_tools.sync"], env)
                 lap("sync")
         if "code-server" in todo:
             self.start_code_server(env)

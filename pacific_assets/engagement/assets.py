@@ -21,7 +21,6 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
-from pacific_assets import partitions
 from pacific_assets.columns import duckdb_type
 from pacific_assets.contracts import CLICKS
 from pacific_assets.engagement.columns import (
@@ -43,7 +42,7 @@ from pacific_assets.engagement.landing import (
     batch_number,
 )
 from pacific_assets.engagement.outage import SLA_WINDOW, OutageConfig, judge_days
-from pacific_assets.lineage import Read, reads_metadata
+from pacific_assets.orchestration import Read, partitions, reads_metadata
 from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.quarantine import report_quarantine
@@ -669,5 +668,5 @@ DAILY_ASSETS = [
 ]
 ASSETS = [raw_clicks, *DAILY_ASSETS]
 
-#: The steps of this pipeline that write the quarantine table (``staging.assets.quarantine_spec``).
+#: The steps of this pipeline that write the quarantine table (marked in ``pipeline.py``; the asset is ``staging.assets.quarantine_spec``).
 QUARANTINE_WRITERS = [raw_clicks, stg_clicks]

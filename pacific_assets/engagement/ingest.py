@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import polars as pl
 
+from pacific_assets import settings
 from pacific_assets.engagement.landing import ClickLanding, Message, batch_name, parse_click
 from pacific_assets.storage.lake import Lake, fault_requested
 from pacific_assets.storage.quarantine import QUARANTINE_ROW_SCHEMA, write_quarantine
@@ -33,17 +34,6 @@ from pacific_assets.storage.quarantine import QUARANTINE_ROW_SCHEMA, write_quara
 QUARANTINE_SOURCE = "clicks"
 #: FAULT_ENV value that SIGKILLs the ingestion after a batch landed but before its offsets commit.
 FAULT_BEFORE_COMMIT = "clicks_before_commit"
-
-_ENV_FIELDS = {
-    "bootstrap_servers": "PACIFIC_KAFKA_BOOTSTRAP_SERVERS",
-    "topic": "PACIFIC_KAFKA_TOPIC",
-    "group_id": "PACIFIC_KAFKA_GROUP_ID",
-    "security_protocol": "PACIFIC_KAFKA_SECURITY_PROTOCOL",
-    "sasl_mechanism": "PACIFIC_KAFKA_SASL_MECHANISM",
-    "sasl_username": "PACIFIC_KAFKA_SASL_USERNAME",
-    "sasl_password": "PACIFIC_KAFKA_SASL_PASSWORD",
-    "ssl_ca_location": "PACIFIC_KAFKA_SSL_CA_LOCATION",
-}
 
 
 class ClicksKafkaResource(dg.ConfigurableResource):
@@ -91,7 +81,7 @@ class ClicksKafkaResource(dg.ConfigurableResource):
 
 def kafka_resource_from_env() -> ClicksKafkaResource:
     """Only variables that are set are passed (as ``dg.EnvVar``); none is required."""
-    fields = {name: dg.EnvVar(var) for name, var in _ENV_FIELDS.items() if os.environ.get(var)}
+    fields = {name: dg.EnvVar(var) for name, var in settings.load().kafka_env.items()}
     return ClicksKafkaResource(**fields)
 
 
@@ -311,14 +301,9 @@ def main() -> None:
     """``python -m pacific_assets.engagement.ingest <data_root>``: one ingestion run from env."""
     import sys
 
-    root = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PACIFIC_DATA_ROOT", "data")
-    # Outside Dagster there is nothing to resolve dg.EnvVar: read the same variables directly.
-    plain: dict[str, object] = {
-        name: os.environ[var] for name, var in _ENV_FIELDS.items() if os.environ.get(var)
-    }
-    if os.environ.get("PACIFIC_KAFKA_BATCH_MAX_MESSAGES"):
-        plain["batch_max_messages"] = int(os.environ["PACIFIC_KAFKA_BATCH_MAX_MESSAGES"])
-    config = ClicksKafkaResource(**plain)
+    root = sys.argv[1] if len(sys.argv) > 1 else str(settings.load().data_root)
+    # Outside Dagster there is nothing to resolve dg.EnvVar: the same variables, read directly.
+    config = ClicksKafkaResource(**settings.kafka_values_outside_dagster())
     report = ingest_clicks(Lake(root), config, log=print)
     print(
         f"ingested {report.rows} clicks in {len(report.batches)} batches "

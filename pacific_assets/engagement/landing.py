@@ -33,9 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pacific_assets import partitions
 from pacific_assets.contracts import CLICKS
-from pacific_assets.lineage import register_batch_landing
+from pacific_assets.orchestration import partitions, register_batch_landing
 
 MANIFEST_NAME = "_manifest.jsonl"
 BATCH_RE = re.compile(r"^batch-(\d{8})\.jsonl$")

@@ -37,8 +37,8 @@ from collections.abc import Iterable
 import dagster as dg
 import polars as pl
 
-from pacific_assets import clock
 from pacific_assets.engagement.columns import ENGAGEMENT_COMPLETENESS
+from pacific_assets.orchestration import clock
 
 SLA_WINDOW = dt.timedelta(hours=48)
 

@@ -37,8 +37,13 @@ from pacific_assets.experiments.ab_unit_daily import (
 from pacific_assets.experiments.columns import AB_UNIT_COVARIATES
 from pacific_assets.experiments.pseudonymize import PseudonymizerResource
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
-from pacific_assets.lineage import Read, builds_without_metadata, reads_metadata
-from pacific_assets.partitions import daily, single_run_backfill
+from pacific_assets.orchestration import (
+    Read,
+    builds_without_metadata,
+    daily,
+    reads_metadata,
+    single_run_backfill,
+)
 from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import conform, run_sql

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Iterable
 
 import dagster as dg
 import polars as pl
 
-KEY_ENV = "PACIFIC_PSEUDONYM_KEY"
+from pacific_assets import settings
+
+KEY_ENV = settings.PSEUDONYM_KEY
 #: NOT A SECRET. Only for the embedded demo on simulated data; set PACIFIC_PSEUDONYM_KEY for real data.
 DEMO_PSEUDONYM_KEY = "pacific-demo-pseudonym-key-NOT-SECRET"
 
@@ -49,6 +50,6 @@ class PseudonymizerResource(dg.ConfigurableResource):
 
 def pseudonymizer_from_env() -> PseudonymizerResource:
     """The configured key through dg.EnvVar (resolved at run time, never logged), else the demo key."""
-    if os.environ.get(KEY_ENV):
+    if settings.load().pseudonym_key_set:
         return PseudonymizerResource(key=dg.EnvVar(KEY_ENV))
     return PseudonymizerResource(key=DEMO_PSEUDONYM_KEY)

@@ -24,8 +24,7 @@ from pacific_assets.experiments.columns import EXPERIMENT_RESULTS
 from pacific_assets.experiments.covariates import SCHEMA as COV_SCHEMA
 from pacific_assets.experiments.covariates import TABLE as COV_TABLE
 from pacific_assets.experiments.registry import REGISTRY_TABLE, load_registry
-from pacific_assets.lineage import Read, reads_metadata
-from pacific_assets.partitions import single_run_backfill, weekly
+from pacific_assets.orchestration import Read, reads_metadata, single_run_backfill, weekly
 from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import lake_view, run_sql

@@ -13,7 +13,7 @@
   the units assigned on D+1..D+14 are rebuilt, then the weekly results that read those.
 """
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 
 AB_TABLE = "ab_unit_daily"
 COVARIATES_TABLE = "ab_unit_covariates"
@@ -40,5 +40,5 @@ experiments_follow_facts = keeper_sensor(
     minimum_interval_seconds=120,
 )
 
-EXPERIMENT_SCHEDULES = [ab_unit_daily_schedule, experiments_weekly_schedule]
-EXPERIMENT_SENSORS = [experiments_follow_facts]
+SCHEDULES = [ab_unit_daily_schedule, experiments_weekly_schedule]
+SENSORS = [experiments_follow_facts]

@@ -19,11 +19,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pacific_assets import partitions
 from pacific_assets.contracts import ACCOUNT_EVENTS
 from pacific_assets.growth.columns import ACCOUNT_GROWTH, ACCOUNT_STATUS_DAILY
 from pacific_assets.growth.lifecycle import RENEWAL_WINDOW_DAYS, build_history
-from pacific_assets.lineage import Read, publish_slices, reads_metadata
+from pacific_assets.orchestration import Read, partitions, publish_slices, reads_metadata
 from pacific_assets.previews import markdown_frame
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.duck import conform, lake_view, run_sql, sql_text

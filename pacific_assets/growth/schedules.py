@@ -5,7 +5,7 @@
   pipelines too, so they are kept current every day, not only at the end of the week.
 - ``growth_weekly_schedule`` (Monday 04:00 UTC): ``account_growth`` for the Monday week that just
   closed — the runbook's "latest account statuses by end of week"; the SLA deadline is Monday
-  09:00 UTC (freshness policy in operations.policies), which leaves a re-run in the morning.
+  09:00 UTC (freshness policy in growth/pipeline.py), which leaves a re-run in the morning.
 - ``growth_monthly_schedule`` (the 1st, 05:00 UTC): ``account_growth_monthly`` for the month that
   just closed; its SLA deadline is the 2nd, 09:00 UTC.
 - ``growth_late_crm_events`` (sensor): a CRM event lands in the partition of the day the CRM
@@ -18,8 +18,8 @@ Whether the closed week (month) is in by its deadline is checked by the central
 one partition grid, and the weekly and monthly runs read the daily facts built before them.
 """
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
 from pacific_assets.growth.assets import DAILY, HISTORY, MONTHLY, WEEKLY
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 
 growth_daily_status_schedule = cadence_schedule(
     "growth_daily_status_schedule",
@@ -50,5 +50,5 @@ growth_late_crm_events = keeper_sensor(
     minimum_interval_seconds=120,
 )
 
-GROWTH_SCHEDULES = [growth_daily_status_schedule, growth_weekly_schedule, growth_monthly_schedule]
-GROWTH_SENSORS = [growth_late_crm_events]
+SCHEDULES = [growth_daily_status_schedule, growth_weekly_schedule, growth_monthly_schedule]
+SENSORS = [growth_late_crm_events]

@@ -22,7 +22,6 @@ import polars as pl
 from dagster_pyspark import LazyPySparkResource
 from pydantic import Field
 
-from pacific_assets import clock
 from pacific_assets.investor import checks, publish, report
 from pacific_assets.investor.completeness import (
     STATUS_PARTITION_COL,
@@ -40,7 +39,7 @@ from pacific_assets.investor.inputs import (
     reads_for,
 )
 from pacific_assets.investor.rollup import RollupResult, compute_rollup
-from pacific_assets.partitions import single_run_backfill
+from pacific_assets.orchestration import clock, single_run_backfill
 from pacific_assets.previews import markdown_table
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake

@@ -10,7 +10,7 @@ when:
   yesterday, plus the day before the period for the opening MRR; weekly/monthly inputs once the
   period has ended — before that they are ``not_due``);
 - **fresh**: what each partition reads has not changed since it was built (its lineage record,
-  ``pacific_assets.lineage``: the same facts the sensors use, so "stale" here and a rebuild
+  ``pacific_assets.orchestration.lineage``: the same facts the sensors use, so "stale" here and a rebuild
   request there always agree);
 - **complete**: no day is flagged incomplete by ``engagement_completeness`` (Kafka outage), and the
   month reconciles with the accountant's filings (``profit_reconciliation``);
@@ -31,8 +31,6 @@ from typing import Protocol
 import dagster as dg
 import polars as pl
 
-from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus as CheckStatus
-from pacific_assets.dagster_compat import asset_check_history, run_partition_keys
 from pacific_assets.investor.columns import ROLLUP_INPUT_STATUS
 from pacific_assets.investor.inputs import (
     ENGAGEMENT_COMPLETENESS,
@@ -41,7 +39,13 @@ from pacific_assets.investor.inputs import (
     InputTable,
     required_keys,
 )
-from pacific_assets.lineage import LakeState, asset_lineage_from_graph
+from pacific_assets.orchestration import AssetCheckExecutionRecordStatus as CheckStatus
+from pacific_assets.orchestration import (
+    LakeState,
+    asset_check_history,
+    asset_lineage_from_graph,
+    run_partition_keys,
+)
 from pacific_assets.storage.lake import Lake
 
 STATUS_TABLE = "rollup_input_status"

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pacific_assets import partitions
 from pacific_assets.columns import declared_tables
-from pacific_assets.lineage import Read, reads_metadata
+from pacific_assets.orchestration import Read, partitions, reads_metadata
 
 #: Measures shared by the weekly and the monthly growth tables (TRUTH_TABLES + the growth interface).
 GROWTH_COUNT_COLUMNS: tuple[str, ...] = (

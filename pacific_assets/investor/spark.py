@@ -24,12 +24,12 @@ tests share one).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dagster_pyspark import LazyPySparkResource
 
+from pacific_assets import settings
 from pacific_assets.storage.lake import Lake
 
 if TYPE_CHECKING:
@@ -52,31 +52,31 @@ RUNTIME_SETTINGS = {
 
 def spark_config_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """The Spark settings of docs/investor.md "Operations": UTC session, few shuffle partitions,
-    AQE, fixed memory."""
-    env = dict(os.environ if env is None else env)
-    master = env.get("PACIFIC_SPARK_MASTER", "local[*]")
+    AQE, fixed memory (from ``pacific_assets.settings``; ``env`` defaults to the process's)."""
+    configured = settings.load(env)
+    master = configured.spark_master
     config = {
         "spark.master": master,
         "spark.app.name": "pacific-investor-rollup",
-        "spark.driver.memory": env.get("PACIFIC_SPARK_DRIVER_MEMORY", "1g"),
+        "spark.driver.memory": configured.spark_driver_memory,
         **RUNTIME_SETTINGS,
-        "spark.sql.shuffle.partitions": env.get("PACIFIC_SPARK_SHUFFLE_PARTITIONS", "4"),
+        "spark.sql.shuffle.partitions": configured.spark_shuffle_partitions,
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         # Small dimensions (account → segment) are broadcast explicitly; keep the automatic
         # threshold at its default so nothing large is ever broadcast by surprise.
         "spark.sql.autoBroadcastJoinThreshold": "10m",
-        "spark.ui.enabled": env.get("PACIFIC_SPARK_UI", "false"),
+        "spark.ui.enabled": configured.spark_ui,
         "spark.ui.showConsoleProgress": "false",
     }
-    for key, name in (
-        ("PACIFIC_SPARK_EXECUTOR_MEMORY", "spark.executor.memory"),
-        ("PACIFIC_SPARK_EXECUTOR_CORES", "spark.executor.cores"),
+    for value, name in (
+        (configured.spark_executor_memory, "spark.executor.memory"),
+        (configured.spark_executor_cores, "spark.executor.cores"),
     ):
-        if env.get(key):  # unset: Spark's own default (and nothing to size in local mode)
-            config[name] = env[key]
+        if value:  # unset: Spark's own default (and nothing to size in local mode)
+            config[name] = value
     # On a laptop, stay on loopback (docs/investor.md "Operations").
     if master.startswith("local"):
-        config["spark.driver.bindAddress"] = env.get("SPARK_LOCAL_IP", "127.0.0.1")
+        config["spark.driver.bindAddress"] = configured.spark_local_ip
     return config
 
 
@@ -93,7 +93,7 @@ def apply_runtime_settings(spark: SparkSession) -> None:
 
 def spark_path(lake: Lake, local_path: str, lake_uri: str | None = None) -> str:
     """A lake file path as Spark should read it (rewritten onto ``PACIFIC_SPARK_LAKE_URI``)."""
-    lake_uri = lake_uri if lake_uri is not None else os.environ.get("PACIFIC_SPARK_LAKE_URI")
+    lake_uri = lake_uri if lake_uri is not None else settings.load().spark_lake_uri
     if not lake_uri:
         return local_path
     root = str(lake.root)
@@ -111,7 +111,8 @@ def read_input(
     sees a version that is being replaced), with an explicit schema: columns are matched by name,
     a column an older partition lacks reads as null. No files -> an empty frame of that schema.
     """
-    files = [spark_path(lake, f) for f in lake.partition_files(table.table, keys)]
+    lake_uri = settings.load().spark_lake_uri or ""  # once per read, not per file
+    files = [spark_path(lake, f, lake_uri) for f in lake.partition_files(table.table, keys)]
     if not files:
         return spark.createDataFrame([], table.spark_schema)
     return spark.read.schema(table.spark_schema).parquet(*files)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pacific_assets.lineage import digest
+from pacific_assets.orchestration import digest
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.catalog import catalog_tables, refresh_catalog
 
@@ -68,7 +68,7 @@ def build_catalog_asset(lake_tables: Sequence[dg.AssetKey]) -> dg.AssetsDefiniti
                 "views": len(views),
                 "tables": dg.MetadataValue.json(views),
                 # what the catalog was built from, as every lake partition records it
-                # (pacific_assets.lineage): its views are its inputs
+                # (pacific_assets.orchestration.lineage): its views are its inputs
                 "pacific/inputs_version": digest(views),
                 "pacific/input_versions": dg.MetadataValue.json(_versions(views)),
             }

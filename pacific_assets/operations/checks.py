@@ -37,15 +37,15 @@ import dagster as dg
 import polars as pl
 
 from pacific_assets.completeness_source import CompletenessSource
-from pacific_assets.dagster_compat import (
+from pacific_assets.operations.resources import OpsResource
+from pacific_assets.operations.sla import sla_of
+from pacific_assets.orchestration import (
     CronFreshnessPolicy,
     TimeWindowFreshnessPolicy,
+    keys_at,
     next_cron_tick,  # Dagster's own cron arithmetic
 )
-from pacific_assets.lineage import keys_at
-from pacific_assets.operations.policy_types import SLA_CHECK_NAME, describe_freshness
-from pacific_assets.operations.resources import OpsResource
-from pacific_assets.operations.sla import sla_for
+from pacific_assets.pipeline_policy import SLA_CHECK_NAME, describe_freshness
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake, LakeError, check_table_name
 
@@ -142,7 +142,7 @@ def sla_targets(asset_graph) -> list[SlaTarget]:
     targets = []
     for key in sorted(asset_graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
         node = nodes[key]
-        sla = sla_for(key.to_user_string(), node.group_name, node.partitions_def)
+        sla = sla_of(node)
         if sla is None or not isinstance(node.partitions_def, dg.TimeWindowPartitionsDefinition):
             continue
         source = CompletenessSource.declared_in(node.metadata)

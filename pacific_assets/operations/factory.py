@@ -14,7 +14,7 @@ copying them, ``build_operations_defs`` looks at the merged definitions once and
 - ``duckdb_catalog``, downstream of every lake table, and the sensor that requests it when a
   table appears (``operations.catalog``).
 
-Schedules are the pipelines' own (each declares its cadences); ``operations.schedules`` only
+Schedules are the pipelines' own (each declares its cadences); ``operations.cadences`` only
 checks that every business cadence has exactly one.
 """
 
@@ -28,26 +28,32 @@ from pacific_assets.operations.catalog import (
     lake_table_keys,
 )
 from pacific_assets.operations.checks import build_sla_partition_checks, sla_targets
-from pacific_assets.operations.policies import apply_policies
+from pacific_assets.operations.pipeline import PIPELINE as OPERATIONS
 from pacific_assets.operations.sensors import asset_directory, build_oncall_sensors
-from pacific_assets.operations.sla_sensor import SLA_CHECKS, build_sla_checks_sensor
+from pacific_assets.operations.sla_sensor import Judges, build_sla_checks_sensor
 
 SLA_CHECKS_JOB = "sla_partition_checks"
 
 
-def with_operations(pipelines: dg.Definitions) -> dg.Definitions:
-    """``pipelines`` plus the operations built from them (the code location's final defs)."""
-    return dg.Definitions.merge(pipelines, build_operations_defs(pipelines))
+def with_operations(
+    pipelines: dg.Definitions, sla_verdicts: Judges | None = None
+) -> dg.Definitions:
+    """``pipelines`` plus the operations built from them (the code location's final defs).
+    ``sla_verdicts``: the pipelines' own SLA checks with their judges
+    (``registry.own_sla_verdicts``), run by the SLA sensor with the generated ones."""
+    return dg.Definitions.merge(pipelines, build_operations_defs(pipelines, sla_verdicts))
 
 
-def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
+def build_operations_defs(
+    merged: dg.Definitions, sla_verdicts: Judges | None = None
+) -> dg.Definitions:
     graph = merged.resolve_asset_graph()
     checks = build_sla_partition_checks(graph)
     jobs: list = []
     sensors: list = []
     if checks is not None:
         # the pipelines' own SLA checks, where the pipeline is in this code location
-        own = [k for k in SLA_CHECKS if graph.has(k)]
+        own = {k: judge for k, judge in (sla_verdicts or {}).items() if graph.has(k)}
         job = dg.define_asset_job(
             SLA_CHECKS_JOB,
             selection=dg.AssetSelection.checks(checks) | dg.AssetSelection.checks(*own),
@@ -56,10 +62,10 @@ def build_operations_defs(merged: dg.Definitions) -> dg.Definitions:
         )
         jobs.append(job)
         sensors.append(build_sla_checks_sensor(job, sla_targets(graph), own))
-    # the catalog needs every lake table as a dependency; built after the pipelines' policies
-    # were applied, so they are applied to it here
+    # the catalog needs every lake table as a dependency, so it is built here, after every
+    # pipeline (and the assets they build from the graph), and declared as operations' own
     catalog = dg.Definitions(assets=[build_catalog_asset(lake_table_keys(graph))]).map_asset_specs(
-        func=apply_policies
+        func=OPERATIONS.declare_policy
     )
     policies = {n.key: n.freshness_policy for n in graph.asset_nodes if n.freshness_policy}
     directory = asset_directory(dg.Definitions.merge(merged, catalog).resolve_asset_graph())

@@ -13,7 +13,7 @@ import dagster as dg
 
 from pacific_assets.operations.incidents import Incident, IncidentStore
 from pacific_assets.operations.resources import OpsResource, ops_dir
-from pacific_assets.partitions import single_run_backfill, weekly
+from pacific_assets.orchestration import single_run_backfill, weekly
 from pacific_assets.resources import LakeResource
 
 PIPELINE = "engagement"

@@ -24,8 +24,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pacific_assets.operations.pipeline_policies import POLICIES
-from pacific_assets.operations.policy_types import FixSla
+from pacific_assets.pipeline_policy import FixSla
 
 
 def fix_due(fix_sla: FixSla | None, opened_at: dt.datetime) -> dt.datetime | None:
@@ -127,8 +126,10 @@ class IncidentStore:
         contacts: Iterable[str],
         runbook_step: str,
         run_id: str | None = None,
+        fix_sla: FixSla | None = None,
     ) -> tuple[Incident, bool]:
-        """Open a new incident, or record a repeat on the open one; returns (incident, is_new)."""
+        """Open a new incident, or record a repeat on the open one; returns (incident, is_new).
+        ``fix_sla``: the pipeline's (its on-call rules on the graph), which sets the due date."""
         keys = None if partitions is None else sorted(set(partitions))
         existing = self.find_open(asset, kind)
         if existing is not None:
@@ -148,8 +149,7 @@ class IncidentStore:
                 )
             self._write(existing)
             return existing, False
-        policy = POLICIES.get(pipeline)
-        due = fix_due(policy.fix_sla if policy else None, at)
+        due = fix_due(fix_sla, at)
         incident = Incident(
             id=f"{_utc(at):%Y%m%dT%H%M%SZ}-{_slug(asset)}-{_slug(kind)}-{uuid.uuid4().hex[:6]}",
             pipeline=pipeline,

@@ -9,18 +9,18 @@ environment (``PACIFIC_SLACK_WEBHOOK_URL``, through ``dg.EnvVar``, so the UI nev
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets import clock
+from pacific_assets import settings
 from pacific_assets.operations.rotation import Rotation
+from pacific_assets.orchestration import clock
 from pacific_assets.resources import LakeResource
 
-SLACK_ENV = "PACIFIC_SLACK_WEBHOOK_URL"
-NOW_ENV = "PACIFIC_NOW"
-ROTATION_ENV = "PACIFIC_ONCALL_ROTATION"
+SLACK_ENV = settings.SLACK_WEBHOOK_URL
+NOW_ENV = settings.NOW
+ROTATION_ENV = settings.ONCALL_ROTATION
 
 
 class OpsResource(dg.ConfigurableResource):
@@ -46,9 +46,10 @@ def ops_dir(lake: LakeResource) -> Path:
 
 def ops_resource_from_env() -> OpsResource:
     """The ``ops`` resource of the code location (reads only the environment, never data)."""
+    configured = settings.load()
     return OpsResource(
         # dg.EnvVar fails at launch when the variable is unset, so it is used only when set.
-        slack_webhook_url=dg.EnvVar(SLACK_ENV) if os.environ.get(SLACK_ENV) else None,
-        rotation_file=os.environ.get(ROTATION_ENV, ""),
-        frozen_now=os.environ.get(NOW_ENV, ""),
+        slack_webhook_url=dg.EnvVar(SLACK_ENV) if configured.slack_webhook_set else None,
+        rotation_file=configured.oncall_rotation,
+        frozen_now=configured.now,
     )

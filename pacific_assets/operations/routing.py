@@ -1,5 +1,8 @@
 """Who hears about a failure, and how urgently: the runbooks' on-call rules as one function.
 
+Each pipeline declares its rules in its ``pipeline.py``; they reach routing on the asset graph
+(``pipeline_policy.OnCall``). Today's rules:
+
 - Profit: page the BI profit-team person of the week.
 - Growth: nobody is paged; the failure waits for the Accounts team's working hours.
 - Engagement: page the data-engineering owner of the week and name the SWE contact.
@@ -16,9 +19,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from pacific_assets.operations.pipeline_policies import POLICIES
-from pacific_assets.operations.policy_types import PipelinePolicy
 from pacific_assets.operations.rotation import Rotation
+from pacific_assets.pipeline_policy import OnCall
 
 WORK_START_HOUR = 9
 WORK_END_HOUR = 17
@@ -57,13 +59,13 @@ def next_working_hours(at: dt.datetime) -> dt.datetime | None:
     return dt.datetime(day.year, day.month, day.day, WORK_START_HOUR, tzinfo=dt.UTC)
 
 
-def route(pipeline: str, at: dt.datetime, rotation: Rotation, *, severity: str = "ERROR") -> Route:
-    """Decide page vs working-hours queue for a failure in ``pipeline`` at time ``at``."""
-    policy = POLICIES.get(pipeline) or POLICIES["staging"]
+def route(policy: OnCall, at: dt.datetime, rotation: Rotation, *, severity: str = "ERROR") -> Route:
+    """Decide page vs working-hours queue for a failure in ``policy``'s pipeline at ``at``."""
+    pipeline = policy.pipeline
     at = _utc(at)
     if severity.upper() == "WARN":
         return _queue(pipeline, policy, at, "WARN-severity check: a heads-up, never a page")
-    mode = policy.oncall_mode
+    mode = policy.mode
     if mode == "page":
         return _page(pipeline, policy, at, rotation, f"{policy.title}: on-call of the week")
     if mode == "page_last_week_of_month":
@@ -75,14 +77,12 @@ def route(pipeline: str, at: dt.datetime, rotation: Rotation, *, severity: str =
     return _queue(pipeline, policy, at, f"{policy.title}: no on-call, working hours")
 
 
-def _page(
-    pipeline: str, policy: PipelinePolicy, at: dt.datetime, rotation: Rotation, reason: str
-) -> Route:
-    who = [rotation.on_call(role, at) for role in policy.oncall_roles]
+def _page(pipeline: str, policy: OnCall, at: dt.datetime, rotation: Rotation, reason: str) -> Route:
+    who = [rotation.on_call(role, at) for role in policy.roles]
     return Route(pipeline, "page", who[0], tuple(who[1:]), reason)
 
 
-def _queue(pipeline: str, policy: PipelinePolicy, at: dt.datetime, reason: str) -> Route:
+def _queue(pipeline: str, policy: OnCall, at: dt.datetime, reason: str) -> Route:
     return Route(pipeline, "queue", policy.queue, (), reason, next_working_hours(at))
 
 

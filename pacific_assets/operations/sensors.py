@@ -23,21 +23,23 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster import DagsterEventType
 
-from pacific_assets.dagster_compat import (
+from pacific_assets.operations.alerts import Alert, deliver
+from pacific_assets.operations.incidents import IncidentStore
+from pacific_assets.operations.resources import OpsResource, ops_dir
+from pacific_assets.operations.routing import route
+from pacific_assets.orchestration import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     freshness_states,
 )
-from pacific_assets.dagster_compat import run_partition_keys as covered_keys
-from pacific_assets.operations.alerts import Alert, deliver
-from pacific_assets.operations.incidents import IncidentStore
-from pacific_assets.operations.pipeline_policies import POLICIES
-from pacific_assets.operations.policy_types import SLA_CHECK_NAME, describe_freshness
-from pacific_assets.operations.resources import OpsResource, ops_dir
-from pacific_assets.operations.routing import route
+from pacific_assets.orchestration import run_partition_keys as covered_keys
+from pacific_assets.pipeline_policy import SLA_CHECK_NAME, OnCall, describe_freshness
 from pacific_assets.resources import LakeResource
 
 RUN_FAILURE = "run_failure"
+#: The group failures that belong to no asset are filed under (a job that targets none): the
+#: platform's own, routed by the rules operations' assets carry.
+PLATFORM = "operations"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class AssetInfo:
     group: str
     op: str
     partitions_def: dg.PartitionsDefinition | None
+    #: The on-call rules its pipeline declared on it (None: none declared).
+    oncall: OnCall | None = None
 
 
 def _text(value: object) -> str | None:
@@ -53,14 +57,22 @@ def _text(value: object) -> str | None:
 
 
 def asset_directory(asset_graph) -> dict[dg.AssetKey, AssetInfo]:
-    """Pipeline (group), op name and partitions of every materializable asset."""
+    """Pipeline (group), op name, partitions and on-call rules of every materializable asset."""
     out = {}
     for node in asset_graph.asset_nodes:
         if node.is_materializable:
             out[node.key] = AssetInfo(
-                node.group_name or "default", node.assets_def.node_def.name, node.partitions_def
+                node.group_name or "default",
+                node.assets_def.node_def.name,
+                node.partitions_def,
+                OnCall.on_asset(node.metadata),
             )
     return out
+
+
+def oncall_by_pipeline(directory: Mapping[dg.AssetKey, AssetInfo]) -> dict[str, OnCall]:
+    """Each pipeline's on-call rules, as its assets carry them."""
+    return {info.group: info.oncall for info in directory.values() if info.oncall is not None}
 
 
 def run_partition_keys(
@@ -121,6 +133,7 @@ class _RunRouter:
 
     def __init__(self, *, run, at, directory, lake: LakeResource, ops: OpsResource):
         self.run, self.at, self.directory, self.ops = run, at, directory, ops
+        self.oncall = oncall_by_pipeline(directory)
         self.ops_dir = ops_dir(lake)
         self.store = IncidentStore(self.ops_dir)
         self.rotation = ops.rotation()
@@ -147,10 +160,10 @@ class _RunRouter:
         partitions: list[str] | None,
     ) -> None:
         """Open (or count a repeat of) an incident; alert only when it is new."""
-        policy = POLICIES.get(pipeline) or POLICIES["staging"]
+        policy = self.oncall.get(pipeline) or self.oncall[PLATFORM]
         step = policy.step_for(kind)
         step_text = f"{step.ref}: {step.action}"
-        routed = route(pipeline, self.at, self.rotation, severity=severity)
+        routed = route(policy, self.at, self.rotation, severity=severity)
         incident, is_new = self.store.open_or_update(
             pipeline=pipeline,
             asset=asset,
@@ -164,6 +177,7 @@ class _RunRouter:
             contacts=routed.contacts,
             runbook_step=step_text,
             run_id=self.run_id,
+            fix_sla=policy.fix_sla,
         )
         if not is_new:
             return
@@ -185,7 +199,7 @@ class _RunRouter:
 
     def pipeline_of(self, key: dg.AssetKey) -> str:
         info = self.directory.get(key)
-        return info.group if info else "operations"
+        return info.group if info else PLATFORM
 
     # -- the three kinds of news in a run ---------------------------------------------------
     def materializations(self, events: RunEvents, run_succeeded: bool) -> None:
@@ -262,7 +276,7 @@ class _RunRouter:
             summary = f"Run {run.run_id[:8]} of job {run.job_name} failed" + (
                 f": {errors[0]}" if errors else ""
             )
-            self.open(f"job:{run.job_name}", "operations", RUN_FAILURE, "ERROR", summary, None)
+            self.open(f"job:{run.job_name}", PLATFORM, RUN_FAILURE, "ERROR", summary, None)
 
 
 def handle_run(

@@ -11,20 +11,24 @@ every decision here it reads state, not a cursor: a fresh instance runs each che
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import dagster as dg
 
-from pacific_assets import clock
-from pacific_assets.automation import TickBudget
-from pacific_assets.dagster_compat import AssetCheckExecutionRecordStatus, asset_check_history
-from pacific_assets.engagement.checks import freshness_result, newest_event_ts
-from pacific_assets.lineage import digest
 from pacific_assets.operations.checks import SlaTarget, evaluate
-from pacific_assets.operations.policy_types import SLA_CHECK_NAME
+from pacific_assets.orchestration import (
+    AssetCheckExecutionRecordStatus,
+    TickBudget,
+    asset_check_history,
+    clock,
+    digest,
+)
+from pacific_assets.pipeline_policy import SLA_CHECK_NAME
 from pacific_assets.resources import LakeResource
 
-#: SLA checks defined by the pipelines themselves (evaluated here too).
-NEWEST_CLICK_CHECK = dg.AssetCheckKey(dg.AssetKey("stg_clicks"), "newest_event_within_48h")
-SLA_CHECKS = [NEWEST_CLICK_CHECK]
+#: A pipeline's own SLA check and how to judge it now, ``(lake, now) -> verdict`` (declared in
+#: its ``pipeline.py``, ``Pipeline.sla_verdicts``; handed in by the code location).
+Judges = Mapping[dg.AssetCheckKey, Callable[..., tuple]]
 
 
 def _recorded(instance: dg.DagsterInstance, key: dg.AssetCheckKey) -> tuple | None:
@@ -50,27 +54,23 @@ def current_verdicts(
     lake,
     targets: list[SlaTarget],
     now,
-    own: list[dg.AssetCheckKey] = SLA_CHECKS,
+    own: Judges | None = None,
     budget: TickBudget | None = None,
 ) -> dict[dg.AssetCheckKey, tuple]:
-    """The verdict every SLA check would give now (the newest-click check: pass/fail only, its
-    text names the age, which changes every minute). ``budget``: checked between targets."""
+    """The verdict every SLA check would give now: the generated ones of ``targets``, and the
+    pipelines' ``own`` by their judges. ``budget``: checked between targets."""
     out = {}
     for t in targets:
         if budget is not None:
             budget.check(lambda t=t: f"judging the SLA of {t.key.to_user_string()}")
         out[dg.AssetCheckKey(t.key, SLA_CHECK_NAME)] = _verdict(evaluate(t, lake, now))
-    if NEWEST_CLICK_CHECK in own:
-        from pacific_assets.storage.duck import connect
-
-        with connect() as con:
-            newest = newest_event_ts(lake, con)
-        out[NEWEST_CLICK_CHECK] = (freshness_result(newest, now).passed,)
+    for key, judge in (own or {}).items():
+        out[key] = judge(lake, now)
     return out
 
 
 def build_sla_checks_sensor(
-    job, targets: list[SlaTarget], own: list[dg.AssetCheckKey] = SLA_CHECKS
+    job, targets: list[SlaTarget], own: Judges | None = None
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name="sla_checks_sensor",

@@ -7,8 +7,7 @@ category the reconciliation lists for the accountant can be traced to its expens
 import dagster as dg
 import polars as pl
 
-from pacific_assets.lineage import builds_without_metadata
-from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.orchestration import builds_without_metadata, monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.columns import PROFIT_EXPENSES

@@ -62,7 +62,7 @@ def require_fresh_facts(store: Lake, days: list[str], tables: list[str]) -> None
     books as they are now (its slice of them): otherwise a billing change (a void, a refund, a
     back-dated line) that landed since would be silently left out of the month.
     """
-    from pacific_assets.lineage import UNPARTITIONED, LakeState, stale_partitions
+    from pacific_assets.orchestration import UNPARTITIONED, LakeState, stale_partitions
 
     if not store.partition_keys("invoice_lines_current"):
         raise RuntimeError(

@@ -12,8 +12,13 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from pacific_assets.lineage import Read, publish_slices, reads_metadata
-from pacific_assets.partitions import daily, single_run_backfill
+from pacific_assets.orchestration import (
+    Read,
+    daily,
+    publish_slices,
+    reads_metadata,
+    single_run_backfill,
+)
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.columns import (

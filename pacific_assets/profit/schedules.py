@@ -16,7 +16,7 @@ Whether the closed month is in and complete by the deadline is checked by the ce
 schedule.
 """
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 
 DAILY_FACTS = ["invoice_lines_current", "recognized_revenue_daily", "cash_collected_daily"]
 MONTH_CLOSE = ["profit_expenses", "unit_profit", "account_unit_economics", "profit_reconciliation"]
@@ -43,5 +43,5 @@ profit_late_billing = keeper_sensor(
     minimum_interval_seconds=120,
 )
 
-PROFIT_SCHEDULES = [profit_daily_facts_schedule, profit_month_close_schedule]
-PROFIT_SENSORS = [profit_late_billing]
+SCHEDULES = [profit_daily_facts_schedule, profit_month_close_schedule]
+SENSORS = [profit_late_billing]

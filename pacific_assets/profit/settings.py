@@ -13,18 +13,19 @@ access), so an operator changes them without touching code:
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 import dagster as dg
 
+from pacific_assets import settings
+
 #: Straight-line life of capex when nothing else is configured (docs/semantic-contract.md "Capex vs
 #: opex").
-DEFAULT_CAPEX_LIFE_MONTHS = int(os.environ.get("PACIFIC_CAPEX_LIFE_MONTHS", "36"))
-DEFAULT_RECONCILIATION_TOLERANCE = float(
-    os.environ.get("PACIFIC_RECONCILIATION_TOLERANCE", "0.005")
-)
-DEFAULT_ALLOCATION_DRIVER = os.environ.get("PACIFIC_COST_ALLOCATION_DRIVER", "seats")
+#: Read at import: the capex lookback is a partition mapping, built when the definitions load.
+_CONFIGURED = settings.load()
+DEFAULT_CAPEX_LIFE_MONTHS = _CONFIGURED.capex_life_months
+DEFAULT_RECONCILIATION_TOLERANCE = _CONFIGURED.reconciliation_tolerance
+DEFAULT_ALLOCATION_DRIVER = _CONFIGURED.cost_allocation_driver
 
 AllocationDriver = Literal["seats", "usage"]
 

@@ -14,8 +14,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from pacific_assets.lineage import builds_without_metadata
-from pacific_assets.partitions import monthly, single_run_backfill
+from pacific_assets.orchestration import builds_without_metadata, monthly, single_run_backfill
 from pacific_assets.previews import markdown_frame
 from pacific_assets.profit import lakeio
 from pacific_assets.profit.columns import ACCOUNT_UNIT_ECONOMICS

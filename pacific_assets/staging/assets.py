@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
-from pacific_assets import partitions
 from pacific_assets.contracts import SOURCES, LandingSource
-from pacific_assets.lineage import LANDING_SOURCE_KEY
+from pacific_assets.orchestration import LANDING_SOURCE_KEY, partitions
 from pacific_assets.previews import markdown_frame, markdown_table
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.landing import (
@@ -270,7 +269,7 @@ def _table_duplicates(lake: Lake, table: str, cols: list[str]) -> pl.DataFrame:
     if not files:
         return pl.DataFrame()
     col_list = ", ".join(f'"{c}"' for c in cols)
-    with connect(memory_limit="1GB") as con:
+    with connect(lake=lake) as con:
         # the lake's read (no hive inference: a version folder is not a partition value)
         return con.execute(
             f"SELECT {col_list}, count(*) AS copies FROM {parquet_source(files)} "

@@ -9,7 +9,7 @@ differ from the ones it was built from (a late export, a correction file, a late
 
 from __future__ import annotations
 
-from pacific_assets.automation import cadence_schedule, keeper_sensor
+from pacific_assets.orchestration import cadence_schedule, keeper_sensor
 from pacific_assets.staging.assets import SOURCES, STAGED_SOURCES
 
 _BY_GRAIN = {
@@ -44,5 +44,5 @@ landing_sensor = keeper_sensor(
     "late export, a correction, a late filing), and stages any period its schedule left behind.",
 )
 
-STAGING_SCHEDULES = [staging_daily_schedule, staging_monthly_schedule, filings_schedule]
-STAGING_SENSORS = [landing_sensor]
+SCHEDULES = [staging_daily_schedule, staging_monthly_schedule, filings_schedule]
+SENSORS = [landing_sensor]

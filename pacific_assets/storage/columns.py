@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pacific_assets.columns import Column, declare
+from pacific_assets.storage.schema import Column, declare
 
 QUARANTINE = declare(
     "quarantine",

@@ -3,8 +3,9 @@
 Each pipeline keeps its ``.sql`` files in ``sql/`` next to its assets and reads plain table names
 (``FROM stg_invoice_lines``); the helpers here make those names views over exactly the live
 Parquet files a run may read, run the files with named parameters, give results the lake schema
-and stream day partitions into the lake. Connections are opened here, by ``connect`` (through
-dagster-duckdb's ``DuckDBResource``; ``LakeResource.duckdb()`` in assets).
+and stream day partitions into the lake. Every compute connection is opened here, by ``connect``
+(through dagster-duckdb's ``DuckDBResource``; ``LakeResource.duckdb()`` in assets), bounded by
+the lake resource's limits, or the configured ones (``pacific_assets.settings``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pacific_assets.columns import duckdb_type
+from pacific_assets import settings
 from pacific_assets.storage.lake import Lake, check_partition_key
+from pacific_assets.storage.schema import duckdb_type
 
 
 # -- connections ---------------------------------------------------------------------------------
@@ -43,14 +45,22 @@ def compute_resource(
     memory_limit: str | None = None,
     threads: int | None = None,
     spill_parent: Path | None = None,
+    *,
+    lake: Lake | None = None,
 ) -> DuckDBResource:
     """dagster-duckdb's resource for one in-memory compute connection, bounded, spilling into a
-    folder of its own (a fresh folder per connection, so it is built per connection)."""
-    config: dict[str, object] = {"temp_directory": spill_directory(spill_parent).as_posix()}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
-    if threads:
-        config["threads"] = int(threads)
+    folder of its own (a fresh folder per connection, so it is built per connection).
+
+    Limits not given come from ``lake`` (its resource's limits), else from the configured
+    settings: no compute connection is unbounded. Spills go next to the lake's data if given."""
+    limits = (lake.duckdb if lake is not None else None) or settings.load().duckdb
+    if spill_parent is None and lake is not None:
+        spill_parent = lake.root / "tmp" / "duckdb"  # spill next to the data, not /tmp
+    config: dict[str, object] = {
+        "temp_directory": spill_directory(spill_parent).as_posix(),
+        "memory_limit": memory_limit or limits.memory_limit,
+        "threads": int(threads or limits.threads),
+    }
     return DuckDBResource(database=":memory:", connection_config=config)
 
 
@@ -59,9 +69,12 @@ def connect(
     memory_limit: str | None = None,
     threads: int | None = None,
     spill_parent: Path | None = None,
+    *,
+    lake: Lake | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB connection set up the one way the project uses it (UTC, bounded)."""
-    with compute_resource(memory_limit, threads, spill_parent).get_connection() as con:
+    """An in-memory DuckDB connection set up the one way the project uses it (UTC, bounded by
+    ``compute_resource``'s limits)."""
+    with compute_resource(memory_limit, threads, spill_parent, lake=lake).get_connection() as con:
         try:
             con.execute("SET TimeZone = 'UTC'")
             yield con
@@ -164,7 +177,7 @@ def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
 
 def duckdb_select_list(schema: pl.Schema) -> str:
     """``CAST(col AS type) AS col, ...`` so a DuckDB result has exactly the lake schema (types:
-    ``pacific_assets.columns.duckdb_type``)."""
+    ``storage.schema.duckdb_type``)."""
     items = []
     for name, dtype in schema.items():
         try:

@@ -34,11 +34,13 @@ from typing import Protocol
 
 import polars as pl
 
+from pacific_assets import settings
+from pacific_assets.settings import DuckDBLimits
 from pacific_assets.storage.lineage_record import LINEAGE_FILE, Lineage
 
 
 class Recorder(Protocol):
-    """What stamps a step's writes with their lineage (``pacific_assets.lineage.Recorder``)."""
+    """What stamps a step's writes with their lineage (``pacific_assets.orchestration.lineage.Recorder``)."""
 
     def tracks(self, table: str) -> bool: ...
 
@@ -49,11 +51,11 @@ class Recorder(Protocol):
 
 #: Set to "after_tmp_write" to SIGKILL the writer once the new file is on disk but not yet live
 #: (used by the fault tests to prove the previous partition survives).
-FAULT_ENV = "PACIFIC_FAULT_INJECT"
+FAULT_ENV = settings.FAULT_INJECT
 #: A file naming one fault (same names as FAULT_ENV) that fires once, in the first process that
 #: reaches that point: long-running services (the stack's code server, whose environment a test
 #: cannot change per run) get a fault for exactly one run. Unset in production: no file is read.
-FAULT_FILE_ENV = "PACIFIC_FAULT_INJECT_FILE"
+FAULT_FILE_ENV = settings.FAULT_INJECT_FILE
 #: Like "after_tmp_write" but the writer stops there (sleeps) until something kills it, so a test
 #: can kill other processes while a partition is half written (the stack's end-to-end test).
 PAUSE_AFTER_TMP_WRITE = "pause_after_tmp_write"
@@ -63,9 +65,10 @@ def fault_requested(name: str, table: str | None = None) -> bool:
     """Whether fault ``name`` is injected here: FAULT_ENV names it, or the FAULT_FILE_ENV file
     does (``<name>`` or ``<name> <table>``) and this process claims it first (renamed to
     ``<file>.fired``: it fires once)."""
-    if os.environ.get(FAULT_ENV) == name:
+    configured = settings.load()  # per call: a test sets the hooks per process
+    if configured.fault_inject == name:
         return True
-    path = os.environ.get(FAULT_FILE_ENV)
+    path = configured.fault_inject_file
     if not path:
         return False
     try:
@@ -131,15 +134,23 @@ class PartitionWrite:
 class Lake:
     """File-level access to one data root: landing zone, lake, truth and catalog paths."""
 
-    def __init__(self, data_root: str | os.PathLike[str], recorder: Recorder | None = None):
+    def __init__(
+        self,
+        data_root: str | os.PathLike[str],
+        recorder: Recorder | None = None,
+        duckdb: DuckDBLimits | None = None,
+    ):
         self.root = Path(data_root).expanduser().resolve()
         #: Set for the lake handed to a running asset step: stamps every partition the step
-        #: writes with what it was built from (``pacific_assets.lineage``).
+        #: writes with what it was built from (``pacific_assets.orchestration.lineage``).
         self.recorder = recorder
+        #: The lake resource's DuckDB limits, applied to every compute connection over this lake
+        #: (``storage.duck.connect``); None: the configured settings.
+        self.duckdb = duckdb
 
     def recording(self, recorder: Recorder) -> Lake:
         """This data root, with every write of the recorder's assets stamped with lineage."""
-        return Lake(self.root, recorder)
+        return Lake(self.root, recorder, self.duckdb)
 
     # -- locations -------------------------------------------------------------------------
     @property

@@ -2,7 +2,7 @@
 
 The lake writes it with the version, before the version goes live, so the record travels with the
 data (``storage/lake.py``); what goes in it, and how staleness is judged from it, is
-``pacific_assets/lineage.py`` (docs/ARCHITECTURE.md, "Storage: the lake").
+``pacific_assets/orchestration/lineage.py`` (docs/ARCHITECTURE.md, "Storage: the lake").
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ staging partition replaces exactly its own quarantined rows (idempotent) and not
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+import dagster as dg
 import polars as pl
 
 from pacific_assets.storage.columns import QUARANTINE
@@ -13,6 +16,29 @@ from pacific_assets.storage.lake import Lake, PartitionWrite
 
 QUARANTINE_TABLE = "quarantine"
 QUARANTINE_SCHEMA = QUARANTINE.polars()
+#: Asset metadata of a step that writes the quarantine table: the quarantine asset is downstream
+#: of every asset marked so, whichever pipeline declares it (``staging.assets.quarantine_spec``).
+WRITES_QUARANTINE = "pacific/writes_quarantine"
+
+
+def writes_quarantine(
+    writers: Iterable[dg.AssetsDefinition],
+) -> Callable[[dg.AssetSpec], dg.AssetSpec]:
+    """Marks the specs of ``writers`` as quarantine writers (for ``map_asset_specs``)."""
+    keys = {key for asset in writers for key in asset.keys}
+
+    def mark(spec: dg.AssetSpec) -> dg.AssetSpec:
+        if spec.key not in keys:
+            return spec
+        return spec.merge_attributes(metadata={WRITES_QUARANTINE: True})
+
+    return mark
+
+
+def quarantine_writers(defs: dg.Definitions) -> list[dg.AssetKey]:
+    """The keys of every asset of ``defs`` marked as a quarantine writer."""
+    nodes = defs.resolve_asset_graph().asset_nodes
+    return [n.key for n in nodes if n.metadata.get(WRITES_QUARANTINE)]
 
 
 #: What a caller hands ``write_quarantine`` per row; the key columns are filled in there.

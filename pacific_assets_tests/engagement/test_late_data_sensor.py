@@ -18,9 +18,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets.dagster_compat import moved_clock
 from pacific_assets.engagement.assets import ASSETS
-from pacific_assets.engagement.sensors import clicks_late_data_sensor, engagement_daily_schedule
+from pacific_assets.engagement.schedules import clicks_late_data_sensor, engagement_daily_schedule
+from pacific_assets.orchestration.dagster_compat import moved_clock
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.engagement.helpers import (
     click,

@@ -7,7 +7,6 @@ import datetime as dt
 
 import polars as pl
 
-from pacific_assets.dagster_compat import moved_clock
 from pacific_assets.engagement.outage import (
     OutageConfig,
     baseline_dependents,
@@ -15,6 +14,7 @@ from pacific_assets.engagement.outage import (
     judge_days,
     outage_windows,
 )
+from pacific_assets.orchestration.dagster_compat import moved_clock
 
 
 def _hourly(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pacific_assets.experiments import ab_unit_daily, experiment_results
+from pacific_assets.experiments.ab_unit_daily import ab_unit_daily
 from pacific_assets.experiments.covariates import ab_unit_covariates
 from pacific_assets.experiments.pseudonymize import PseudonymizerResource
+from pacific_assets.experiments.results import experiment_results
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.runs import range_tags

@@ -34,16 +34,15 @@ import polars as pl
 import pytest
 from scipy import stats as sps
 
-from pacific_assets.automation import Planner
-from pacific_assets.dagster_compat import (
+from pacific_assets.engagement.landing import ClickLanding
+from pacific_assets.experiments.ab_unit_daily import PRE_PERIOD_DAYS
+from pacific_assets.experiments.pseudonymize import pseudonymize
+from pacific_assets.orchestration.automation import Planner
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     moved_clock,
 )
-from pacific_assets.engagement.landing import ClickLanding
-from pacific_assets.experiments.ab_unit_daily import PRE_PERIOD_DAYS
-from pacific_assets.experiments.pseudonymize import pseudonymize
-from pacific_assets.simulate import simulate
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.experiments.pipeline import (
     PSEUDONYM_KEY,
@@ -52,6 +51,7 @@ from pacific_assets_tests.experiments.pipeline import (
     project_defs,
     run_chain,
 )
+from pacific_tools.simulate import simulate
 
 #: Small companies: more accounts than the "test" profile (so the 65/35 allocation has the
 #: units to be detected), fewer clicks per user and one ingest batch a day (so each run is fast).
@@ -268,7 +268,7 @@ def test_late_click_reruns_the_affected_ab_unit_daily_day(simulated):
     defs = project_defs()
     resources = chain_resources(root)
 
-    # The keeper sensors decide from the lake's lineage (pacific_assets/automation.py). The
+    # The keeper sensors decide from the lake's lineage (pacific_assets/orchestration/automation.py). The
     # engagement late-data sensor is ticked here through Dagster's public evaluate_tick on the
     # run's own instance, the clock moved to the night after the last day (before that day's
     # schedules), and what it requests for the late day is run (the daemon path:

@@ -46,7 +46,7 @@ def test_quick_bench_runs_end_to_end(tmp_path) -> None:
     results = _bench(tmp_path)
     sections = results["sections"]
     assert set(sections) == {"engagement", "backfill", "memory", "load"}
-    assert results["skipped_sections"] == ["spark", "demo"]
+    assert results["skipped_sections"] == ["spark", "demo", "planner", "instance"]
     engagement = sections["engagement"]
     assert engagement["results_identical"]["identical"], engagement["results_identical"]
     assert engagement["events"] > 0 and engagement["ratio_run"] > 0

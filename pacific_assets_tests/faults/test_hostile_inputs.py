@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pacific_assets import partitions
 from pacific_assets.contracts import CLICKS, SOURCES, LandingSource
 from pacific_assets.engagement.landing import CLICK_FIELDS, parse_click, parse_ts
+from pacific_assets.orchestration import partitions
 from pacific_assets.staging.landing import SchemaDriftError, parse_csv, parse_jsonl
 from pacific_assets.staging.validation import validate
 from pacific_assets.storage.lake import Lake, LakeError, check_partition_key

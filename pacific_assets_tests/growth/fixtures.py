@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 import dagster as dg
 import polars as pl
 
-from pacific_assets import partitions
 from pacific_assets.contracts import ACCOUNT_EVENTS, SOURCES
 from pacific_assets.growth.assets import (
     account_growth,
@@ -17,6 +16,7 @@ from pacific_assets.growth.assets import (
     account_status_daily,
     account_status_history,
 )
+from pacific_assets.orchestration import partitions
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import staging_columns
 from pacific_assets.storage.lake import Lake

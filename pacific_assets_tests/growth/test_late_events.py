@@ -16,11 +16,6 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets.dagster_compat import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    moved_clock,
-)
 from pacific_assets.growth.assets import (
     DAILY,
     HISTORY,
@@ -31,7 +26,12 @@ from pacific_assets.growth.assets import (
     account_status_daily,
     account_status_history,
 )
-from pacific_assets.growth.schedules import GROWTH_SCHEDULES, growth_late_crm_events
+from pacific_assets.growth.schedules import SCHEDULES, growth_late_crm_events
+from pacific_assets.orchestration.dagster_compat import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    moved_clock,
+)
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import STAGING_ASSETS
 from pacific_assets.storage.lake import Lake
@@ -73,7 +73,7 @@ ASSETS = {
 def definitions(lake_resource: LakeResource) -> dg.Definitions:
     return dg.Definitions(
         assets=list(ASSETS.values()),
-        schedules=GROWTH_SCHEDULES,  # when a missing partition is due (the sensor's grace)
+        schedules=SCHEDULES,  # when a missing partition is due (the sensor's grace)
         sensors=[growth_late_crm_events],
         resources={"lake": lake_resource},
     )

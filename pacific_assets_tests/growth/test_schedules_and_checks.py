@@ -10,18 +10,18 @@ from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets.growth import defs as growth_defs
-from pacific_assets.growth.schedules import GROWTH_SCHEDULES
+from pacific_assets.growth.pipeline import PIPELINE
+from pacific_assets.growth.schedules import SCHEDULES
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.growth.fixtures import event, materialize_growth, stage_events
 
 
 def test_growth_definitions_hold_the_sensor_and_the_cadence() -> None:
-    assert {s.name for s in growth_defs.sensors} == {"growth_late_crm_events"}
-    (sensor,) = growth_defs.sensors
+    assert {s.name for s in PIPELINE.defs.sensors} == {"growth_late_crm_events"}
+    (sensor,) = PIPELINE.defs.sensors
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert {s.name for s in growth_defs.schedules} == {s.name for s in GROWTH_SCHEDULES}
+    assert {s.name for s in PIPELINE.defs.schedules} == {s.name for s in SCHEDULES}
 
 
 def test_weekly_growth_refuses_a_week_with_missing_daily_facts(tmp_path: Path) -> None:

@@ -78,10 +78,10 @@ def sim(sim_data: Lake, tmp_path_factory: pytest.TempPathFactory) -> Sim:
 
 def clean_truth(sim: Sim, grain: str) -> pl.DataFrame:
     """The simulator's truth functions on the clean accounts' true events."""
-    from pacific_assets.simulate import make_config
-    from pacific_assets.simulate import truth as T
-    from pacific_assets.simulate.company import simulate_company
-    from pacific_assets.simulate.run import Simulation
+    from pacific_tools.simulate import make_config
+    from pacific_tools.simulate import truth as T
+    from pacific_tools.simulate.company import simulate_company
+    from pacific_tools.simulate.run import Simulation
 
     m = sim.manifest
     cfg = make_config(m["profile"], seed=m["seed"], start=m["start"], end=m["end_exclusive"])
@@ -115,7 +115,7 @@ def test_every_skipped_step_is_detected_and_nothing_else(sim: Sim) -> None:
 def test_movements_equal_the_truth_on_clean_accounts(
     sim: Sim, grain: str, table: str, key: str
 ) -> None:
-    import pacific_assets.partitions as P
+    import pacific_assets.orchestration.partitions as P
 
     pdef = P.weekly if grain == "week" else P.monthly
     closed = [dt.date.fromisoformat(k) for k in keys_within(pdef, sim.first, sim.last)]

@@ -8,8 +8,8 @@ events the completeness record reads: a materialization per partition and, for
 
 import dagster as dg
 
-from pacific_assets import partitions
 from pacific_assets.investor.inputs import MONTHLY, WEEKLY
+from pacific_assets.orchestration import partitions
 from pacific_assets_tests.runs import range_tags
 
 GRIDS = {

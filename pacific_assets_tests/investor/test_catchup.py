@@ -10,14 +10,14 @@ import datetime as dt
 
 import dagster as dg
 
-from pacific_assets.dagster_compat import (
+from pacific_assets.investor.assets import executive_weekly, investor_rollup
+from pacific_assets.investor.schedules import SCHEDULES, investor_catchup
+from pacific_assets.investor.spark import spark_resource_from_env
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     moved_clock,
 )
-from pacific_assets.investor.assets import executive_weekly, investor_rollup
-from pacific_assets.investor.catchup import INVESTOR_SCHEDULES, investor_catchup
-from pacific_assets.investor.spark import spark_resource_from_env
 from pacific_assets.resources import LakeResource
 from pacific_assets_tests.investor.fixture import write_fixture
 from pacific_assets_tests.investor.stubs import upstream_stubs
@@ -43,7 +43,7 @@ def _evaluate(lake, now: dt.datetime):
     }
     defs = dg.Definitions(
         assets=[*upstream_stubs(), investor_rollup, executive_weekly],
-        schedules=INVESTOR_SCHEDULES,
+        schedules=SCHEDULES,
         sensors=[investor_catchup],
         resources=resources,
     )

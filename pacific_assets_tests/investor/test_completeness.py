@@ -124,7 +124,11 @@ def _stamp_lineage(lake, graph, table: str, keys: list[str]) -> None:
     """Record, as a build would, that ``table``'s partitions were built from the lake as it is."""
     import json
 
-    from pacific_assets.lineage import LINEAGE_FILE, LakeState, asset_lineage_from_graph
+    from pacific_assets.orchestration.lineage import (
+        LINEAGE_FILE,
+        LakeState,
+        asset_lineage_from_graph,
+    )
 
     state = LakeState(lake)
     spec = asset_lineage_from_graph(graph, dg.AssetKey(table))

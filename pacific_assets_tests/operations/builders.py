@@ -6,6 +6,10 @@ import datetime as dt
 from collections.abc import Iterable
 
 from pacific_assets.operations.incidents import Incident, IncidentStore
+from pacific_assets.registry import discover
+
+#: Each pipeline's fix SLA, as its folder declares it.
+FIX_SLA = {p.name: p.policy.fix_sla for p in discover()}
 
 
 def at(text: str) -> dt.datetime:
@@ -43,6 +47,8 @@ def open_incident(
         contacts=list(contacts),
         runbook_step=runbook_step,
         run_id=run_id,
+        # the fix SLA its pipeline declares, as the sensors read it from the asset graph
+        fix_sla=FIX_SLA.get(pipeline),
     )
 
 

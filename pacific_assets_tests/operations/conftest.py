@@ -13,12 +13,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pacific_assets import engagement, growth, investor, profit
-from pacific_assets.completeness_source import CompletenessSource
 from pacific_assets.operations.factory import with_operations
-from pacific_assets.operations.policies import apply_policies
 from pacific_assets.operations.resources import OpsResource
-from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets.orchestration.partitions import daily, monthly, weekly
+from pacific_assets.registry import discover
 from pacific_assets.resources import LakeResource
 
 ROTATION = {
@@ -127,18 +125,17 @@ def investor_rollup(context: dg.AssetExecutionContext, lake: LakeResource) -> No
     )
 
 
-#: Each toy group declares the completeness source of the real pipeline it stands for.
-TOY_COMPLETENESS: dict[str, CompletenessSource] = {
-    "engagement": engagement.COMPLETENESS_SOURCE,
-    "growth": growth.COMPLETENESS_SOURCE,
-    "profit": profit.COMPLETENESS_SOURCE,
-    "investor": investor.COMPLETENESS_SOURCE,
-}
+#: The real pipelines, as their folders declare them: each toy asset is declared as its group's.
+PIPELINES = {p.name: p for p in discover()}
 
 
-def _declare_completeness(spec: dg.AssetSpec) -> dg.AssetSpec:
-    source = TOY_COMPLETENESS.get(spec.group_name or "")
-    return source.declare(spec) if source else spec
+def declared_as_its_pipeline(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """A toy asset with the completeness source and policy of the real pipeline of its group
+    (not its column schema: toy tables are not the real ones)."""
+    pipeline = PIPELINES[spec.group_name or ""]
+    if pipeline.completeness is not None:
+        spec = pipeline.completeness.declare(spec)
+    return pipeline.declare_policy(spec)
 
 
 def toy_pipelines(data_root: Path, now: str, schedules=(), jobs=(), **ops_kwargs) -> dg.Definitions:
@@ -163,7 +160,7 @@ def toy_pipelines(data_root: Path, now: str, schedules=(), jobs=(), **ops_kwargs
             "lake": LakeResource(data_root=str(data_root), duckdb_memory_limit="512MB"),
             "ops": OpsResource(frozen_now=now, rotation_file=str(rotation), **ops_kwargs),
         },
-    ).map_asset_specs(func=lambda spec: apply_policies(_declare_completeness(spec)))
+    ).map_asset_specs(func=declared_as_its_pipeline)
 
 
 def build_toy_defs(data_root: Path, now: str, **ops_kwargs) -> dg.Definitions:

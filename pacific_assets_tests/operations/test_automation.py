@@ -2,11 +2,12 @@
 
 import dagster as dg
 
-from pacific_assets.automation import cadence_schedule, due_crons
 from pacific_assets.definitions import defs
+from pacific_assets.operations.cadences import cadence_coverage
 from pacific_assets.operations.catalog import DUCKDB_CATALOG
 from pacific_assets.operations.factory import with_operations
-from pacific_assets.operations.schedules import CADENCES, cadence_coverage
+from pacific_assets.orchestration.automation import cadence_schedule, due_crons
+from pacific_assets.registry import discover
 from pacific_assets_tests.operations.conftest import account_growth, build_toy_defs, toy_pipelines
 
 
@@ -24,7 +25,7 @@ def test_every_sensor_and_schedule_starts_running() -> None:
     names = {s.name for s in repo.sensor_defs}
     assert {"oncall_run_failure", "oncall_check_results"} <= names
     # Every lake table is built on its cadence (a schedule that makes it due) and kept up to date
-    # by a sensor between schedules (late data, a missed tick): pacific_assets/automation.py.
+    # by a sensor between schedules (late data, a missed tick): pacific_assets/orchestration/automation.py.
     graph = defs.resolve_asset_graph()
     due = due_crons(repo)
     kept: set[str] = set()
@@ -46,9 +47,12 @@ def test_every_sensor_and_schedule_starts_running() -> None:
 
 def test_exactly_one_schedule_per_business_cadence() -> None:
     repo = defs.get_repository_def()
-    coverage = cadence_coverage(repo.schedule_defs)
+    cadences = [c for p in discover() for c in p.cadences]
+    coverage = cadence_coverage(repo.schedule_defs, cadences)
     keys = defs.resolve_asset_graph().materializable_asset_keys
-    for cadence in CADENCES:
+    # the runbooks' six cadences, each declared by its own pipeline
+    assert len(cadences) == 6
+    for cadence in cadences:
         # Every pipeline has landed: a cadence whose asset is missing is a renamed/removed asset.
         assert dg.AssetKey(cadence.key_asset) in keys, (cadence.label, cadence.key_asset)
         assert len(coverage[cadence.label]) == 1, (cadence.label, coverage[cadence.label])
@@ -56,11 +60,14 @@ def test_exactly_one_schedule_per_business_cadence() -> None:
     assert coverage["Monday executive pack"] == ["executive_weekly_schedule"]
 
 
+CADENCES = [c for p in discover() for c in p.cadences]
+
+
 def test_operations_creates_no_schedule_and_reads_the_pipelines_declarations(data_root) -> None:
     """Schedules are the pipelines' own: operations adds none, it reads their metadata."""
     toy = build_toy_defs(data_root, now="2025-10-01T00:00:00")
     assert list(toy.get_repository_def().schedule_defs) == []
-    assert all(names == [] for names in cadence_coverage([]).values())
+    assert all(names == [] for names in cadence_coverage([], CADENCES).values())
 
     # A pipeline's weekly cadence schedule of account_growth covers "end-of-week growth"; a
     # daily one of the same asset does not, nor does a schedule that declares no cadence.
@@ -75,6 +82,6 @@ def test_operations_creates_no_schedule_and_reads_the_pipelines_declarations(dat
     )
     schedules = merged.get_repository_def().schedule_defs
     assert {s.name for s in schedules} == {"my_growth_weekly", "my_growth_daily", "my_growth_plain"}
-    coverage = cadence_coverage(schedules)
+    coverage = cadence_coverage(schedules, CADENCES)
     assert coverage["end-of-week growth"] == ["my_growth_weekly"]
     assert coverage["monthly profit close"] == []

@@ -1,7 +1,7 @@
 """Every way of starting Dagster sees the data root's grids and builds nothing from nothing.
 
 A small company whose grids start on Saturday 2025-09-06 (not the code's default day) is
-simulated and materialized the way `make demo` does it (``python -m pacific_assets.demo``, on
+simulated and materialized the way `make demo` does it (``python -m pacific_tools.demo``, on
 the wall clock: its 35 days are long over). Then, started as users and deployments start them —
 never through ``make``, with no ``PACIFIC_START_DATE`` —, each over its own copy of that data root
 and a fresh instance, at the same time:
@@ -32,17 +32,17 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pacific_assets.data_root import recorded_first_day
-from pacific_assets.simulate import simulate
+from pacific_assets.orchestration.data_root import recorded_first_day
 from pacific_assets_tests.processes import (
     BIN,
     REPO,
     Server,
     free_port,
     start,
-    stop,
+    stop_all,
     wait_for_location,
 )
+from pacific_tools.simulate import simulate
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +101,7 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = base / "data"
     simulate(root, profile="test", seed=7, start=FIRST_DAY.isoformat(), days=DAYS)
     done = subprocess.run(
-        [str(BIN / "python"), "-m", "pacific_assets.demo"],
+        [str(BIN / "python"), "-m", "pacific_tools.demo"],
         cwd=REPO,
         env=_env(root, _home(base / "demo_home")),
         capture_output=True,
@@ -186,10 +186,7 @@ def services(copy_of, tmp_path: Path) -> Iterator[list[tuple[str, Server, Path]]
             out.append((name, server, web_proc))
         yield [(name, server, server.data_root) for name, server, _ in out]
     finally:
-        for proc in reversed(procs):
-            stop(proc)
-        for proc in procs:
-            assert proc.poll() is not None, f"process {proc.args[0]} still running"
+        stop_all(procs)
 
 
 def test_services_and_dagster_dev_build_nothing_over_a_materialized_data_root(
@@ -273,12 +270,12 @@ def test_a_cli_backfill_without_source_data_is_refused_and_writes_nothing(
 def test_the_readmes_backfill_range_builds_partitions_that_hold_data(
     copy_of, tmp_path: Path
 ) -> None:
-    """The README's backfill takes its range from ``python -m pacific_assets.partitions``: the
+    """The README's backfill takes its range from ``python -m pacific_assets.orchestration.partitions``: the
     first week of the data root's company, which every company has data for."""
     root = copy_of("readme")
     home = _home(tmp_path / "home")
     printed = subprocess.run(
-        [str(BIN / "python"), "-m", "pacific_assets.partitions"],
+        [str(BIN / "python"), "-m", "pacific_assets.orchestration.partitions"],
         cwd=REPO, env=_env(root, home), capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     first, last = printed.split("...")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets import partitions
-from pacific_assets.automation import REQUEST_TAG
-from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_START_TAG, moved_clock
 from pacific_assets.definitions import defs
+from pacific_assets.orchestration import partitions
+from pacific_assets.orchestration.automation import REQUEST_TAG
+from pacific_assets.orchestration.dagster_compat import ASSET_PARTITION_RANGE_START_TAG, moved_clock
 from pacific_assets.resources import LakeResource
 from pacific_assets_tests.lakes import land_as_of, mark_built
 

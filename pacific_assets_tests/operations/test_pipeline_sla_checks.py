@@ -1,7 +1,7 @@
 """The central partition check on the real Profit and Growth assets (what their own checks did).
 
 Profit and Growth used to carry their own "newest closed month / week present" checks; they are
-now this one check, driven by ``operations.policies``. These tests keep what those checks
+now this one check, driven by what each pipeline's ``pipeline.py`` declares. These tests keep what those checks
 promised, on the real pipelines' assets and lake tables:
 
 - Profit: the closed month of ``unit_profit`` is a WARN while missing before the review
@@ -21,13 +21,12 @@ import polars as pl
 import pytest
 import yaml
 
-from pacific_assets import growth, profit
 from pacific_assets.operations.checks import SlaTarget, evaluate, sla_targets
 from pacific_assets.operations.factory import SLA_CHECKS_JOB, with_operations
-from pacific_assets.operations.policies import apply_policies
-from pacific_assets.operations.policy_types import SLA_CHECK_NAME
 from pacific_assets.operations.resources import OpsResource
+from pacific_assets.pipeline_policy import SLA_CHECK_NAME
 from pacific_assets.profit.unit_profit import UNIT_PROFIT_SCHEMA
+from pacific_assets.registry import code_location, discover
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.growth.fixtures import event, materialize_growth, stage_events
@@ -35,30 +34,28 @@ from pacific_assets_tests.operations.builders import at
 from pacific_assets_tests.operations.conftest import ROTATION
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
+_PROFIT_AND_GROWTH = [p for p in discover() if p.name in ("profit", "growth")]
 
 
 def pipeline_defs(lake_resource: LakeResource, now: str) -> dg.Definitions:
     """The real Profit and Growth definitions with policies and operations, as definitions.py."""
     rotation = Path(lake_resource.data_root).parent / "rotation.yaml"
     rotation.write_text(yaml.safe_dump(ROTATION))
-    pipelines = dg.Definitions.merge(
-        profit.defs,
-        growth.defs,
+    pipelines = code_location(
+        _PROFIT_AND_GROWTH,
         dg.Definitions(
             resources={
                 "lake": lake_resource,
                 "ops": OpsResource(frozen_now=now, rotation_file=str(rotation)),
             }
         ),
-    ).map_asset_specs(func=apply_policies)
+    )
     return with_operations(pipelines)
 
 
 @pytest.fixture(scope="module")
 def targets() -> dict[str, SlaTarget]:
-    graph = dg.Definitions.merge(
-        profit.defs, growth.defs, dg.Definitions(resources={"lake": LakeResource()})
-    ).map_asset_specs(func=apply_policies)
+    graph = code_location(_PROFIT_AND_GROWTH, dg.Definitions(resources={"lake": LakeResource()}))
     return {t.table: t for t in sla_targets(graph.resolve_asset_graph())}
 
 

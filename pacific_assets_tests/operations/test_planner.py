@@ -1,6 +1,6 @@
-"""The planner's decisions, rule by rule, on a toy graph (pacific_assets/automation.py).
+"""The planner's decisions, rule by rule, on a toy graph (pacific_assets/orchestration/automation.py).
 
-One asset per read rule of ``pacific_assets.lineage`` (window with ``days_before`` or ``offset``,
+One asset per read rule of ``pacific_assets.orchestration.lineage`` (window with ``days_before`` or ``offset``,
 ``through``, ``weekdays``, ``all``, an unpartitioned table and its reader, a landed source), on
 the project's grids (daily from 2025-09-01, Monday weeks, months). Lakes are built with
 ``lakes.mark_built`` (trusted partitions, no rows) and ``_rebuild`` (a new version, optionally
@@ -27,8 +27,8 @@ import pytest
 # no public constructor of a backfill record, nor of its status (in_progress reads them)
 from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 
-from pacific_assets import automation
-from pacific_assets.automation import (
+from pacific_assets.orchestration import automation
+from pacific_assets.orchestration.automation import (
     REQUEST_TAG,
     TICK_BUDGET_ENV,
     Plan,
@@ -43,13 +43,13 @@ from pacific_assets.automation import (
     in_progress,
     keeper_sensor,
 )
-from pacific_assets.dagster_compat import (
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     moved_clock,
 )
-from pacific_assets.lineage import LINEAGE_FILE, Lineage, Read, reads_metadata
-from pacific_assets.partitions import daily, monthly, weekly
+from pacific_assets.orchestration.lineage import LINEAGE_FILE, Lineage, Read, reads_metadata
+from pacific_assets.orchestration.partitions import daily, monthly, weekly
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.lakes import mark_built

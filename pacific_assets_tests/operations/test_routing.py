@@ -6,12 +6,16 @@ import datetime as dt
 
 import pytest
 
+from pacific_assets.definitions import defs
 from pacific_assets.operations.rotation import DEFAULT_ROTATION_FILE, Rotation, RotationError
 from pacific_assets.operations.routing import is_last_week_of_month, next_working_hours, route
+from pacific_assets.operations.sensors import asset_directory, oncall_by_pipeline
 from pacific_assets_tests.operations.builders import at
 from pacific_assets_tests.operations.conftest import ROTATION
 
 UTC = dt.UTC
+#: Each pipeline's on-call rules as routing receives them: read back from the code location's graph.
+ONCALL = oncall_by_pipeline(asset_directory(defs.resolve_asset_graph()))
 
 
 @pytest.fixture
@@ -45,33 +49,31 @@ def test_rotation_file_errors_name_the_file_and_the_fix(tmp_path) -> None:
 
 
 def test_packaged_rotation_file_covers_every_paged_role() -> None:
-    from pacific_assets.operations.pipeline_policies import POLICIES
-
     rotation = Rotation.load(DEFAULT_ROTATION_FILE)
-    needed = {role for p in POLICIES.values() for role in p.oncall_roles}
+    needed = {role for p in ONCALL.values() for role in p.roles}
     assert needed <= set(rotation.roles)
     # It never runs out: any week years ahead has someone.
     assert rotation.roster(at("2031-02-14 03:00")).keys() == rotation.roles.keys()
 
 
 def test_profit_pages_the_bi_person_of_the_week(rotation: Rotation) -> None:
-    r = route("profit", at("2025-09-10 03:00"), rotation)  # a Wednesday night, week 1
+    r = route(ONCALL["profit"], at("2025-09-10 03:00"), rotation)  # a Wednesday night, week 1
     assert (r.action, r.owner, r.contacts) == ("page", "ben", ())
     assert r.queued_until is None
 
 
 def test_growth_never_pages_and_waits_for_working_hours(rotation: Rotation) -> None:
-    saturday_night = route("growth", at("2025-09-13 23:00"), rotation)
+    saturday_night = route(ONCALL["growth"], at("2025-09-13 23:00"), rotation)
     assert (saturday_night.action, saturday_night.owner) == ("queue", "team:accounts")
     assert saturday_night.queued_until == at("2025-09-15 09:00")  # Monday morning
-    tuesday_noon = route("growth", at("2025-09-16 12:00"), rotation)
+    tuesday_noon = route(ONCALL["growth"], at("2025-09-16 12:00"), rotation)
     assert tuesday_noon.action == "queue" and tuesday_noon.queued_until is None
 
 
 def test_engagement_pages_the_de_owner_and_names_the_swe_contact(rotation: Rotation) -> None:
-    r = route("engagement", at("2025-09-08 02:00"), rotation)  # week 1
+    r = route(ONCALL["engagement"], at("2025-09-08 02:00"), rotation)  # week 1
     assert (r.action, r.owner, r.contacts) == ("page", "dev2", ("swe2",))
-    r = route("engagement", at("2025-09-15 02:00"), rotation)  # week 2
+    r = route(ONCALL["engagement"], at("2025-09-15 02:00"), rotation)  # week 2
     assert (r.owner, r.contacts) == ("dev1", ("swe3",))
 
 
@@ -93,7 +95,7 @@ def test_engagement_pages_the_de_owner_and_names_the_swe_contact(rotation: Rotat
 def test_investor_pages_de_only_in_the_last_week_of_the_month(
     rotation: Rotation, when: str, paged: bool
 ) -> None:
-    r = route("investor", at(when), rotation)
+    r = route(ONCALL["investor"], at(when), rotation)
     assert is_last_week_of_month(at(when)) is paged
     if paged:
         assert r.action == "page"
@@ -103,7 +105,7 @@ def test_investor_pages_de_only_in_the_last_week_of_the_month(
 
 
 def test_warn_checks_never_page_even_on_paged_pipelines(rotation: Rotation) -> None:
-    r = route("engagement", at("2025-09-08 02:00"), rotation, severity="WARN")
+    r = route(ONCALL["engagement"], at("2025-09-08 02:00"), rotation, severity="WARN")
     assert (r.action, r.owner) == ("queue", "team:data-engineering")
     assert r.queued_until == at("2025-09-08 09:00")
 
@@ -112,9 +114,9 @@ def test_pipelines_without_on_call_queue(rotation: Rotation) -> None:
     for pipeline, owner in [
         ("staging", "team:data-engineering"),
         ("experiments", "team:data-science"),
-        ("unknown-group", "team:data-engineering"),
+        ("operations", "team:data-engineering"),
     ]:
-        r = route(pipeline, at("2025-09-08 02:00"), rotation)
+        r = route(ONCALL[pipeline], at("2025-09-08 02:00"), rotation)
         assert (r.action, r.owner) == ("queue", owner)
 
 

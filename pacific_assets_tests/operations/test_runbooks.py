@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from pacific_assets.definitions import defs
-from pacific_assets.operations.pipeline_policies import POLICIES
-from pacific_assets.operations.runbooks import (
+from pacific_assets.registry import discover
+from pacific_assets.runbooks import (
     RUNBOOK_DIR,
     RunbookError,
     load_runbook,
@@ -15,6 +15,7 @@ from pacific_assets.operations.runbooks import (
 )
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+POLICIES = {p.name: p.policy for p in discover()}
 
 
 def _flat(text: str) -> str:

@@ -19,15 +19,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pacific_assets import partitions
-from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
-from pacific_assets.dagster_compat import (
+from pacific_assets.definitions import defs
+from pacific_assets.orchestration import partitions
+from pacific_assets.orchestration.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
+from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     moved_clock,
     next_cron_tick,
 )
-from pacific_assets.definitions import defs
 from pacific_assets.resources import LakeResource
 from pacific_assets_tests.lakes import land_as_of, mark_built
 

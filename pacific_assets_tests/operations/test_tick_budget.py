@@ -15,10 +15,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pacific_assets import partitions
-from pacific_assets.automation import TICK_BUDGET_ENV
-from pacific_assets.dagster_compat import moved_clock
 from pacific_assets.definitions import defs
+from pacific_assets.orchestration import partitions
+from pacific_assets.orchestration.automation import TICK_BUDGET_ENV
+from pacific_assets.orchestration.dagster_compat import moved_clock
 from pacific_assets.resources import LakeResource
 from pacific_assets_tests.lakes import land_as_of, mark_built
 

@@ -36,7 +36,7 @@ from pacific_assets_tests.processes import (
     Server,
     free_port,
     start,
-    stop,
+    stop_all,
     wait_for_location,
 )
 
@@ -136,10 +136,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sim_data: Lake) -> Iterator
         )
         yield srv
     finally:
-        for proc in reversed(procs):
-            stop(proc)
-        for proc in procs:
-            assert proc.poll() is not None, f"process {proc.args[0]} still running"
+        stop_all(procs)
 
 
 def test_a_fresh_instance_starts_every_sensor_and_schedule_running(server: Server) -> None:

@@ -8,16 +8,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pacific_assets.profit import (
-    account_unit_economics,
+from pacific_assets.profit.expenses import profit_expenses
+from pacific_assets.profit.reconciliation import profit_reconciliation
+from pacific_assets.profit.revenue import (
     cash_collected_daily,
     invoice_lines_current,
-    profit_expenses,
-    profit_reconciliation,
     recognized_revenue_daily,
-    unit_profit,
 )
 from pacific_assets.profit.settings import ProfitSettings
+from pacific_assets.profit.unit_economics import account_unit_economics
+from pacific_assets.profit.unit_profit import unit_profit
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.profit.books import write_books

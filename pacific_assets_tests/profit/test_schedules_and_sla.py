@@ -7,12 +7,12 @@ and complete) is the central one: pacific_assets_tests/operations/test_pipeline_
 
 from __future__ import annotations
 
-from pacific_assets import profit
-from pacific_assets.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
+from pacific_assets.orchestration.automation import DUE_ASSETS_KEY, DUE_CRON_KEY
+from pacific_assets.profit.pipeline import PIPELINE as PROFIT
 
 
 def _declared(name: str) -> tuple[str, set[str]]:
-    schedule = next(s for s in profit.defs.schedules if s.name == name)
+    schedule = next(s for s in PROFIT.defs.schedules if s.name == name)
     meta = schedule.metadata
     assert meta[DUE_CRON_KEY].value == schedule.cron_schedule
     return schedule.cron_schedule, set(meta[DUE_ASSETS_KEY].value)
@@ -33,7 +33,7 @@ def test_month_close_builds_the_four_monthly_assets_on_the_2nd() -> None:
 
 
 def test_the_keeper_sensor_covers_every_profit_asset() -> None:
-    (sensor,) = [s for s in profit.defs.sensors if s.name == "profit_late_billing"]
+    (sensor,) = [s for s in PROFIT.defs.sensors if s.name == "profit_late_billing"]
     from pacific_assets.definitions import defs
 
     graph = defs.resolve_asset_graph()

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pacific_assets.dagster_compat import moved_clock
-from pacific_assets.simulate import make_config, simulate
+from pacific_assets.orchestration.dagster_compat import moved_clock
 from pacific_assets.storage.lake import Lake
+from pacific_tools.simulate import make_config, simulate
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -62,8 +62,8 @@ def test_demo_profile_starts_on_the_data_roots_first_day(tmp_path, monkeypatch) 
     """The demo company starts on the day its data root records (so its grids never move under
     it); a new data root on the 1st of the month four months back: four closed months and the
     current one, 120-151 days on any date, across a year end and on a leap day."""
-    from pacific_assets.data_root import GridsError, record_first_day
-    from pacific_assets.simulate.config import demo_first_day
+    from pacific_assets.orchestration.data_root import GridsError, record_first_day
+    from pacific_tools.simulate.config import demo_first_day
 
     monkeypatch.delenv("PACIFIC_START_DATE", raising=False)
     D = dt.date

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from pacific_assets.lineage import content_digest, digest
+from pacific_assets.orchestration.lineage import content_digest, digest
 
 
 def _digest_by_the_sql_definition(path: str) -> str:
