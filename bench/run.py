@@ -159,6 +159,7 @@ class Bench:
                     "ok": m.ok,
                     "wall_seconds": round(m.seconds, 2),
                     "run_seconds": m.report.get("run_seconds"),
+                    "run_cpu_seconds": m.report.get("run_cpu_seconds"),
                     "import_seconds": m.report.get("import_seconds"),
                     "peak_rss_mb": m.peak_rss_mb,
                     "peak_jvm_rss_mb": m.peak_jvm_rss_mb,
