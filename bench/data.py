@@ -71,6 +71,18 @@ QUICK = {
 }
 
 
+def fewer_days(ds: Dataset, days: int) -> Dataset:
+    """The same company over its first ``days`` days, under a name of its own (so it never
+    replaces the full data set's root)."""
+    return Dataset(
+        f"{ds.name}_{days}d",
+        ds.profile,
+        ds.seed,
+        {**ds.overrides, "days": days},
+        about=f"{ds.about.split(',')[0]}, the first {days} days",
+    )
+
+
 @dataclass
 class Prepared:
     """A ready data root and what it holds."""

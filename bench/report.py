@@ -84,6 +84,25 @@ def _floor_rows(e: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+def _cpu_rows(e: dict) -> list[tuple[str, str, str]]:
+    """CPU (user + system) of the runs and the chain's multiple of the disk floor (sections
+    measured before 2026-12-07 lack them)."""
+    d, q = e["dagster_range_run"], e["hand_written_query"]
+    if e.get("ratio_run_cpu") is None:
+        return []
+    floor = (e.get("physical_floor") or {}).get("floor_seconds")
+    multiple = (
+        f"; chain run time = {d['median_run_seconds'] / floor:.1f}× the disk floor" if floor else ""
+    )
+    return [
+        (
+            "CPU ratio Dagster / query (user + system of the runs)",
+            f"{e['ratio_run_cpu']:.2f}×",
+            f"{_s(d['median_run_cpu_seconds'])} / {_s(q['median_run_cpu_seconds'])} CPU{multiple}",
+        )
+    ]
+
+
 def headline_rows(results: dict) -> list[tuple[str, str, str]]:
     """(measure, value, note) rows: the table quoted in the closing note."""
     sec = results["sections"]
@@ -109,6 +128,7 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
                 "—" if e["ratio_run"] is None else f"{e['ratio_run']:.2f}×",
                 f"per repeat {e['ratio_per_repeat']}; {'meets' if e['meets_goal'] else 'misses'} the goal",
             ),
+            *_cpu_rows(e),
         ]
     b = sec.get("backfill")
     if b and "error" not in b:

@@ -6,9 +6,12 @@
 -- subtracts TIMESTAMPTZ through ICU at ~3 us a row (stg_clicks.sql). Reads view clicks_in
 -- (stg_clicks of the range) and table directory_current (licensed_users.sql); `licensed` is the
 -- same rule as licensed_user_days, for the active user on that day.
+-- The window orders by event_ts alone: events at the same instant have a gap of 0 whichever comes
+-- first, so the gaps (and every measure) do not depend on how ties are broken, and the sort
+-- needs neither the event_id column nor its text comparisons (~12% of this statement's CPU).
 CREATE OR REPLACE TEMP TABLE user_days AS
 WITH clicks AS (
-    SELECT event_date, user_id, account_id, event_id, event_ts, is_late
+    SELECT event_date, user_id, account_id, event_ts, is_late
     FROM clicks_in
     WHERE event_date BETWEEN $start AND $end
 ),
@@ -16,7 +19,7 @@ gaps AS (
     SELECT
         *,
         epoch_us(event_ts) - lag(epoch_us(event_ts)) OVER (
-            PARTITION BY event_date, user_id ORDER BY event_ts, event_id
+            PARTITION BY event_date, user_id ORDER BY event_ts
         ) AS gap_us
     FROM clicks
 ),
