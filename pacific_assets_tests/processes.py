@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,3 +154,39 @@ def wait_for_location(server: Server, webserver: subprocess.Popen) -> None:
     pytest.fail(
         f"the code location did not load in {START_TIMEOUT} s ({last}):\n{server.log_tail()}"
     )
+
+
+INSTIGATORS = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes {
+    sensors { name sensorState { id selectorId status } }
+    schedules { name scheduleState { id selectorId status } }
+} } } }
+"""
+STOP_SENSOR = (
+    "mutation($o: String, $s: String) { stopSensor(jobOriginId: $o, jobSelectorId: $s) "
+    "{ __typename ... on StopSensorMutationResult { instigationState { status } } } }"
+)
+STOP_SCHEDULE = (
+    "mutation($o: String, $s: String) { stopRunningSchedule(scheduleOriginId: $o, "
+    "scheduleSelectorId: $s) { __typename ... on ScheduleStateResult { scheduleState { status } } } }"
+)
+
+
+def stop_instigators(server: Server, keep: Collection[str]) -> tuple[dict[str, str], list[str]]:
+    """Through the webserver's GraphQL, as an operator would: record every sensor's and
+    schedule's status (``kind:name`` -> status), then stop every running one not in ``keep``.
+    Returns the statuses seen first and the names stopped."""
+    [repo] = server.gql(INSTIGATORS)["repositoriesOrError"]["nodes"]
+    statuses, stopped = {}, []
+    for kind, items in (("sensor", repo["sensors"]), ("schedule", repo["schedules"])):
+        for item in items:
+            state = item["sensorState"] if kind == "sensor" else item["scheduleState"]
+            statuses[f"{kind}:{item['name']}"] = state["status"]
+            if item["name"] in keep or state["status"] != "RUNNING":
+                continue
+            origin_id = state["id"].split("::", 1)[0]
+            mutation = STOP_SENSOR if kind == "sensor" else STOP_SCHEDULE
+            result = server.gql(mutation, {"o": origin_id, "s": state["selectorId"]})
+            assert "STOPPED" in json.dumps(result), (item["name"], result)
+            stopped.append(item["name"])
+    return statuses, stopped

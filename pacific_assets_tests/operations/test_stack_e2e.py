@@ -56,7 +56,7 @@ from pacific_assets.orchestration.dagster_compat import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 from pacific_assets.storage.lake import PART_FILE, Lake
-from pacific_assets_tests.processes import REPO, Server, free_port
+from pacific_assets_tests.processes import REPO, Server, free_port, stop_instigators
 from pacific_tools.simulate import simulate
 from pacific_tools.simulate.kafka import ClickMessage, produce
 from stack.services import Settings, Stack, StackError, alive, postgres_bin
@@ -119,44 +119,6 @@ from stack.services import Stack
 print(Stack(say=print).down(), flush=True)
 shutil.rmtree(folder, ignore_errors=True)
 """
-
-
-INSTIGATORS = """
-{ repositoriesOrError { ... on RepositoryConnection { nodes {
-    sensors { name sensorState { id selectorId status } }
-    schedules { name scheduleState { id selectorId status } }
-} } } }
-"""
-
-
-def _stop_instigators(server: Server) -> list[str]:
-    """Stop every sensor and schedule but the clicks pipeline's two sensors (before the daemon
-    starts): the other pipelines' keepers and the wall-clock schedules are not what this module
-    proves, and would make its timing and its runs depend on the hour it runs at."""
-    [repo] = server.gql(INSTIGATORS)["repositoriesOrError"]["nodes"]
-    stopped = []
-    for kind, items in (("sensor", repo["sensors"]), ("schedule", repo["schedules"])):
-        for item in items:
-            state = item["sensorState"] if kind == "sensor" else item["scheduleState"]
-            if item["name"] in CLICKS_SENSORS or state["status"] != "RUNNING":
-                continue
-            if kind == "sensor":
-                mutation = (
-                    "mutation($o: String, $s: String) { stopSensor(jobOriginId: $o, "
-                    "jobSelectorId: $s) { __typename ... on StopSensorMutationResult "
-                    "{ instigationState { status } } } }"
-                )
-            else:
-                mutation = (
-                    "mutation($o: String, $s: String) { stopRunningSchedule("
-                    "scheduleOriginId: $o, scheduleSelectorId: $s) { __typename "
-                    "... on ScheduleStateResult { scheduleState { status } } } }"
-                )
-            origin_id = state["id"].split("::", 1)[0]
-            result = server.gql(mutation, {"o": origin_id, "s": state["selectorId"]})
-            assert "STOPPED" in json.dumps(result), (item["name"], result)
-            stopped.append(item["name"])
-    return stopped
 
 
 #: The note a rollup run appends to an input's reason when it reads that input's failed checks.
@@ -400,7 +362,7 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
         p.built_rollup = p.lake.read("investor_rollup", [start.isoformat()])
         assert p.built_rollup.height > 0
         p.tool("up", "--parts", "code-server,webserver")
-        stopped = _stop_instigators(server)
+        _, stopped = stop_instigators(server, CLICKS_SENSORS)
         # the closed month's rollup, backfilled through the webserver on the cluster: launched
         # before the daemon starts, so its first backfill iteration picks it up
         p.backfill = _launch_backfill(server, start.isoformat())

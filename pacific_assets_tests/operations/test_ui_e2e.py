@@ -37,6 +37,7 @@ from pacific_assets_tests.processes import (
     free_port,
     start,
     stop_all,
+    stop_instigators,
     wait_for_location,
 )
 
@@ -58,42 +59,6 @@ KEEP_RUNNING = {"oncall_run_failure", "oncall_check_results", "duckdb_catalog_re
 BACKFILL_TIMEOUT = 420
 #: The on-call sensors tick every 30 s: time for two ticks after the last run, and margin.
 SENSOR_TIMEOUT = 180
-
-
-INSTIGATORS = """
-{ repositoriesOrError { ... on RepositoryConnection { nodes {
-    sensors { name sensorState { id selectorId status } }
-    schedules { name scheduleState { id selectorId status } }
-} } } }
-"""
-
-
-def _stop_instigators(server: Server) -> dict[str, str]:
-    """Record every sensor's and schedule's status, then stop all but KEEP_RUNNING."""
-    [repo] = server.gql(INSTIGATORS)["repositoriesOrError"]["nodes"]
-    statuses = {}
-    for kind, items in (("sensor", repo["sensors"]), ("schedule", repo["schedules"])):
-        for item in items:
-            state = item["sensorState"] if kind == "sensor" else item["scheduleState"]
-            statuses[f"{kind}:{item['name']}"] = state["status"]
-            if item["name"] in KEEP_RUNNING or state["status"] != "RUNNING":
-                continue
-            origin_id = state["id"].split("::", 1)[0]
-            if kind == "sensor":
-                mutation = (
-                    "mutation($o: String, $s: String) { stopSensor(jobOriginId: $o, "
-                    "jobSelectorId: $s) { __typename ... on StopSensorMutationResult "
-                    "{ instigationState { status } } } }"
-                )
-            else:
-                mutation = (
-                    "mutation($o: String, $s: String) { stopRunningSchedule("
-                    "scheduleOriginId: $o, scheduleSelectorId: $s) { __typename "
-                    "... on ScheduleStateResult { scheduleState { status } } } }"
-                )
-            result = server.gql(mutation, {"o": origin_id, "s": state["selectorId"]})
-            assert "STOPPED" in json.dumps(result), (item["name"], result)
-    return statuses
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sim_data: Lake) -> Iterator
             )
         )
         wait_for_location(srv, procs[0])
-        srv.default_statuses = _stop_instigators(srv)
+        srv.default_statuses, _ = stop_instigators(srv, KEEP_RUNNING)
         procs.append(
             start([str(BIN / "dagster-daemon"), "run", *workspace], env, logs / "daemon.log")
         )
