@@ -811,9 +811,8 @@ class Recorder:
                         metadata={
                             **meta,
                             "pacific/built_by_run": self.run_id or "",
-                            REPORTED_BY_KEY: "pacific_assets.lineage: this partition's data "
-                            "version (its range step's materialization gives every partition "
-                            "one version, dagster-io/dagster#34013)",
+                            REPORTED_BY_KEY: "pacific_assets.lineage (the partition's own data "
+                            "version, after its range step)",
                         },
                         tags={
                             **provenance_tags(materialization),
