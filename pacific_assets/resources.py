@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from pacific_assets import settings
 from pacific_assets.orchestration.data_root import DEFAULT_DATA_ROOT
@@ -27,6 +28,9 @@ class LakeResource(dg.ConfigurableResource):
     data_root: str = DEFAULT_DATA_ROOT
     duckdb_memory_limit: str = settings.DEFAULT_DUCKDB.memory_limit
     duckdb_threads: int = settings.DEFAULT_DUCKDB.threads
+    #: The recorders of the asset steps this resource served (``for_asset``), whose partitions'
+    #: Dagster data versions are settled once the step's own events are stored (teardown).
+    _recorders: list = PrivateAttr(default_factory=list)
 
     @property
     def lake(self) -> Lake:
@@ -42,7 +46,25 @@ class LakeResource(dg.ConfigurableResource):
         from pacific_assets.orchestration.lineage import recorder_for
 
         lake = self.lake
-        return lake.recording(recorder_for(context, lake))
+        recorder = recorder_for(context, lake)
+        self._recorders.append(recorder)
+        return lake.recording(recorder)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """After the run (the code location executes in process; a step process tears down its
+        own): each partition a range step wrote gets its content digest as its Dagster data
+        version (``Recorder.report_data_versions``). Here because it must follow the step's own
+        materializations, and resources are torn down after their steps' events are stored."""
+        recorders, self._recorders[:] = list(self._recorders), []
+        for recorder in recorders:
+            try:
+                recorder.report_data_versions()
+            except Exception as exc:  # the lake is written and live: `make sync` can redo this
+                if context.log is not None:
+                    context.log.warning(
+                        f"could not report the data versions of run {recorder.run_id} "
+                        f"({type(exc).__name__}: {exc}); `make sync` reports them"
+                    )
 
     @contextmanager
     def duckdb(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -216,3 +216,51 @@ def test_asset_check_history_returns_stored_verdicts_newest_first() -> None:
         dg.AssetCheckSeverity.WARN,
         "bad day",
     )
+
+
+@dg.asset(partitions_def=daily)
+def versioned(context: dg.AssetExecutionContext) -> None:
+    if len(context.partition_keys) == 1:
+        compat.set_step_data_version(context, context.asset_key, f"v-{context.partition_key}")
+
+
+def _ui_data_version(instance: dg.DagsterInstance, partition: str) -> str:
+    """The data version the webserver resolves for a partition (``dataVersion(partition:)``)."""
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver
+    from dagster._core.loader import LoadingContextForTest
+
+    graph = dg.Definitions(assets=[versioned]).resolve_asset_graph()
+    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+    return resolver.get_current_data_version(versioned.key, partition).value
+
+
+def test_data_version_tags_and_set_step_data_version_are_what_the_ui_reads() -> None:
+    """A one-partition step's version comes from ``set_step_data_version``; a reported event's
+    from ``data_version_tags``; provenance survives ``provenance_tags``; a range step still
+    stamps one version on all its partitions (if Dagster fixes #34013, this says so)."""
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize([versioned], instance=instance, partition_key="2025-01-02").success
+    assert _ui_data_version(instance, "2025-01-02") == "v-2025-01-02"
+    tags = {
+        compat.ASSET_PARTITION_RANGE_START_TAG: "2025-01-03",
+        compat.ASSET_PARTITION_RANGE_END_TAG: "2025-01-04",
+    }
+    assert dg.materialize([versioned], instance=instance, tags=tags).success
+    stamped = {_ui_data_version(instance, k) for k in ("2025-01-03", "2025-01-04")}
+    assert len(stamped) == 1, "Dagster now versions a range step's partitions one by one"
+    [run_event] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(versioned.key, asset_partitions=["2025-01-04"]), limit=1
+    ).records
+    kept = compat.provenance_tags(run_event.asset_materialization)
+    assert "dagster/code_version" in kept and "dagster/data_version" not in kept
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            versioned.key, partition="2025-01-04", tags={**kept, **compat.data_version_tags("d4")}
+        )
+    )
+    assert _ui_data_version(instance, "2025-01-04") == "d4"
+    [reported] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(versioned.key, asset_partitions=["2025-01-04"]), limit=1
+    ).records
+    assert compat.event_data_version(reported.asset_materialization) == "d4"
+    assert compat.event_data_version(None) is None

@@ -5,8 +5,9 @@ the UI would show them "missing" and "materialize missing" would recompute them.
 better: every partition version carries its lineage record (``pacific_assets.orchestration.lineage``). This
 command reports each partition the instance does not know — or knows in another version — as a
 materialization through Dagster's public API (``report_runless_asset_event``), with the lineage as
-metadata (data version, inputs version, rows, when and by which run it was built), in the order
-the lake built them. It never recomputes anything and never writes the lake; run it as often as
+metadata (data version, inputs version, rows, when and by which run it was built) and the content
+digest as the partition's Dagster data version (what the UI shows), in the order the lake built
+them. "Knows" means: the data version Dagster shows for the partition is the lake's. It never recomputes anything and never writes the lake; run it as often as
 you like (a second run reports nothing). ``make demo`` runs it; run it after restoring an
 instance or pointing a new one at the lake.
 
@@ -23,10 +24,13 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pacific_assets.orchestration import partitions
-from pacific_assets.orchestration.lineage import UNPARTITIONED, LakeState
-
-#: Metadata key of the lake version a materialization produced.
-DATA_VERSION_KEY = "pacific/data_version"
+from pacific_assets.orchestration.dagster_compat import data_version_tags, event_data_version
+from pacific_assets.orchestration.lineage import (
+    DATA_VERSION_KEY,
+    REPORTED_BY_KEY,
+    UNPARTITIONED,
+    LakeState,
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Reported:
 def _known_versions(
     instance: dg.DagsterInstance, key: dg.AssetKey, partitioned: bool
 ) -> dict[str | None, str | None]:
-    """Partition -> the data version of its latest materialization the instance holds."""
+    """Partition -> the data version the instance shows for it (its latest materialization's)."""
     out: dict[str | None, str | None] = {}
     cursor = None
     while True:
@@ -49,9 +53,7 @@ def _known_versions(
             partition = record.partition_key if partitioned else None
             if partition in out:
                 continue
-            meta = record.asset_materialization.metadata if record.asset_materialization else {}
-            value = meta.get(DATA_VERSION_KEY)
-            out[partition] = getattr(value, "value", value)
+            out[partition] = event_data_version(record.asset_materialization)
         if not result.has_more:
             return out
         cursor = result.cursor
@@ -100,7 +102,7 @@ def plan_sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]
             data_version = record.content if record else f"v:{version}"
             if known.get(partition, "<none>") == data_version:
                 continue
-            if partition in known and known[partition] is None and record is None:
+            if partition in known and record is None:
                 continue  # known to Dagster, written before lineage existed: nothing to add
             todo.append(Reported(table, partition, data_version, record.built_at if record else ""))
     return sorted(todo, key=lambda r: (r.built_at, r.asset, r.partition or ""))
@@ -114,7 +116,7 @@ def sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]:
         record = state.lineage(item.asset, item.partition or UNPARTITIONED)
         metadata: dict[str, object] = {
             DATA_VERSION_KEY: item.data_version,
-            "pacific/reported_by": "pacific_tools.sync (the lake already held this version)",
+            REPORTED_BY_KEY: "pacific_tools.sync (the lake already held this version)",
         }
         if record is not None:
             metadata.update(
@@ -127,7 +129,10 @@ def sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]:
             )
         instance.report_runless_asset_event(
             dg.AssetMaterialization(
-                asset_key=item.asset, partition=item.partition, metadata=metadata
+                asset_key=item.asset,
+                partition=item.partition,
+                metadata=metadata,
+                tags=data_version_tags(item.data_version),
             )
         )
     return todo

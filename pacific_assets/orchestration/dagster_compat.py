@@ -20,6 +20,13 @@ from typing import Any
 import dagster as dg
 
 try:
+    from dagster._core.definitions.data_version import (
+        CODE_VERSION_TAG,
+        DATA_VERSION_IS_USER_PROVIDED_TAG,
+        DATA_VERSION_TAG,
+        INPUT_DATA_VERSION_TAG_PREFIX,
+        INPUT_EVENT_POINTER_TAG_PREFIX,
+    )
     from dagster._core.definitions.freshness import (
         CronFreshnessPolicy,
         TimeWindowFreshnessPolicy,
@@ -55,11 +62,15 @@ __all__ = [
     "asset_check_history",
     "backfill_targets",
     "dagster_now",
+    "data_version_tags",
+    "event_data_version",
     "freshness_states",
     "moved_clock",
     "next_cron_tick",
+    "provenance_tags",
     "replay_daemons",
     "run_partition_keys",
+    "set_step_data_version",
 ]
 
 # CronFreshnessPolicy / TimeWindowFreshnessPolicy: the concrete types behind
@@ -91,6 +102,51 @@ def run_partition_keys(
         return list(partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(start, end)))
     except Exception:
         return None
+
+
+# -- data versions: what the UI shows as a partition's version ----------------------------------
+# DATA_VERSION_TAG & co.: the event tags Dagster reads a partition's data version and provenance
+# from (``dagster/data_version``, ``dagster/data_version_is_user_provided``, ``dagster/code_version``,
+# ``dagster/input_data_version/<asset>``, ``dagster/input_event_pointer/<asset>``). The webserver's
+# ``dataVersion(partition:)`` / ``dataVersionByPartition`` resolve to the tag of the partition's
+# latest materialization (``CachingStaleStatusResolver.get_current_data_version``). Checked:
+# ``dg.AssetMaterialization(tags=...)`` is public and accepts these tags, but dagster exports no
+# name for them and no ``data_version=`` argument on a materialization event; ``Output`` /
+# ``MaterializeResult(data_version=)`` give every partition of a range step one version
+# (dagster-io/dagster#34013, #18649), so a range step's partitions need their own events.
+
+
+def data_version_tags(version: str) -> dict[str, str]:
+    """The tags that make ``version`` a materialization's data version, given by us (as
+    ``MaterializeResult(data_version=)`` marks it), for a ``dg.AssetMaterialization``."""
+    return {DATA_VERSION_TAG: version, DATA_VERSION_IS_USER_PROVIDED_TAG: "true"}
+
+
+def event_data_version(event: dg.AssetMaterialization | None) -> str | None:
+    """The data version the UI shows for a stored materialization (None: it carries none)."""
+    return None if event is None else (event.tags or {}).get(DATA_VERSION_TAG)
+
+
+def provenance_tags(event: dg.AssetMaterialization) -> dict[str, str]:
+    """The provenance tags Dagster put on a step's materialization (code version, each input's
+    data version and event pointer): kept on an event that restates the partition's version, so
+    Dagster's own staleness reads the same inputs."""
+    prefixes = (CODE_VERSION_TAG, INPUT_DATA_VERSION_TAG_PREFIX, INPUT_EVENT_POINTER_TAG_PREFIX)
+    return {k: v for k, v in (event.tags or {}).items() if k.startswith(prefixes)}
+
+
+def set_step_data_version(
+    context: dg.AssetExecutionContext, asset_key: dg.AssetKey, version: str
+) -> None:
+    """Make ``version`` the data version of the step's own materialization of ``asset_key``.
+
+    Why here: ``AssetExecutionContext.set_data_version`` is a method of a public class but not
+    marked ``@public`` (absent from the API docs; Dagster Pipes uses it). Public alternative
+    checked: ``MaterializeResult(data_version=)``, which every asset body would have to build
+    from a version only the lake's write knows; and it gives a range step's partitions one
+    version (dagster-io/dagster#34013), like this method.
+    """
+    context.set_data_version(asset_key, dg.DataVersion(version))
 
 
 # AssetCheckExecutionRecordStatus: the status of a stored check execution (SUCCEEDED / FAILED /

@@ -61,6 +61,12 @@ import duckdb
 
 from pacific_assets.contracts import SOURCES
 from pacific_assets.orchestration import clock
+from pacific_assets.orchestration.dagster_compat import (
+    data_version_tags,
+    event_data_version,
+    provenance_tags,
+    set_step_data_version,
+)
 from pacific_assets.storage.duck import connect
 from pacific_assets.storage.lineage_record import LINEAGE_FILE, MISSING, Lineage
 
@@ -74,6 +80,12 @@ BUILDS_WITHOUT_KEY = "pacific/builds_without"
 #: Metadata on a raw_<source> external asset: which landed source it stands for.
 LANDING_SOURCE_KEY = "pacific/landing_source"
 UNPARTITIONED = "current"
+#: Metadata key of a partition's content digest on its materializations (also its Dagster data
+#: version, ``dagster/data_version``: docs/ARCHITECTURE.md "Data versions in the UI").
+DATA_VERSION_KEY = "pacific/data_version"
+#: Metadata key marking a materialization that reports a version the lake already held (``make
+#: sync``, or a range step's per-partition version): not a build, so counts of builds skip it.
+REPORTED_BY_KEY = "pacific/reported_by"
 
 
 # -- what the pipelines and the code location hand in ---------------------------------------------
@@ -681,7 +693,15 @@ def asset_lineage_from_graph(asset_graph, key: dg.AssetKey, project_graph=None) 
 # -- writing: a step's recorder ------------------------------------------------------------------
 class Recorder:
     """Captures, at the start of a step, what each partition it will write is built from, and
-    stamps that on every partition the step writes (``lineage.json`` + per-partition metadata).
+    stamps that on every partition the step writes (``lineage.json`` + per-partition metadata +
+    the partition's Dagster data version).
+
+    Dagster data versions: a step that writes one partition of an asset (or an unpartitioned
+    asset) hands its content digest to Dagster, so the step's own materialization carries it. A
+    range step cannot (Dagster gives every partition of one step output the same data version,
+    dagster-io/dagster#34013): after the step, ``report_data_versions`` reports each partition
+    whose latest materialization, the run's own, shows another version (docs/ARCHITECTURE.md
+    "Data versions in the UI").
     """
 
     def __init__(
@@ -695,14 +715,18 @@ class Recorder:
         self.assets = dict(assets)
         self.lake = lake
         self.context = context
+        self.instance = context.instance if context is not None else None
         self.run_id = run_id
         state = LakeState(lake)
         self.built_at = state.now.isoformat()
+        self._keys = {table: list(keys.get(table) or [UNPARTITIONED]) for table in self.assets}
         self._inputs: dict[tuple[str, str], tuple[str, dict[str, str], dict[str, str]]] = {}
         for table, spec in self.assets.items():
-            for key in keys.get(table) or [UNPARTITIONED]:
+            for key in self._keys[table]:
                 self._inputs[(table, key)] = spec.inputs_detail(state, key)
         self._slices: dict[str, dict[str, dict[str, str]]] = {}
+        #: (table, key) -> (record, per-partition metadata) of every partition published
+        self.written: dict[tuple[str, str], tuple[Lineage, dict[str, object]]] = {}
 
     def tracks(self, table: str) -> bool:
         return table in self.assets
@@ -735,23 +759,94 @@ class Recorder:
         )
 
     def published(self, record: Lineage, previous: Lineage | None) -> None:
-        """After the version went live: per-partition metadata for the UI."""
+        """After the version went live: per-partition metadata and data version for the UI."""
         if self.context is None:
             return
         unchanged = previous is not None and previous.content == record.content
-        meta = {
-            "pacific/data_version": record.content,
+        meta: dict[str, object] = {
+            DATA_VERSION_KEY: record.content,
             "pacific/inputs_version": record.inputs,
             "pacific/input_versions": dg.MetadataValue.json(record.input_versions),
             "pacific/content_unchanged": unchanged,
             "dagster/row_count": record.rows,
         }
+        self.written[(record.table, record.key)] = (record, meta)
         grid = self.assets[record.table].grid
         self.context.add_asset_metadata(
             meta,
             asset_key=record.table,
             partition_key=None if grid == "none" else record.key,
         )
+        if self._keys[record.table] == [record.key]:  # the step's only partition of the asset
+            set_step_data_version(self.context, dg.AssetKey(record.table), record.content)
+
+    def report_data_versions(self) -> list[tuple[str, str]]:
+        """After the step: give each partition it wrote its content digest as its Dagster data
+        version where the run's own materialization shows another (a range step's partitions).
+
+        Reports a runless materialization (``REPORTED_BY_KEY`` set) carrying the version, the
+        provenance tags of the run's event and the partition's lineage metadata. A partition whose
+        latest materialization is not this run's (the step failed before Dagster recorded it, or
+        a later run wrote it since) is left alone: ``make sync`` reports what the lake holds.
+        Returns the (table, key) reported.
+        """
+        if self.instance is None or not self.written:
+            return []
+        by_table: dict[str, list[str]] = {}
+        for table, key in self.written:
+            by_table.setdefault(table, []).append(key)
+        reported = []
+        for table, keys in sorted(by_table.items()):
+            partitioned = self.assets[table].grid != "none"
+            latest = latest_materializations(self.instance, table, keys if partitioned else None)
+            for key in sorted(keys):
+                event = latest.get(key if partitioned else None)
+                record, meta = self.written[(table, key)]
+                if event is None or event.run_id != self.run_id:
+                    continue
+                materialization = event.asset_materialization
+                if materialization is None or event_data_version(materialization) == record.content:
+                    continue
+                self.instance.report_runless_asset_event(
+                    dg.AssetMaterialization(
+                        asset_key=table,
+                        partition=key if partitioned else None,
+                        metadata={
+                            **meta,
+                            "pacific/built_by_run": self.run_id or "",
+                            REPORTED_BY_KEY: "pacific_assets.orchestration.lineage (the partition's own data "
+                            "version, after its range step)",
+                        },
+                        tags={
+                            **provenance_tags(materialization),
+                            **data_version_tags(record.content),
+                        },
+                    )
+                )
+                reported.append((table, key))
+        return reported
+
+
+def latest_materializations(
+    instance: dg.DagsterInstance, table: str, keys: Sequence[str] | None
+) -> dict[str | None, dg.EventLogRecord]:
+    """The latest materialization record of each of ``keys`` of ``table`` (of the table itself,
+    under None, when ``keys`` is None), newest first through Dagster's public records API."""
+    wanted: set[str | None] = set(keys) if keys is not None else {None}
+    records_filter = dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey(table), asset_partitions=list(keys) if keys is not None else None
+    )
+    out: dict[str | None, dg.EventLogRecord] = {}
+    cursor = None
+    while True:
+        result = instance.fetch_materializations(
+            records_filter, limit=max(len(wanted), 100), cursor=cursor, ascending=False
+        )
+        for record in result.records:
+            out.setdefault(record.partition_key if keys is not None else None, record)
+        if wanted <= out.keys() or not result.has_more:
+            return out
+        cursor = result.cursor
 
 
 def recorder_for(context: dg.AssetExecutionContext, lake) -> Recorder:

@@ -11,6 +11,8 @@ import dagster as dg
 
 from pacific_assets.definitions import defs
 from pacific_assets.orchestration import partitions
+from pacific_assets.orchestration.dagster_compat import event_data_version
+from pacific_assets.orchestration.lineage import latest_materializations
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.lakes import mark_built
 from pacific_tools.sync import outside_the_grids, plan_sync, sync
@@ -38,3 +40,8 @@ def test_sync_reports_the_partitions_on_the_grids_and_names_the_others(lake: Lak
         status = instance.get_materialized_partitions(dg.AssetKey("stg_accounts"))
         assert status == {"2025-09-01", "2025-09-02"}
         assert plan_sync(instance, graph, lake) == []  # a second run reports nothing
+        # what the UI shows as each partition's data version is the lake's version
+        for item in reported:
+            latest = latest_materializations(instance, item.asset, [item.partition])
+            shown = event_data_version(latest[item.partition].asset_materialization)
+            assert shown == item.data_version, item

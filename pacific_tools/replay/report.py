@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pacific_assets.investor.completeness import STATUS_TABLE
 from pacific_assets.investor.publish import RESTATEMENTS_TABLE
+from pacific_assets.orchestration.lineage import REPORTED_BY_KEY
 from pacific_assets.storage.quarantine import QUARANTINE_TABLE
 
 #: Decimals floats are compared to (replayed lake vs one-shot recompute).
@@ -103,6 +104,8 @@ def collect(cfg, instance, defs, log, final: dt.datetime) -> dict:
         stats = Counter()
         rebuilt: set[str] = set()
         for record in _materializations(instance, node.key):
+            if _meta(record, REPORTED_BY_KEY) is not None:
+                continue  # a version reported after its build (a range step's), not a build
             partition = record.partition_key
             runs.add(record.run_id)
             stats["materializations"] += 1
