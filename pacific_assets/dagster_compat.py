@@ -327,8 +327,10 @@ def _reused_sqlite_engines() -> Iterator[None]:
     still its own, NullPool; statements compiled once per engine) and the schema facts
     remembered per storage (the replay's instance is migrated once, at creation)."""
     import functools
+    import sqlite3
     from unittest import mock
 
+    import sqlalchemy
     from dagster._core.storage.event_log.sqlite import sqlite_event_log
     from dagster._core.storage.runs.sqlite import sqlite_run_storage
     from dagster._core.storage.schedules import sql_schedule_storage
@@ -336,11 +338,24 @@ def _reused_sqlite_engines() -> Iterator[None]:
     from dagster._core.storage.sql import create_engine as dagster_create_engine
 
     engines: dict[tuple, object] = {}
+    keepers: dict[str, sqlite3.Connection] = {}
+
+    def unsynced(dbapi_connection, _record) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+        # Keep one idle connection open per database: then closing Dagster's (NullPool)
+        # connections never closes the last one, which would checkpoint and delete the WAL.
+        path = dbapi_connection.execute("PRAGMA database_list").fetchone()[2]
+        if path and path not in keepers:
+            if len(keepers) >= 64:  # each run has a database of its own: the recent ones
+                keepers.pop(next(iter(keepers))).close()
+            keepers[path] = sqlite3.connect(path, check_same_thread=False)
 
     def create_engine(conn_string, **kwargs):
         key = (conn_string, repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
         if key not in engines:
-            engines[key] = dagster_create_engine(conn_string, **kwargs)
+            engine = dagster_create_engine(conn_string, **kwargs)
+            sqlalchemy.event.listen(engine, "connect", unsynced)
+            engines[key] = engine
         return engines[key]
 
     def remembered(method):
@@ -377,6 +392,8 @@ def _reused_sqlite_engines() -> Iterator[None]:
             patch.stop()
         for engine in engines.values():
             engine.dispose()  # type: ignore[attr-defined]
+        for keeper in keepers.values():
+            keeper.close()
 
 
 @contextmanager
