@@ -35,7 +35,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 ## The main job end to end on the embedded defaults: simulate, materialize everything, summarize.
 demo: venv
-	$(BIN)/python -m pacific_assets.demo
+	$(BIN)/python -m pacific_tools.demo
 
 ## The test suite (the same command CI runs); the last line counts passed/skipped/deselected.
 ## Two workers, one test file each at a time (module fixtures are built once): TEST_WORKERS=0 runs serially.
@@ -46,21 +46,21 @@ test: venv
 ## Dagster UI + daemon on 127.0.0.1 with the project-local DAGSTER_HOME and the demo data.
 ## The instance first learns what the lake already holds (make sync), so nothing is recomputed.
 dev: venv
-	@test -d "$(PACIFIC_DATA_ROOT)/landing" || $(BIN)/python -m pacific_assets.simulate --profile demo
-	@$(BIN)/python -m pacific_assets.sync
+	@test -d "$(PACIFIC_DATA_ROOT)/landing" || $(BIN)/python -m pacific_tools.simulate --profile demo
+	@$(BIN)/python -m pacific_tools.sync
 	@echo "Dagster UI: http://127.0.0.1:$(DEV_PORT)"
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(DEV_PORT) -w workspace.yaml
 
 ## Report the lake's partitions to the instance (a new or restored DAGSTER_HOME); never recomputes.
 sync: venv
-	$(BIN)/python -m pacific_assets.sync
+	$(BIN)/python -m pacific_tools.sync
 
 ## The production-shaped stack on 127.0.0.1 (docs/deployment.md): Postgres instance, Kafka broker
 ## (Tansu), Spark master + 2 workers, code server, dagster-webserver and dagster-daemon as separate
 ## processes over $(PACIFIC_DATA_ROOT); state, logs and the Postgres folder in .stack/.
 ## `make stack-down` stops exactly what it started, by pid.
 stack: venv
-	@test -d "$(PACIFIC_DATA_ROOT)/landing" || $(BIN)/python -m pacific_assets.simulate --profile demo
+	@test -d "$(PACIFIC_DATA_ROOT)/landing" || $(BIN)/python -m pacific_tools.simulate --profile demo
 	$(BIN)/python -m stack up
 
 stack-down:
@@ -70,10 +70,10 @@ stack-down:
 ## Replay 35 simulated days through Dagster's daemons on an instance of its own (REPLAY_ARGS=...);
 ## writes data/reports/replay/summary.json and timeline.html.
 replay: venv
-	$(BIN)/python -m pacific_assets.replay $(REPLAY_ARGS)
+	$(BIN)/python -m pacific_tools.replay $(REPLAY_ARGS)
 
 simulate: venv
-	$(BIN)/python -m pacific_assets.simulate --profile demo
+	$(BIN)/python -m pacific_tools.simulate --profile demo
 
 ## Benchmarks (outside make test): writes bench/results/*.json and *.md.
 bench: venv

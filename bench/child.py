@@ -14,7 +14,7 @@ the file this process writes its JSON report to. Tasks:
 - ``planner-lake --years N`` / ``planner-tick --sensor NAME``: a synthetic data root of N years
   of history, and one sensor tick over it (bench/planner.py).
 - ``tick --iterations N``: on the instance of ``DAGSTER_HOME`` (SQLite or PostgreSQL: the
-  ``instance`` section), the lake reported to it (``pacific_assets.sync``), then every sensor
+  ``instance`` section), the lake reported to it (``pacific_tools.sync``), then every sensor
   evaluated through Dagster's public ``evaluate_tick`` and Dagster's own sensor-daemon iteration
   (instigator state, tick rows, run keys) over the code location loaded in process.
 """
@@ -74,7 +74,7 @@ def _load_definitions():
 
 def _run_summary(instance, result) -> dict:
     """Step wall times from the instance (compute inside the asset bodies) and failures."""
-    from pacific_assets.demo import step_seconds
+    from pacific_tools.demo import step_seconds
 
     steps = step_seconds(instance, result.run_id, digits=3)
     failures = [
@@ -152,8 +152,8 @@ def waves(args: argparse.Namespace) -> dict:
     """Materialize what ``--target`` needs and the lake lacks, wave by wave, range runs only."""
     import dagster as dg
 
-    from pacific_assets.demo import grid_waves
     from pacific_assets.resources import lake_resource_from_env
+    from pacific_tools.demo import grid_waves
 
     defs, job, _ = _load_definitions()
     graph = defs.resolve_asset_graph()
@@ -194,7 +194,7 @@ def prepare(args: argparse.Namespace) -> dict:
     """Simulate a data root, then stage the directory and register the landed click batches."""
     import dagster as dg
 
-    from pacific_assets.simulate import simulate
+    from pacific_tools.simulate import simulate
 
     root = Path(os.environ["PACIFIC_DATA_ROOT"])
     started = time.perf_counter()
@@ -307,7 +307,7 @@ def tick(args: argparse.Namespace) -> dict:
 
     from pacific_assets.dagster_compat import moved_clock
     from pacific_assets.resources import lake_resource_from_env
-    from pacific_assets.sync import sync
+    from pacific_tools.sync import sync
 
     defs, _job, import_seconds = _load_definitions()
     lake = lake_resource_from_env().lake

@@ -696,7 +696,7 @@ class Bench:
     # -- 6. instance: SQLite vs PostgreSQL ---------------------------------------------------
     def _instance_lake(self) -> Path:
         """The demo company (quick: the test company) simulated and built once, every asset
-        over its whole range (``python -m pacific_assets.demo``), kept under the data folder."""
+        over its whole range (``python -m pacific_tools.demo``), kept under the data folder."""
         profile = "test" if self.quick else "demo"
         root = self.data_dir / f"instance-{profile}"
         spec = {"section": "instance", "profile": profile, "version": 1}
@@ -707,11 +707,9 @@ class Bench:
         home = self.work / "instance-build-home"
         home.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-        _log(
-            f"  lake: building the {profile!r} company into {root} (python -m pacific_assets.demo)"
-        )
+        _log(f"  lake: building the {profile!r} company into {root} (python -m pacific_tools.demo)")
         m = run_measured(
-            [sys.executable, "-m", "pacific_assets.demo", "--profile", profile],
+            [sys.executable, "-m", "pacific_tools.demo", "--profile", profile],
             env={**self.env_common, "PACIFIC_DATA_ROOT": str(root), "DAGSTER_HOME": str(home)},
             timeout=self.args.timeout,
         )

@@ -175,7 +175,7 @@ def freshness_states(
 
 
 # -- the replay harness: Dagster's own daemons, in process, under a clock we move -----------------
-# Why private: the replay (``pacific_assets.replay``) must do what the daemon does — evaluate every
+# Why private: the replay (``pacific_tools.replay``) must do what the daemon does — evaluate every
 # running schedule and sensor (and the asset, backfill and freshness daemons) at a simulated
 # instant and execute what they request — for weeks of simulated time in minutes. The public API
 # checked: ``dg.build_sensor_context`` / ``build_schedule_context`` evaluate one definition but
@@ -185,7 +185,7 @@ def freshness_states(
 
 #: A replay instance: runs execute synchronously in the daemon's process, in the order requested.
 REPLAY_INSTANCE_YAML = """\
-# Written by pacific_assets.replay: a real, persistent SQLite instance whose runs execute
+# Written by pacific_tools.replay: a real, persistent SQLite instance whose runs execute
 # synchronously inside the (in-process) daemon iterations, so the replay is deterministic.
 telemetry:
   enabled: false

@@ -88,7 +88,7 @@ def sim_data(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     ``lake`` fixture, or copy). Truth: ``sim_data.truth / "<table>.parquet"`` and
     ``fault_manifest.json``; see docs/simulator.md.
     """
-    from pacific_assets.simulate import simulate
+    from pacific_tools.simulate import simulate
 
     root = tmp_path_factory.mktemp("sim_data") / "data"
     simulate(root, profile="test", seed=7)

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pacific_assets.simulate import truth as T
-from pacific_assets.simulate.company import simulate_company
-from pacific_assets.simulate.config import make_config
+from pacific_tools.simulate import truth as T
+from pacific_tools.simulate.company import simulate_company
+from pacific_tools.simulate.config import make_config
 
 
 def knowable_timeline(

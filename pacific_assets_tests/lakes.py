@@ -37,7 +37,7 @@ def land_as_of(
     folders and the clicks manifest; no row is read. Folders that exist already are left alone."""
     from pacific_assets.contracts import SOURCES
     from pacific_assets.engagement.landing import ClickLanding, batch_name, iso_utc
-    from pacific_assets.simulate import schedule as S
+    from pacific_tools.simulate import schedule as S
 
     landing = Path(data_root) / "landing"
     days = [first + dt.timedelta(days=i) for i in range((now.date() - first).days + 1)]

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: What a copy of the project needs for the tests to run in it (tests read docs/ and bench/).
 COPIED = (
     "pacific_assets",
+    "pacific_tools",
     "pacific_assets_tests",
     "docs",
     "bench",

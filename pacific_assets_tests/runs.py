@@ -2,7 +2,7 @@
 
 A range run (one run over first..last, as a single-run backfill or a month-close job does it) is
 two Dagster tags; a chain of assets runs parents-first in waves, one range run per partition grid
-of a wave (as ``make demo`` does, see pacific_assets/demo.py).
+of a wave (as ``make demo`` does, see pacific_tools/demo.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
-from pacific_assets.demo import grid_waves, wave_runs
+from pacific_tools.demo import grid_waves, wave_runs
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pacific_assets import demo, partitions
-from pacific_assets.demo import materialize_all, time_report
+from pacific_assets import partitions
+from pacific_tools import demo
+from pacific_tools.demo import materialize_all, time_report
 
 
 @dg.asset

@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore")
 from pathlib import Path
 out, seed = Path(sys.argv[1]), int(sys.argv[2])
 root = out / "sim" / "data"
-from pacific_assets.simulate import simulate
+from pacific_tools.simulate import simulate
 summary = simulate(root, seed=seed, profile="test", days=60, accounts=60,
                    events_per_user_day=1.5, batches_per_day=1)
 import dagster as dg

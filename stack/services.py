@@ -758,7 +758,7 @@ class Stack:
             lap("instance schema")
             if sync and (self.s.data_root / "lake").exists():
                 # A new instance learns what the lake already holds (make sync): nothing rebuilt.
-                self._run_once("sync", [str(BIN / "python"), "-m", "pacific_assets.sync"], env)
+                self._run_once("sync", [str(BIN / "python"), "-m", "pacific_tools.sync"], env)
                 lap("sync")
         if "code-server" in todo:
             self.start_code_server(env)

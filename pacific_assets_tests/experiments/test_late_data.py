@@ -30,7 +30,6 @@ from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.experiments.ab_unit_daily import PRE_PERIOD_DAYS
 from pacific_assets.experiments.schedules import experiments_follow_facts
 from pacific_assets.lineage import LakeState
-from pacific_assets.simulate import simulate
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.experiments.pipeline import (
     CHAIN,
@@ -40,6 +39,7 @@ from pacific_assets_tests.experiments.pipeline import (
     run_chain,
 )
 from pacific_assets_tests.runs import drive_sensor, range_tags
+from pacific_tools.simulate import simulate
 
 SIM = dict(profile="test", days=60, accounts=60, events_per_user_day=1.5, batches_per_day=1)
 SEED = 11

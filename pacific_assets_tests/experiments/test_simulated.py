@@ -43,7 +43,6 @@ from pacific_assets.dagster_compat import (
 from pacific_assets.engagement.landing import ClickLanding
 from pacific_assets.experiments.ab_unit_daily import PRE_PERIOD_DAYS
 from pacific_assets.experiments.pseudonymize import pseudonymize
-from pacific_assets.simulate import simulate
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.experiments.pipeline import (
     PSEUDONYM_KEY,
@@ -52,6 +51,7 @@ from pacific_assets_tests.experiments.pipeline import (
     project_defs,
     run_chain,
 )
+from pacific_tools.simulate import simulate
 
 #: Small companies: more accounts than the "test" profile (so the 65/35 allocation has the
 #: units to be detected), fewer clicks per user and one ingest batch a day (so each run is fast).

@@ -42,8 +42,8 @@ def run_waves(start: str, last: dict[str, str], groups: set[str] | None) -> dict
     import dagster as dg
 
     from pacific_assets.definitions import defs
-    from pacific_assets.demo import grid_waves, wave_runs
     from pacific_assets_tests.runs import range_tags
+    from pacific_tools.demo import grid_waves, wave_runs
 
     graph = defs.resolve_asset_graph()
     job = defs.resolve_implicit_global_asset_job_def()

@@ -78,10 +78,10 @@ def sim(sim_data: Lake, tmp_path_factory: pytest.TempPathFactory) -> Sim:
 
 def clean_truth(sim: Sim, grain: str) -> pl.DataFrame:
     """The simulator's truth functions on the clean accounts' true events."""
-    from pacific_assets.simulate import make_config
-    from pacific_assets.simulate import truth as T
-    from pacific_assets.simulate.company import simulate_company
-    from pacific_assets.simulate.run import Simulation
+    from pacific_tools.simulate import make_config
+    from pacific_tools.simulate import truth as T
+    from pacific_tools.simulate.company import simulate_company
+    from pacific_tools.simulate.run import Simulation
 
     m = sim.manifest
     cfg = make_config(m["profile"], seed=m["seed"], start=m["start"], end=m["end_exclusive"])

@@ -1,6 +1,6 @@
 """The daemon over days of production: late clicks, a late CRM event, a corrected billing export.
 
-One replay (``python -m pacific_assets.replay``, the harness behind ``make replay``) of the 35-day
+One replay (``python -m pacific_tools.replay``, the harness behind ``make replay``) of the 35-day
 "replay" company on a real Dagster instance of its own: the lake is built in one shot as it stood
 on 2025-10-02 20:00 UTC (as ``make demo`` builds it), then the files land at the times the
 simulator says while Dagster's clock advances, and at every tick Dagster's own daemon iterations
@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(TIMEOUT + 300)]
 
 def _replay(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pacific_assets.replay", *args],
+        [sys.executable, "-m", "pacific_tools.replay", *args],
         cwd=REPO,
         env={**os.environ, "PYTHONHASHSEED": "0", **env},
         capture_output=True,
@@ -70,7 +70,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 def _sync(env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "pacific_assets.sync"],
+        [sys.executable, "-m", "pacific_tools.sync"],
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,

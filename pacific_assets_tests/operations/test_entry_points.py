@@ -1,7 +1,7 @@
 """Every way of starting Dagster sees the data root's grids and builds nothing from nothing.
 
 A small company whose grids start on Saturday 2025-09-06 (not the code's default day) is
-simulated and materialized the way `make demo` does it (``python -m pacific_assets.demo``, on
+simulated and materialized the way `make demo` does it (``python -m pacific_tools.demo``, on
 the wall clock: its 35 days are long over). Then, started as users and deployments start them —
 never through ``make``, with no ``PACIFIC_START_DATE`` —, each over its own copy of that data root
 and a fresh instance, at the same time:
@@ -33,7 +33,6 @@ import dagster as dg
 import pytest
 
 from pacific_assets.data_root import recorded_first_day
-from pacific_assets.simulate import simulate
 from pacific_assets_tests.processes import (
     BIN,
     REPO,
@@ -43,6 +42,7 @@ from pacific_assets_tests.processes import (
     stop,
     wait_for_location,
 )
+from pacific_tools.simulate import simulate
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +101,7 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = base / "data"
     simulate(root, profile="test", seed=7, start=FIRST_DAY.isoformat(), days=DAYS)
     done = subprocess.run(
-        [str(BIN / "python"), "-m", "pacific_assets.demo"],
+        [str(BIN / "python"), "-m", "pacific_tools.demo"],
         cwd=REPO,
         env=_env(root, _home(base / "demo_home")),
         capture_output=True,

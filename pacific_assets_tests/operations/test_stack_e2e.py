@@ -55,10 +55,10 @@ from pacific_assets.dagster_compat import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 from pacific_assets.engagement.landing import ClickLanding
-from pacific_assets.simulate import simulate
-from pacific_assets.simulate.kafka import ClickMessage, produce
 from pacific_assets.storage.lake import PART_FILE, Lake
 from pacific_assets_tests.processes import REPO, Server, free_port
+from pacific_tools.simulate import simulate
+from pacific_tools.simulate.kafka import ClickMessage, produce
 from stack.services import Settings, Stack, StackError, alive, postgres_bin
 
 pytestmark = pytest.mark.slow
@@ -80,7 +80,7 @@ BUILD = """
 import sys
 import dagster as dg
 from pacific_assets.definitions import defs
-from pacific_assets.demo import materialize_all
+from pacific_tools.demo import materialize_all
 graph = defs.resolve_asset_graph()
 keys = {dg.AssetKey(t) for t in sys.argv[1:]}
 todo = list(keys)
@@ -381,7 +381,7 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
             **env,
             **p.stack.dagster_env(),
             "PACIFIC_SPARK_MASTER": "local[2]",
-            # one "planned" event per asset and run, as make demo does (pacific_assets.demo)
+            # one "planned" event per asset and run, as make demo does (pacific_tools.demo)
             "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1",
         }
         build_env.pop("PACIFIC_FAULT_INJECT_FILE")

@@ -12,8 +12,8 @@ import dagster as dg
 from pacific_assets import partitions
 from pacific_assets.definitions import defs
 from pacific_assets.storage.lake import Lake
-from pacific_assets.sync import outside_the_grids, plan_sync, sync
 from pacific_assets_tests.lakes import mark_built
+from pacific_tools.sync import outside_the_grids, plan_sync, sync
 
 
 def test_sync_reports_the_partitions_on_the_grids_and_names_the_others(lake: Lake) -> None:

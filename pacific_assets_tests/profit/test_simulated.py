@@ -27,12 +27,12 @@ import pytest
 
 from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_END_TAG as END_TAG
 from pacific_assets.dagster_compat import ASSET_PARTITION_RANGE_START_TAG as START_TAG
-from pacific_assets.demo import grid_waves, wave_runs
 from pacific_assets.profit.settings import ProfitSettings
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.knowable import knowable_timeline
 from pacific_assets_tests.runs import checks_by_name, range_tags
+from pacific_tools.demo import grid_waves, wave_runs
 
 PROFIT = [
     "invoice_lines_current",

@@ -10,7 +10,7 @@ from pacific_assets.storage.lake import Lake
 @pytest.fixture(scope="session")
 def replay_data(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     """The 35-day "replay" company (hourly batches, every fault), ~3 s. Read-only."""
-    from pacific_assets.simulate import simulate
+    from pacific_tools.simulate import simulate
 
     root = tmp_path_factory.mktemp("replay_data") / "data"
     simulate(root, profile="replay", seed=7)

@@ -1,4 +1,4 @@
-"""``python -m pacific_assets.simulate``: progress, a summary at the end, one-line errors."""
+"""``python -m pacific_tools.simulate``: progress, a summary at the end, one-line errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pacific_assets.simulate.__main__ import main
+from pacific_tools.simulate.__main__ import main
 
 
 def test_cli_prints_progress_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -12,8 +12,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pacific_assets.dagster_compat import moved_clock
-from pacific_assets.simulate import make_config, simulate
 from pacific_assets.storage.lake import Lake
+from pacific_tools.simulate import make_config, simulate
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -63,7 +63,7 @@ def test_demo_profile_starts_on_the_data_roots_first_day(tmp_path, monkeypatch) 
     it); a new data root on the 1st of the month four months back: four closed months and the
     current one, 120-151 days on any date, across a year end and on a leap day."""
     from pacific_assets.data_root import GridsError, record_first_day
-    from pacific_assets.simulate.config import demo_first_day
+    from pacific_tools.simulate.config import demo_first_day
 
     monkeypatch.delenv("PACIFIC_START_DATE", raising=False)
     D = dt.date

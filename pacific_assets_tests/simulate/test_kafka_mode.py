@@ -13,9 +13,9 @@ from confluent_kafka import Producer
 
 from pacific_assets.engagement.ingest import ClicksKafkaResource, ingest_clicks, kafka_backlog
 from pacific_assets.engagement.landing import ClickLanding
-from pacific_assets.simulate import simulate
-from pacific_assets.simulate.kafka import move_batches_to_kafka
 from pacific_assets.storage.lake import Lake
+from pacific_tools.simulate import simulate
+from pacific_tools.simulate.kafka import move_batches_to_kafka
 
 TOPIC = "clicks"
 

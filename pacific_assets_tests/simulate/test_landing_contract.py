@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 
 from pacific_assets import contracts as K
-from pacific_assets.simulate import simulate
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.simulate import landing_reader as R
+from pacific_tools.simulate import simulate
 
 START, END = dt.date(2025, 9, 1), dt.date(2025, 12, 10)
 

@@ -12,8 +12,8 @@ import json
 import polars as pl
 import pytest
 
-from pacific_assets.simulate.schedule import read_landing_schedule
 from pacific_assets.storage.lake import Lake
+from pacific_tools.simulate.schedule import read_landing_schedule
 
 UTC = dt.UTC
 START = dt.date(2025, 9, 1)

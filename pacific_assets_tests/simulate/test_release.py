@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 
 from pacific_assets.engagement.landing import ClickLanding
-from pacific_assets.simulate.release import INGEST_LOCK, LandingRelease, ReleaseConflict
 from pacific_assets.storage.lake import Lake
+from pacific_tools.simulate.release import INGEST_LOCK, LandingRelease, ReleaseConflict
 
 MANIFEST = "clickstream/_manifest.jsonl"
 FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)

@@ -18,10 +18,10 @@ from polars.testing import assert_frame_equal
 
 import pacific_assets
 from pacific_assets import contracts as K
-from pacific_assets.simulate import make_config, simulate
-from pacific_assets.simulate.schedule import read_landing_schedule
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.simulate import landing_reader as R
+from pacific_tools.simulate import make_config, simulate
+from pacific_tools.simulate.schedule import read_landing_schedule
 
 START, END = dt.date(2025, 9, 1), dt.date(2025, 10, 6)
 HORIZON = dt.datetime(2025, 10, 6, tzinfo=dt.UTC)

@@ -11,11 +11,11 @@ import pytest
 from scipy.stats import chisquare
 
 from pacific_assets import contracts as K
-from pacific_assets.simulate import make_config
-from pacific_assets.simulate import truth as T
-from pacific_assets.simulate.catalog import REGION_UTC_OFFSET
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.simulate import landing_reader as R
+from pacific_tools.simulate import make_config
+from pacific_tools.simulate import truth as T
+from pacific_tools.simulate.catalog import REGION_UTC_OFFSET
 
 D = dt.date
 

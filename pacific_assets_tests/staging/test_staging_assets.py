@@ -10,7 +10,6 @@ import pytest
 
 from pacific_assets import partitions
 from pacific_assets.contracts import SOURCES
-from pacific_assets.demo import wave_runs
 from pacific_assets.lineage import grid_of
 from pacific_assets.resources import LakeResource
 from pacific_assets.staging.assets import RAW_SPECS, STAGING_ASSETS, staging_columns
@@ -18,6 +17,7 @@ from pacific_assets.storage.lake import Lake
 from pacific_assets.storage.quarantine import QUARANTINE_TABLE
 from pacific_assets_tests.declared import assert_written_as_declared
 from pacific_assets_tests.runs import range_tags
+from pacific_tools.demo import wave_runs
 
 from .conftest import VALID_FILES, landing_hashes, write_landing
 
@@ -555,7 +555,7 @@ def test_simulated_schema_drift_fails_naming_the_drifted_file(
     """The simulator's drift switch renames a column in one file: the range run must name both."""
     import json
 
-    from pacific_assets.simulate import simulate
+    from pacific_tools.simulate import simulate
 
     simulate(lake.root, profile="test", seed=7, schema_drift=True, events_per_user_day=0.1, days=40)
     (drift,) = json.loads((lake.truth / "fault_manifest.json").read_text())["schema_drift_files"]

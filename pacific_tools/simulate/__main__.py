@@ -1,4 +1,4 @@
-"""CLI: ``python -m pacific_assets.simulate --profile {test,demo,bench,replay} --out <data_root>``.
+"""CLI: ``python -m pacific_tools.simulate --profile {test,demo,bench,replay} --out <data_root>``.
 
 Shows progress, ends with a short summary (rows per source, sizes, where). Any error is one
 readable line on stderr; the traceback goes to ``<data_root>/simulate-error.log``.
@@ -15,13 +15,13 @@ import time
 import traceback
 from pathlib import Path
 
-from pacific_assets.simulate.config import PROFILES
-from pacific_assets.simulate.run import SimSummary, simulate
+from pacific_tools.simulate.config import PROFILES
+from pacific_tools.simulate.run import SimSummary, simulate
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m pacific_assets.simulate",
+        prog="python -m pacific_tools.simulate",
         description="Simulate Pacific's source systems into <out>/landing, truth into <out>/truth.",
     )
     p.add_argument(
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: simulation failed: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return 1
     if args.clicks_to_kafka:
-        from pacific_assets.simulate.kafka import move_batches_to_kafka
+        from pacific_tools.simulate.kafka import move_batches_to_kafka
 
         bootstrap = os.environ.get("PACIFIC_KAFKA_BOOTSTRAP_SERVERS", "")
         topic = os.environ.get("PACIFIC_KAFKA_TOPIC", "clicks")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from pacific_assets.simulate.config import SimConfig
+from pacific_tools.simulate.config import SimConfig
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from pacific_assets.contracts import CLICKS
-from pacific_assets.simulate.schedule import KIND_BATCH, KIND_MANIFEST, read_landing_schedule
+from pacific_tools.simulate.schedule import KIND_BATCH, KIND_MANIFEST, read_landing_schedule
 
 MANIFEST_PATH = f"{CLICKS.path}/_manifest.jsonl"
 #: the clickstream ingestion lock file (engagement.landing.ClickLanding.lock): one writer of

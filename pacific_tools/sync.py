@@ -1,4 +1,4 @@
-"""Tell a Dagster instance what the lake holds: ``python -m pacific_assets.sync`` (``make sync``).
+"""Tell a Dagster instance what the lake holds: ``python -m pacific_tools.sync`` (``make sync``).
 
 A new or restored instance over an existing lake knows nothing of the partitions the lake holds:
 the UI would show them "missing" and "materialize missing" would recompute them. The lake knows
@@ -114,7 +114,7 @@ def sync(instance: dg.DagsterInstance, asset_graph, lake) -> list[Reported]:
         record = state.lineage(item.asset, item.partition or UNPARTITIONED)
         metadata: dict[str, object] = {
             DATA_VERSION_KEY: item.data_version,
-            "pacific/reported_by": "pacific_assets.sync (the lake already held this version)",
+            "pacific/reported_by": "pacific_tools.sync (the lake already held this version)",
         }
         if record is not None:
             metadata.update(

@@ -11,8 +11,8 @@ import datetime as dt
 
 import polars as pl
 
-from pacific_assets.simulate.company import PAID_STATUSES, Company
-from pacific_assets.simulate.config import SimConfig
+from pacific_tools.simulate.company import PAID_STATUSES, Company
+from pacific_tools.simulate.config import SimConfig
 
 UTC = pl.Datetime("us", "UTC")
 

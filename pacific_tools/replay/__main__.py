@@ -1,4 +1,4 @@
-"""``python -m pacific_assets.replay`` (``make replay``): replay N simulated days; see __init__."""
+"""``python -m pacific_tools.replay`` (``make replay``): replay N simulated days; see __init__."""
 
 from __future__ import annotations
 
@@ -43,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "one-shot":
-        from pacific_assets.replay.harness import one_shot_here
+        from pacific_tools.replay.harness import one_shot_here
 
         return one_shot_here(dt.datetime.fromisoformat(args.at))
     if args.command == "settle":
         import json
 
-        from pacific_assets.replay.harness import settle_here
+        from pacific_tools.replay.harness import settle_here
 
         start = dt.datetime.fromisoformat(args.at.replace("Z", "+00:00"))
         only = set(args.only.split(",")) if args.only else None
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     data_root = Path(os.environ.get("PACIFIC_DATA_ROOT", "data")).resolve()
-    from pacific_assets.replay.harness import ReplayConfig, run
-    from pacific_assets.replay.report import table_text
+    from pacific_tools.replay.harness import ReplayConfig, run
+    from pacific_tools.replay.report import table_text
 
     def instant(text: str | None) -> dt.datetime | None:
         if not text:

@@ -23,10 +23,10 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pacific_assets.contracts import CLICKS
-from pacific_assets.simulate import catalog as C
-from pacific_assets.simulate.config import SimConfig
-from pacific_assets.simulate.landing import TS_MS_FMT, LandingWriter
-from pacific_assets.simulate.schedule import KIND_BATCH, KIND_MANIFEST
+from pacific_tools.simulate import catalog as C
+from pacific_tools.simulate.config import SimConfig
+from pacific_tools.simulate.landing import TS_MS_FMT, LandingWriter
+from pacific_tools.simulate.schedule import KIND_BATCH, KIND_MANIFEST
 
 US = 1_000_000
 HOUR = 3600 * US

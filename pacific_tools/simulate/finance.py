@@ -11,9 +11,9 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from pacific_assets.simulate import catalog as C
-from pacific_assets.simulate.config import SimConfig
-from pacific_assets.simulate.truth import month_starts
+from pacific_tools.simulate import catalog as C
+from pacific_tools.simulate.config import SimConfig
+from pacific_tools.simulate.truth import month_starts
 
 SHARED_OPEX = (  # category, vendor, share of company MRR
     ("cloud_hosting", "Nimbus Cloud", 0.08),

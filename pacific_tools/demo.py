@@ -29,7 +29,7 @@ from pacific_assets.resources import LakeResource, lake_resource_from_env
 from pacific_assets.storage.catalog import catalog_tables, refresh_catalog
 from pacific_assets.storage.duck import connect
 
-log = logging.getLogger("pacific_assets.demo")
+log = logging.getLogger("pacific_tools.demo")
 
 
 #: The console shows warnings only; every event is still in the instance for the UI.
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     resource = lake_resource_from_env()
     lake = resource.lake
-    from pacific_assets.simulate import simulate
+    from pacific_tools.simulate import simulate
 
     manifest = lake.truth / "fault_manifest.json"
     try:
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         steps["materialize"] = time.monotonic() - t
         # the instance knows every partition it built; anything else the lake holds (a lake
         # carried over from another instance) is reported, so the UI and sensors agree
-        from pacific_assets.sync import sync
+        from pacific_tools.sync import sync
 
         t = time.monotonic()
         reported = sync(instance, defs.resolve_asset_graph(), lake)

@@ -1,6 +1,6 @@
 """The replay loop: land what is due, tick Dagster's daemons, jump to the next event.
 
-Runs in a process of its own (``python -m pacific_assets.replay``): the code location reads its
+Runs in a process of its own (``python -m pacific_tools.replay``): the code location reads its
 data root from ``PACIFIC_DATA_ROOT`` when it is imported, and the replay's instance is its own
 ``DAGSTER_HOME``, so both are set before anything of the project is imported.
 """
@@ -154,7 +154,7 @@ def _setup_env(cfg: ReplayConfig) -> None:
 def prepare(cfg: ReplayConfig, say: Callable[[str], None]) -> None:
     """Simulate the company into ``source/`` (reused when it is the same), empty the rest."""
     from pacific_assets.data_root import record_first_day
-    from pacific_assets.simulate import simulate
+    from pacific_tools.simulate import simulate
 
     stamp = cfg.source / "replay.json"
     wanted = {"profile": cfg.profile, "days": cfg.days, "seed": cfg.seed, "start": str(cfg.start)}
@@ -185,14 +185,14 @@ def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = 
     import dagster as dg
 
     from pacific_assets.dagster_compat import moved_clock, replay_daemons
-    from pacific_assets.simulate.release import LandingRelease
+    from pacific_tools.simulate.release import LandingRelease
 
     release = LandingRelease(cfg.source, cfg.live)
     start = dt.datetime.combine(cfg.start, dt.time(), dt.UTC)
     now = [start]
     log = ReplayLog()
     logging.getLogger("dagster").setLevel(logging.ERROR)
-    daemon_log = logging.getLogger("pacific_assets.replay.daemons")
+    daemon_log = logging.getLogger("pacific_tools.replay.daemons")
     daemon_log.setLevel(logging.ERROR)
 
     with moved_clock(lambda: now[0]):
@@ -241,7 +241,7 @@ def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = 
         if bar is not None:
             bar.close()
         final = now[0]
-        from pacific_assets.replay.report import collect
+        from pacific_tools.replay.report import collect
 
         result = collect(cfg, instance, defs, log, final)
         instance.dispose()
@@ -249,10 +249,10 @@ def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = 
     if cfg.recompute:
         say(f"recomputing the lake in one shot at {final:%Y-%m-%d %H:%M} for comparison ...")
         _recompute(cfg, final)
-        from pacific_assets.replay.report import compare_with_recompute
+        from pacific_tools.replay.report import compare_with_recompute
 
         result.update(compare_with_recompute(cfg, final))
-    from pacific_assets.replay.report import write_reports
+    from pacific_tools.replay.report import write_reports
 
     write_reports(cfg, result, log)
     return result
@@ -318,7 +318,7 @@ def _one_shot(data_root: Path, home: Path, at: dt.datetime) -> None:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    cmd = [sys.executable, "-m", "pacific_assets.replay", "one-shot", "--at", at.isoformat()]
+    cmd = [sys.executable, "-m", "pacific_tools.replay", "one-shot", "--at", at.isoformat()]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(
@@ -340,14 +340,14 @@ def _recompute(cfg: ReplayConfig, at: dt.datetime) -> None:
 
 
 def one_shot_here(at: dt.datetime) -> int:
-    """Body of ``python -m pacific_assets.replay one-shot``: the demo's materialize-all, at ``at``."""
+    """Body of ``python -m pacific_tools.replay one-shot``: the demo's materialize-all, at ``at``."""
     import dagster as dg
 
     from pacific_assets.dagster_compat import moved_clock
 
     with moved_clock(lambda: at):
         from pacific_assets.definitions import defs
-        from pacific_assets.demo import materialize_all
+        from pacific_tools.demo import materialize_all
 
         with dg.DagsterInstance.get() as instance:
             runs = materialize_all(defs, instance, quiet=True)
@@ -364,7 +364,7 @@ def settle_here(
     sync_first: bool = False,
     only: set[str] | None = None,
 ) -> dict:
-    """Body of ``python -m pacific_assets.replay settle``: the daemons over this process's data
+    """Body of ``python -m pacific_tools.replay settle``: the daemons over this process's data
     root and instance (``PACIFIC_DATA_ROOT``, ``DAGSTER_HOME``) from ``start`` for ``window``,
     ticking every ``every_seconds``, as ``dagster dev`` would on that instance. Returns the runs
     launched (trigger, status, what they materialized) and Dagster's freshness state per asset
@@ -379,14 +379,14 @@ def settle_here(
         (home / "dagster.yaml").write_text(REPLAY_INSTANCE_YAML)
     now = [start]
     logging.getLogger("dagster").setLevel(logging.ERROR)
-    quiet = logging.getLogger("pacific_assets.replay.daemons")
+    quiet = logging.getLogger("pacific_tools.replay.daemons")
     quiet.setLevel(logging.ERROR)
     with moved_clock(lambda: now[0]):
         instance = dg.DagsterInstance.get()
         if sync_first:
             from pacific_assets.definitions import defs
             from pacific_assets.resources import lake_resource_from_env
-            from pacific_assets.sync import sync
+            from pacific_tools.sync import sync
 
             sync(instance, defs.resolve_asset_graph(), lake_resource_from_env().lake)
         seen = {r.run_id for r in instance.get_runs()}

@@ -20,15 +20,15 @@ import polars as pl
 
 from pacific_assets import contracts as K
 from pacific_assets.data_root import record_first_day
-from pacific_assets.simulate import catalog as C
-from pacific_assets.simulate import schedule as S
-from pacific_assets.simulate import truth as T
-from pacific_assets.simulate.clicks import NEVER, ClickSim, Users, epoch_us, plan_faults
-from pacific_assets.simulate.company import EPOCH, Company, midnight, simulate_company
-from pacific_assets.simulate.config import SimConfig, make_config
-from pacific_assets.simulate.experiments import assign
-from pacific_assets.simulate.finance import ops_and_salaries
-from pacific_assets.simulate.landing import LandingWriter, to_json_frame, to_text
+from pacific_tools.simulate import catalog as C
+from pacific_tools.simulate import schedule as S
+from pacific_tools.simulate import truth as T
+from pacific_tools.simulate.clicks import NEVER, ClickSim, Users, epoch_us, plan_faults
+from pacific_tools.simulate.company import EPOCH, Company, midnight, simulate_company
+from pacific_tools.simulate.config import SimConfig, make_config
+from pacific_tools.simulate.experiments import assign
+from pacific_tools.simulate.finance import ops_and_salaries
+from pacific_tools.simulate.landing import LandingWriter, to_json_frame, to_text
 
 Progress = Callable[[str], None]
 FILE = "part-00000"

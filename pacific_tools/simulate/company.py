@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pacific_assets.simulate import catalog as C
-from pacific_assets.simulate.config import SimConfig
+from pacific_tools.simulate import catalog as C
+from pacific_tools.simulate.config import SimConfig
 
 PAID_STATUSES = ("subscribed", "renewal_opened", "renewed")
 #: status after each event type (None = unchanged)
