@@ -413,6 +413,33 @@ def _reused_sqlite_engines() -> Iterator[None]:
 
 
 @contextmanager
+def _remembered_resource_schemas() -> Iterator[None]:
+    """Every sensor evaluation builds its resources, and every ``ConfigurableResource`` built
+    infers its config schema from its class again: a third of a sensor evaluation's time in a
+    replay (cProfile). The schema is a function of the class and the fields left out, so within
+    the replay it is inferred once per (class, fields left out)."""
+    import functools
+    from unittest import mock
+
+    from dagster._config.pythonic_config import resource
+
+    infer = resource.infer_schema_from_config_class
+    schemas: dict[tuple, object] = {}
+
+    @functools.wraps(infer)
+    def remembered(model_cls, description=None, fields_to_omit=None, default=None):
+        if default is not None:
+            return infer(model_cls, description, fields_to_omit, default)
+        key = (model_cls, description, frozenset(fields_to_omit or ()))
+        if key not in schemas:
+            schemas[key] = infer(model_cls, description, fields_to_omit)
+        return schemas[key]
+
+    with mock.patch.object(resource, "infer_schema_from_config_class", remembered):
+        yield
+
+
+@contextmanager
 def replay_daemons(
     instance: dg.DagsterInstance, module_name: str, working_directory: str
 ) -> Iterator[DaemonTicker]:
@@ -424,7 +451,7 @@ def replay_daemons(
     random.seed(0)  # the daemons shuffle instigators with ``random``: one order per run
     original = instance_module.DagsterInstance.from_ref
     instance_module.DagsterInstance.from_ref = staticmethod(lambda _ref: _Shared(instance))
-    with _reused_sqlite_engines():
+    with _reused_sqlite_engines(), _remembered_resource_schemas():
         ticker = DaemonTicker(instance, module_name, working_directory)
         try:
             yield ticker
