@@ -200,7 +200,10 @@ def late_days(cfg, final: dt.datetime) -> list[str]:
             (c["event_ts"], c["landed_at"])
             for c in clicks.get("late", []) + clicks.get("delayed", [])
         ),
-        *((e["effective_at"], e["recorded_at"]) for e in crm.get("late_events", [])),
+        *(
+            (e["effective_at"], _crm_landed(cfg, e["landing_date"]))
+            for e in crm.get("late_events", [])
+        ),
         *((e["export_date"], e["landed_at"]) for e in billing.get("late_exports", [])),
         *((e["export_date"], e["correction_landed_at"]) for e in billing.get("corrections", [])),
     ]
@@ -210,6 +213,18 @@ def late_days(cfg, final: dt.datetime) -> list[str]:
         return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
     return sorted({day[:10] for day, landed in arrivals if start < instant(landed) <= final})
+
+
+def _crm_landed(cfg, landing_date: str) -> str:
+    """When the CRM events export holding a late event (recorded on ``landing_date``) landed."""
+    import polars as pl
+
+    schedule = pl.read_parquet(cfg.source / "truth" / "landing_schedule.parquet")
+    landed = schedule.filter(
+        (pl.col("source") == "account_events")
+        & pl.col("path").str.contains(f"date={landing_date}/", literal=True)
+    )["landed_at"].min()
+    return landed.isoformat() if landed is not None else f"{landing_date}T23:59:59+00:00"
 
 
 def _alerts(data_root: Path) -> list[dict]:
