@@ -152,6 +152,35 @@ def test_late_clicks_rebuild_their_days_and_only_what_reads_them(replay) -> None
     assert min(_rebuilt(summary, "ab_unit_daily")) >= min(stg)
 
 
+def test_the_report_counts_identical_rebuilds_and_rebuilds_per_late_day(replay) -> None:
+    """Issue 30's columns: re-materializations whose content came out identical (counted from
+    the data versions the instance recorded) agree with the ``pacific/content_unchanged`` flag
+    each build published from the lake's own lineage; the late days are the window's."""
+    import dagster as dg
+
+    root, summary = replay
+    assert summary["late_days"] == ["2025-09-10", "2025-09-20", "2025-09-21", "2025-10-01"]
+    flagged: dict[str, int] = {}
+    with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+        for name in summary["assets"]:
+            records = instance.fetch_materializations(dg.AssetKey(name), limit=10000).records
+            flagged[name] = sum(
+                1
+                for r in records
+                if getattr(
+                    r.asset_materialization.metadata.get("pacific/content_unchanged"),
+                    "value",
+                    False,
+                )
+            )
+    counted = {a: s["rematerialized_identical"] for a, s in summary["assets"].items()}
+    assert counted == flagged
+    for name, stats in summary["assets"].items():
+        rebuilt = len(stats["rematerialized_partitions"])
+        assert stats["rebuilt_per_late_day"] == round(rebuilt / 4, 2), name
+        assert stats["rematerialized_identical"] <= stats["rematerializations"], name
+
+
 #: Tables the three late cases change, and none of them has a column that records when it was
 #: written: a replayed partition must hold exactly the rows the one-shot recompute holds.
 LATE_DATA_TABLES = (

@@ -11,6 +11,12 @@ Definitions (docs/operations.md, "Replay"):
   changed what this partition reads).
 - **unnecessary**: a re-materialization whose inputs are exactly those of the previous build (no
   input changed: wasted work).
+- **identical**: a re-materialization whose content (``pacific/data_version``, the content digest)
+  came out the same as the partition's previous build: an input changed, but not in anything this
+  partition's rows depend on (work a finer read rule could have spared).
+- **late days**: the days of data that landed late during the replayed window (late or delayed
+  clicks, late CRM events, late and corrected billing exports: the simulator's fault manifest);
+  **rebuilt per late day**: an asset's distinct re-materialized partitions divided by them.
 - **freshness violations**: the times Dagster's freshness daemon turned the asset to FAIL.
 - **final_equals_recompute**: every partition of every table in the replayed lake has the same
   rows as a one-shot recompute of the same landed data at the same instant (volatile columns —
@@ -93,6 +99,7 @@ def collect(cfg, instance, defs, log, final: dt.datetime) -> dict:
 
     assets: dict[str, dict] = {}
     marks: list[dict] = []
+    late = late_days(cfg, final)
     for node in sorted(graph.asset_nodes, key=lambda n: n.key.to_user_string()):
         if not node.is_materializable:
             continue
@@ -103,6 +110,7 @@ def collect(cfg, instance, defs, log, final: dt.datetime) -> dict:
         triggers: Counter[str] = Counter()
         stats = Counter()
         rebuilt: set[str] = set()
+        contents: dict[str | None, object] = {}
         for record in _materializations(instance, node.key):
             if _meta(record, REPORTED_BY_KEY) is not None:
                 continue  # a version reported after its build (a range step's), not a build
@@ -115,10 +123,13 @@ def collect(cfg, instance, defs, log, final: dt.datetime) -> dict:
             )
             versions = _meta(record, "pacific/input_versions") or {}
             inputs = _meta(record, "pacific/inputs_version")
+            content = _meta(record, "pacific/data_version")
             kind = "build"
             if partition in previous:
                 stats["rematerializations"] += 1
                 rebuilt.add(partition or "current")
+                if content is not None and content == contents.get(partition):
+                    stats["identical"] += 1
                 prev_inputs, prev_versions = previous[partition]
                 changed = sorted(k for k in versions if versions.get(k) != prev_versions.get(k))
                 if inputs is not None and inputs == prev_inputs:
@@ -131,6 +142,7 @@ def collect(cfg, instance, defs, log, final: dt.datetime) -> dict:
                     kind = "rebuild"
                 triggers[trigger] += 1
             previous[partition] = (inputs, versions)
+            contents[partition] = content
             marks.append(
                 {
                     "asset": name,
@@ -146,6 +158,8 @@ def collect(cfg, instance, defs, log, final: dt.datetime) -> dict:
             "materializations": stats["materializations"],
             "rematerializations": stats["rematerializations"],
             "unnecessary_rematerializations": stats["unnecessary_rematerializations"],
+            "rematerialized_identical": stats["identical"],
+            "rebuilt_per_late_day": round(len(rebuilt) / len(late), 2) if late else None,
             "freshness_violations": violations,
             "rematerialized_because": dict(sorted(reasons.items())),
             "rematerialized_by": dict(sorted(triggers.items())),
@@ -166,12 +180,54 @@ def collect(cfg, instance, defs, log, final: dt.datetime) -> dict:
         "failed_runs": sum(
             1 for r in instance.get_runs(limit=100000) if r.status.value == "FAILURE"
         ),
+        "late_days": late,
         "assets": assets,
         "alerts_by_route": dict(Counter(_route(a) for a in alerts)),
         "freshness_changes": log.freshness,
         "_marks": marks,
         "_alerts": alerts,
     }
+
+
+def late_days(cfg, final: dt.datetime) -> list[str]:
+    """The days of data that landed late in the replayed window (after the warm start, up to
+    ``final``), from the simulator's fault manifest."""
+    manifest = cfg.source / "truth" / "fault_manifest.json"
+    if not manifest.exists():
+        return []
+    doc = json.loads(manifest.read_text())
+    start = cfg.warm_until or dt.datetime.combine(cfg.start, dt.time(), dt.UTC)
+    clicks, crm, billing = doc.get("clicks", {}), doc.get("crm", {}), doc.get("billing", {})
+    arrivals = [
+        *(
+            (c["event_ts"], c["landed_at"])
+            for c in clicks.get("late", []) + clicks.get("delayed", [])
+        ),
+        *(
+            (e["effective_at"], _crm_landed(cfg, e["landing_date"]))
+            for e in crm.get("late_events", [])
+        ),
+        *((e["export_date"], e["landed_at"]) for e in billing.get("late_exports", [])),
+        *((e["export_date"], e["correction_landed_at"]) for e in billing.get("corrections", [])),
+    ]
+
+    def instant(text: str) -> dt.datetime:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+    return sorted({day[:10] for day, landed in arrivals if start < instant(landed) <= final})
+
+
+def _crm_landed(cfg, landing_date: str) -> str:
+    """When the CRM events export holding a late event (recorded on ``landing_date``) landed."""
+    import polars as pl
+
+    schedule = pl.read_parquet(cfg.source / "truth" / "landing_schedule.parquet")
+    landed = schedule.filter(
+        (pl.col("source") == "account_events")
+        & pl.col("path").str.contains(f"date={landing_date}/", literal=True)
+    )["landed_at"].min()
+    return landed.isoformat() if landed is not None else f"{landing_date}T23:59:59+00:00"
 
 
 def _alerts(data_root: Path) -> list[dict]:
@@ -298,26 +354,41 @@ def _not_yet_due(cfg, final: dt.datetime, missing: list[str]) -> list[str]:
 def table_text(result: dict) -> str:
     """The per-asset table the replay prints (and the closing note quotes)."""
     head = (
-        f"{'asset':28} {'runs':>5} {'mat.':>6} {'remat.':>6} {'unnec.':>6} {'fresh.':>6}  "
-        "re-materialized because"
+        f"{'asset':28} {'runs':>5} {'mat.':>6} {'remat.':>6} {'unnec.':>6} {'ident.':>6} "
+        f"{'/late':>6} {'fresh.':>6}  re-materialized because"
     )
     lines = [head, "-" * len(head)]
     for name, a in result["assets"].items():
         if not a["materializations"]:
             continue
         because = ", ".join(f"{k} {v}" for k, v in a["rematerialized_because"].items())
+        per_late = a.get("rebuilt_per_late_day")
         lines.append(
             f"{name:28} {a['runs']:>5} {a['materializations']:>6} {a['rematerializations']:>6} "
-            f"{a['unnecessary_rematerializations']:>6} {a['freshness_violations']:>6}  {because}"
+            f"{a['unnecessary_rematerializations']:>6} {a.get('rematerialized_identical', 0):>6} "
+            f"{'-' if per_late is None else f'{per_late:g}':>6} {a['freshness_violations']:>6}  "
+            f"{because}"
         )
     total = {
-        k: sum(a[k] for a in result["assets"].values())
-        for k in ("materializations", "rematerializations", "unnecessary_rematerializations")
+        k: sum(a.get(k, 0) for a in result["assets"].values())
+        for k in (
+            "materializations",
+            "rematerializations",
+            "unnecessary_rematerializations",
+            "rematerialized_identical",
+        )
     }
     lines.append("-" * len(head))
     lines.append(
         f"{'total':28} {result['runs']:>5} {total['materializations']:>6} "
-        f"{total['rematerializations']:>6} {total['unnecessary_rematerializations']:>6}"
+        f"{total['rematerializations']:>6} {total['unnecessary_rematerializations']:>6} "
+        f"{total['rematerialized_identical']:>6}"
+    )
+    late = result.get("late_days", [])
+    lines.append(
+        f"late days in the window: {len(late)}"
+        + (f" ({', '.join(late)})" if late else "")
+        + "; ident. = rebuilt with identical content; /late = partitions rebuilt per late day"
     )
     lines.append("")
     lines.append(
