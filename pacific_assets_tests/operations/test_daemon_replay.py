@@ -29,6 +29,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from pacific_assets.operations.sensors import FRESHNESS
 
@@ -215,7 +216,16 @@ def test_late_data_tables_equal_the_recompute_read_here(replay) -> None:
         for key in sorted(set(live) & set(again)):
             a, b = (pl.read_parquet(str(v / "*.parquet")) for v in (live[key], again[key]))
             assert a.columns == b.columns, (table, key)
-            assert a.sort(a.columns).equals(b.sort(b.columns)), (table, key)
+            # Rows matched on every non-float column; floats to 1e-12 relative: DuckDB's parallel
+            # sums of doubles add in no fixed order, so a rebuild can differ in the last bit
+            # (16516.316073320166 against ...17 once, on main and on a branch alike).
+            exact = [c for c in a.columns if not a.schema[c].is_float()]
+            try:
+                assert_frame_equal(
+                    a.sort(exact), b.sort(exact), check_exact=False, rel_tol=1e-12, abs_tol=1e-9
+                )
+            except AssertionError as exc:
+                raise AssertionError(f"{table} {key}: {exc}") from None
             compared += 1
     assert compared > 100
 
