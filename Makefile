@@ -38,8 +38,9 @@ demo: venv
 	$(BIN)/python -m pacific_tools.demo
 
 ## The test suite (the same command CI runs); the last line counts passed/skipped/deselected.
-## Two workers, one test file each at a time (module fixtures are built once): TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= 2
+## Three workers on two cores, one test file each at a time (module fixtures are built once): the
+## slowest files mostly wait on daemons and services, so a third overlaps their waits. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 3
 test: venv
 	$(BIN)/python -m pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile --durations=20
 

@@ -43,7 +43,7 @@ SLICE = [
         "pacific_assets_tests/engagement/test_outage_rule.py",
     ),
     (
-        Mutant(SESSIONS_SQL, 18, "lag(", "lead("),
+        Mutant(SESSIONS_SQL, 21, "lag(", "lead("),
         "pacific_assets_tests/engagement/test_metrics_fixture.py::test_user_engagement_daily",
     ),
 ]

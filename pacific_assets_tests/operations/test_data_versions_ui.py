@@ -19,7 +19,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from pacific_assets.sync import plan_sync
 
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lineage_record import LINEAGE_FILE, Lineage
@@ -33,6 +32,7 @@ from pacific_assets_tests.processes import (
     wait_for_location,
 )
 from pacific_assets_tests.runs import range_tags
+from pacific_tools.sync import plan_sync
 
 pytestmark = pytest.mark.slow
 
