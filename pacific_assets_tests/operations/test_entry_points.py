@@ -212,12 +212,10 @@ def test_services_and_dagster_dev_build_nothing_over_a_materialized_data_root(
         assert weeks["partitionKeys"][0] == "2025-09-08", (name, weeks["partitionKeys"][:3])
         ticks = _sensor_ticks(server)
         for sensor in KEEPERS:
-            assert ticks.get(sensor), f"{name}: {sensor} never ticked\n{server.log_tail()}"
-            assert all(t["status"] == "SKIPPED" for t in ticks[sensor]), (
-                name,
-                sensor,
-                ticks[sensor],
-            )
+            # a tick still in progress when we ask (STARTED) has no verdict yet
+            done = [t for t in ticks.get(sensor, []) if t["status"] != "STARTED"]
+            assert done, f"{name}: {sensor} never finished a tick\n{server.log_tail()}"
+            assert all(t["status"] == "SKIPPED" for t in done), (name, sensor, done)
         reasons = " ".join(t["skipReason"] or "" for t in ticks["clicks_late_data_sensor"])
         assert "no source data yet" in reasons, reasons
         assert _lake_listing(root) == before
