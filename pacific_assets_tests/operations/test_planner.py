@@ -200,6 +200,23 @@ def test_an_unpartitioned_input_blocks_all_its_readers_until_built(tmp_path: Pat
     assert _planner(root).blockers("daily_from_registry", "2025-09-05") == []
 
 
+def test_a_settled_input_does_not_hide_the_next_inputs_blockers(tmp_path: Path) -> None:
+    """A day that reads the registry (built) and then events (09-10 missing): the settled first
+    input must not end the search; the second still blocks."""
+    two_inputs = _asset(
+        "daily_two_inputs",
+        daily,
+        Read("registry", "all"),
+        Read(E, "window"),
+        deps=[REGISTRY, EVENTS],
+    )
+    graph = dg.Definitions(assets=[EVENTS, REGISTRY, two_inputs]).resolve_asset_graph()
+    root = _root(tmp_path, {E: _without(SEPTEMBER, "2025-09-10"), "registry": ["current"]})
+    planner = Planner(Lake(root), graph, now=NOON)
+    assert planner.blockers("daily_two_inputs", "2025-09-10") == [(E, "2025-09-10")]
+    assert planner.blockers("daily_two_inputs", "2025-09-11") == []
+
+
 def test_a_missing_partition_blocks_its_readers_once_it_is_due(tmp_path: Path) -> None:
     """With events' cadence at 03:00, day 09-29 is due 09-30 03:00 and 09-28 a day earlier: a
     reader of both is blocked by 09-28 only until 03:00, then by both (due at 03:00 exactly)."""
