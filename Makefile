@@ -39,11 +39,10 @@ demo: venv
 
 ## The test suite (the same command CI runs); the last line counts passed/skipped/deselected.
 ## Three workers on two cores, one test file each at a time (module fixtures are built once): the
-## slowest files mostly wait on daemons and services, so a third overlaps their waits. The longest files
-## start first (pytest.mark.takes, pacific_assets_tests/conftest.py). TEST_WORKERS=0 runs serially.
+## slowest files mostly wait on daemons and services, so a third overlaps their waits. TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 3
 test: venv
-	$(BIN)/python -m pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
+	$(BIN)/python -m pytest -m "not chaos" -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 ## Dagster UI + daemon on 127.0.0.1 with the project-local DAGSTER_HOME and the demo data.
 ## The instance first learns what the lake already holds (make sync), so nothing is recomputed.

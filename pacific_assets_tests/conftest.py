@@ -32,18 +32,6 @@ from pacific_assets.storage.lake import Lake  # noqa: E402
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest modules first (``pytest.mark.takes(seconds)``): ``make test`` hands whole files
-    to its workers in collection order (xdist ``--dist loadfile --no-loadscope-reorder``), and a
-    seven-minute module picked up last would make the suite seven minutes longer than its work."""
-    items.sort(key=lambda item: -_takes(item))  # stable: the rest keeps its order
-
-
-def _takes(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("takes")
-    return float(marker.args[0]) if marker else 0.0
-
-
 def _project_graph():
     from pacific_assets.definitions import defs
 

@@ -49,10 +49,6 @@ SLICE = [
 ]
 
 
-#: the scratch copy and the covering tests of each mutant: ~3 min on 2 busy cores
-pytestmark = pytest.mark.takes(200)
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = copy_project(tmp_path_factory.mktemp("mutation_slice") / "project")

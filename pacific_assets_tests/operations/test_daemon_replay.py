@@ -38,7 +38,7 @@ WARM_UNTIL = "2025-10-02T20:00:00+00:00"
 UNTIL = "2025-10-05T03:00:00+00:00"
 TIMEOUT = 1500
 
-pytestmark = [pytest.mark.slow, pytest.mark.takes(500), pytest.mark.timeout(TIMEOUT + 300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(TIMEOUT + 300)]
 
 
 def _replay(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:

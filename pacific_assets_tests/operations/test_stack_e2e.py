@@ -63,7 +63,7 @@ from stack.services import Settings, Stack, StackError, alive, postgres_bin
 
 #: The module fixture builds a company and starts services: minutes on 2 busy cores, so the
 #: hang guard is wider than the suite's 600 s (it covers the fixture's setup too).
-pytestmark = [pytest.mark.slow, pytest.mark.takes(400), pytest.mark.timeout(1500)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 PY = sys.executable
 ENGAGEMENT = ["stg_clicks", "user_engagement_daily", "engagement_completeness", "engagement_hours"]
