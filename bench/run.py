@@ -14,7 +14,7 @@ What it measures (every measurement is a fresh child process, see bench/measure.
 3. memory — peak RSS of the engagement chain at clicks x1 and x10 (same days, DuckDB
    memory_limit set), and of the Spark investor rollup in a fresh process (JVM included),
    against the fixed driver memory; the same rollup on a Spark standalone cluster on localhost
-   (PACIFIC_SPARK_MASTER=spark://..., bench/spark_cluster.py): wall time and
+   (PACIFIC_SPARK_MASTER=spark://..., stack/spark_cluster.py): wall time and
    peak driver memory as ratios against local Spark;
 4. code location load time (`dagster definitions validate`) and `make demo` wall time;
 5. planner — one tick of each keeper and SLA sensor over synthetic data roots of 1, 3 and 10
@@ -49,7 +49,7 @@ from pathlib import Path
 from bench import data as bench_data
 from bench import report
 from bench.measure import REPO, Measured, child, machine, median, run_measured
-from bench.spark_cluster import StandaloneCluster, free_port
+from stack.spark_cluster import StandaloneCluster, free_port
 
 CHAIN = ("stg_clicks", "user_engagement_daily", "engagement_hours")
 SECTIONS = ("engagement", "backfill", "memory", "spark", "load", "demo", "planner", "instance")

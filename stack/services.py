@@ -568,8 +568,8 @@ class Stack:
             raise StackError(f"topic {topic} has {got} partitions, not {self.s.kafka_partitions}")
 
     def start_spark(self) -> object:
-        """The master and workers (bench.spark_cluster), adopted into the state file."""
-        from bench.spark_cluster import StandaloneCluster
+        """The master and workers (stack.spark_cluster), adopted into the state file."""
+        from stack.spark_cluster import StandaloneCluster
 
         s = self.s
         cluster = StandaloneCluster(

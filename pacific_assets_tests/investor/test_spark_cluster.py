@@ -2,7 +2,7 @@
 
 Nothing else keeps the ``PACIFIC_SPARK_MASTER`` switch proven. A cluster on 127.0.0.1 from the
 installed pyspark distribution (one master, two workers of one core and 512 MB each: JVMs of their
-own, started and stopped by process group id, see bench/spark_cluster.py). ``investor_rollup`` for
+own, started and stopped by process group id, see stack/spark_cluster.py). ``investor_rollup`` for
 a closed month and ``executive_weekly`` for one week run twice on the same fixture: in this process
 on the local session, and in a driver process of their own with ``PACIFIC_SPARK_MASTER=spark://…``.
 Every table the runs write must hold the same rows, and both workers' executors must have run tasks
@@ -24,10 +24,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from bench.spark_cluster import StandaloneCluster, java_available, stop_group
 from pacific_assets.storage.lake import Lake
 from pacific_assets_tests.investor.fixture import write_fixture
 from pacific_assets_tests.investor.rollup_runs import TABLES, run_rollups
+from stack.spark_cluster import StandaloneCluster, java_available, stop_group
 
 pytestmark = [
     pytest.mark.spark,

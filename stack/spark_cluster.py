@@ -1,9 +1,9 @@
 """A Spark standalone cluster on 127.0.0.1, from the installed pyspark distribution.
 
 Why: the rollups' switch to a real cluster (``PACIFIC_SPARK_MASTER=spark://…``) is kept proven by
-``pacific_assets_tests/investor/test_spark_cluster.py`` and measured by ``make bench``; both start
-one of these. It starts and stops JVMs and imports psutil, so it is test and benchmark code, not
-part of the runtime package.
+``pacific_assets_tests/investor/test_spark_cluster.py``, measured by ``make bench`` and run by
+``make stack``; all three start one of these. It starts and stops JVMs and imports psutil, so it
+lives with the stack's other services, outside the runtime package.
 
 One master and ``workers`` workers, each its own JVM started with the distribution's
 ``bin/spark-class`` (SPARK_HOME = the pyspark package folder; Java 17+ on PATH, as for local
@@ -17,7 +17,7 @@ by that id, SIGTERM and then SIGKILL after a grace period::
     with StandaloneCluster(tmp / "cluster", workers=2, cores=1, memory="512m") as cluster:
         env = cluster.driver_env()  # PACIFIC_SPARK_MASTER=spark://127.0.0.1:<port>, ...
 
-    python -m bench.spark_cluster [--workers 2 --cores 1 --memory 512m]   # until Ctrl-C
+    python -m stack.spark_cluster [--workers 2 --cores 1 --memory 512m]   # until Ctrl-C
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ class StandaloneCluster:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a cluster until Ctrl-C or SIGTERM, printing what a rollup run needs to use it."""
-    parser = argparse.ArgumentParser(prog="python -m bench.spark_cluster")
+    parser = argparse.ArgumentParser(prog="python -m stack.spark_cluster")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cores", type=int, default=1, help="per worker")
     parser.add_argument("--memory", default="512m", help="per worker (= executor memory)")
