@@ -37,6 +37,8 @@ from pathlib import Path
 import psutil
 import yaml
 
+from stack.spark_cluster import group_running
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 #: The parts, in start order (``down`` stops them in reverse). Spark is a master and its workers.
@@ -160,21 +162,12 @@ def alive(record: dict) -> bool:
     return False
 
 
-def _group_pids(pgid: int) -> list[int]:
-    pids = []
-    for proc in psutil.process_iter():
-        with contextlib.suppress(psutil.Error, OSError):
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                pids.append(proc.pid)
-    return pids
-
-
 def stop_record(record: dict, first: signal.Signals, grace: float) -> str:
     """Stop one recorded process: ``first`` to it, then SIGKILL to its process group (its own
     session: the children it started) after ``grace`` seconds. By pid only."""
     pid = record["pid"]
     if not alive(record):
-        left = _group_pids(pid)
+        left = group_running(pid)
         for child in left:  # children of a process that already died (same group)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
@@ -187,12 +180,12 @@ def stop_record(record: dict, first: signal.Signals, grace: float) -> str:
             break
         time.sleep(0.2)
     how = first.name
-    if alive(record) or _group_pids(pid):
+    if alive(record) or group_running(pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
         how += " then SIGKILL"
         deadline = time.monotonic() + 10
-        while (alive(record) or _group_pids(pid)) and time.monotonic() < deadline:
+        while (alive(record) or group_running(pid)) and time.monotonic() < deadline:
             time.sleep(0.2)
     return f"pid {pid} stopped ({how})"
 
