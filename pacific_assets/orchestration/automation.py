@@ -44,6 +44,7 @@ from pacific_assets.orchestration.dagster_compat import (
     next_cron_tick,
     run_partition_keys,
 )
+from pacific_assets.orchestration.lake_resource import LakeResource
 from pacific_assets.orchestration.lineage import (
     UNPARTITIONED,
     AssetLineage,
@@ -55,7 +56,6 @@ from pacific_assets.orchestration.lineage import (
     period,
     read_bounds,
 )
-from pacific_assets.resources import LakeResource
 
 #: Schedule metadata: the cron of the cadence and the assets it builds (their "due" time).
 DUE_CRON_KEY = "pacific/due_cron"
