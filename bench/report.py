@@ -47,7 +47,7 @@ def _walk(obj):
 
 
 def _spark_sets(sp: dict) -> list[str]:
-    return [n for n in ("x1", "x1_3d", "x10") if n in sp]
+    return [n for n in ("x1_month", "x1", "x1_3d", "x10") if n in sp]
 
 
 def _x(ratio: float | None) -> str:
@@ -190,6 +190,19 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
             r = sp[name]
             ued = r["inputs"].get("user_engagement_daily")
             probe = r.get("probe") or {}
+            if "asset" in r:  # probe only: a data set that does not deliver the whole month
+                rows.append(
+                    (
+                        f"Peak RSS, Spark rollup computation alone (probe), data set {name} "
+                        f"({r.get('data_set_days', '?')}, part of the month)",
+                        _mb(probe.get("median_rss_peak_mb")),
+                        f"JVM live heap peak {_mb(probe.get('median_jvm_live_heap_peak_mb'))} "
+                        f"of {_mb(probe.get('median_jvm_heap_max_mb'))}; "
+                        f"{_s(probe.get('median_rollup_seconds'))}; "
+                        f"user_engagement_daily rows {_n(ued)}; the asset: {r['asset']}",
+                    )
+                )
+                continue
             rows.append(
                 (
                     f"Peak RSS, Spark investor_rollup asset, data set {name} (fresh process incl. JVM)",
@@ -223,6 +236,15 @@ def headline_rows(results: dict) -> list[tuple[str, str, str]]:
                     f"({_mb(local['median_peak_rss_mb'])}, where the driver also executes); "
                     f"driver JVM {_mb(c.get('median_peak_driver_jvm_rss_mb'))}; master + workers "
                     f"+ executors {_mb(c.get('median_peak_cluster_rss_mb'))}",
+                )
+            )
+        if sp.get("heap_ratio_x10_over_control") is not None:
+            rows.append(
+                (
+                    f"Spark rollup memory, x10 clicks over {sp['control_for_x10']} (probe)",
+                    _x(sp.get("heap_ratio_x10_over_control")),
+                    f"JVM live heap peak ratio; process RSS ratio "
+                    f"{_x(sp.get('rss_ratio_x10_over_control'))}",
                 )
             )
         if (sp.get("cluster") or {}).get("error"):

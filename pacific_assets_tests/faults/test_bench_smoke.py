@@ -81,10 +81,18 @@ def test_quick_bench_runs_end_to_end(tmp_path) -> None:
 @pytest.mark.spark
 def test_quick_bench_spark_section(tmp_path) -> None:
     spark = _bench(tmp_path, "--only", "spark")["sections"]["spark"]
-    for name in ("x1", "x10"):
-        assert spark[name]["all_ok"], spark[name]
-        assert spark[name]["median_peak_jvm_rss_mb"] > 0, "the JVM was not sampled"
-        cluster = spark[name]["cluster"]  # the same rollup on the standalone cluster
-        assert cluster["all_ok"], cluster
-        assert cluster["ratio_wall_over_local"] > 0 and cluster["median_peak_cluster_rss_mb"] > 0
+    # the asset runs on the data set that delivers the whole month (a 3-day set is refused)
+    assert spark["asset_data_set"] == "x1_month"
+    month = spark["x1_month"]
+    assert month["all_ok"], month
+    assert month["median_peak_jvm_rss_mb"] > 0, "the JVM was not sampled"
+    assert month["inputs"]["user_engagement_daily"] > 0
+    cluster = month["cluster"]  # the same rollup on the standalone cluster
+    assert cluster["all_ok"], cluster
+    assert cluster["ratio_wall_over_local"] > 0 and cluster["median_peak_cluster_rss_mb"] > 0
+    for name in ("x1", "x10"):  # 3 days: the computation alone, through the memory probe
+        assert spark[name]["asset"].startswith("not run: 3 days"), spark[name]
+        assert spark[name]["probe"]["all_ok"], spark[name]["probe"]
+        assert spark[name]["probe"]["median_jvm_live_heap_peak_mb"] > 0
+    assert spark["heap_ratio_x10_over_control"] > 0
     assert spark["cluster"]["left_running"] == [], spark["cluster"]["stopped"]
