@@ -10,7 +10,9 @@ deadline runs it within a minute like every SLA check.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 import dagster as dg
@@ -19,6 +21,7 @@ import duckdb
 from pacific_assets.orchestration import clock
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake
+from pacific_assets.storage.unchanged import FileMemo
 
 SLA = dt.timedelta(hours=48)
 Clock = Callable[[], dt.datetime]
@@ -28,8 +31,16 @@ def system_clock() -> dt.datetime:
     return clock.now()
 
 
-def newest_event_ts(lake: Lake, con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
-    """The newest event_ts in ``stg_clicks``.
+#: The newest event of each run of partition files read, reused while those files are unchanged
+#: (sla_checks_sensor asks every minute; storage/unchanged.py).
+_NEWEST = FileMemo(size=256)
+
+
+def newest_event_ts(
+    lake: Lake, connection: Callable[[], duckdb.DuckDBPyConnection]
+) -> dt.datetime | None:
+    """The newest event_ts in ``stg_clicks``; ``connection()`` opens DuckDB when a file has to
+    be read (not when every file read is unchanged since the last call).
 
     Its partitions are UTC event dates (stg_clicks.sql routes every event by its date), so the
     newest event is in the newest partition that holds a row: partitions are read newest first,
@@ -40,11 +51,19 @@ def newest_event_ts(lake: Lake, con: duckdb.DuckDBPyConnection) -> dt.datetime |
     end, batch = len(files), 7
     while end > 0:
         start = max(0, end - batch)
-        newest = con.execute(
-            "SELECT max(event_ts) FROM read_parquet($files, hive_partitioning = false, "
-            "union_by_name = true)",
-            {"files": files[start:end]},
-        ).fetchone()[0]
+        chunk = files[start:end]
+        newest = _NEWEST.get(
+            chunk,
+            lambda chunk=chunk: (
+                connection()
+                .execute(
+                    "SELECT max(event_ts) FROM read_parquet($files, hive_partitioning = false, "
+                    "union_by_name = true)",
+                    {"files": chunk},
+                )
+                .fetchone()[0]
+            ),
+        )
         if newest is not None:
             return newest
         end, batch = start, batch * 2
@@ -82,8 +101,8 @@ def build_newest_event_check(clock: Clock = system_clock) -> dg.AssetChecksDefin
         ),
     )
     def newest_event_within_48h(lake: LakeResource) -> dg.AssetCheckResult:
-        with lake.duckdb() as con:
-            newest = newest_event_ts(lake.lake, con)
+        with contextlib.ExitStack() as opened:
+            newest = newest_event_ts(lake.lake, _once(lambda: opened.enter_context(lake.duckdb())))
         return freshness_result(newest, clock())
 
     return newest_event_within_48h
@@ -97,6 +116,13 @@ def newest_click_verdict(lake: Lake, now: dt.datetime) -> tuple:
     fail only (its text names the age, which changes every minute)."""
     from pacific_assets.storage.duck import connect
 
-    with connect(lake=lake) as con:
-        newest = newest_event_ts(lake, con)
+    with contextlib.ExitStack() as opened:
+        newest = newest_event_ts(lake, _once(lambda: opened.enter_context(connect(lake=lake))))
     return (freshness_result(newest, now).passed,)
+
+
+def _once(
+    open_connection: Callable[[], duckdb.DuckDBPyConnection],
+) -> Callable[[], duckdb.DuckDBPyConnection]:
+    """``open_connection`` on the first call, the same connection after."""
+    return functools.cache(open_connection)

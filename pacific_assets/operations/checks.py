@@ -48,6 +48,7 @@ from pacific_assets.orchestration import (
 from pacific_assets.pipeline_policy import SLA_CHECK_NAME, describe_freshness
 from pacific_assets.resources import LakeResource
 from pacific_assets.storage.lake import Lake, LakeError, check_table_name
+from pacific_assets.storage.unchanged import FileMemo
 
 SLA_CHECKS_OP = "sla_newest_partition_checks"
 
@@ -276,6 +277,11 @@ def _present_partitions(
 _NAMED = 7
 
 
+#: Completeness flags per set of partition files, reused while the files are unchanged: the SLA
+#: sensor judges every target each minute (storage/unchanged.py).
+_FLAGS = FileMemo(size=512)
+
+
 def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
     """Whether the completeness record covers every partition of ``key``'s window and says so."""
     if target.completeness_table is None or target.completeness_partitions is None:
@@ -299,7 +305,11 @@ def _completeness(target: SlaTarget, lake: Lake, key: str) -> tuple[bool, str]:
     files = lake.partition_files(table, days)
     if not files:
         return True, ""
-    rows = pl.read_parquet(files, columns=columns, hive_partitioning=False)
+    rows = _FLAGS.get(
+        files,
+        lambda: pl.read_parquet(files, columns=columns, hive_partitioning=False),
+        tuple(columns),
+    )
     bad = rows.filter(~rows[source.flag_col].fill_null(False))
     if bad.is_empty():
         return True, ""

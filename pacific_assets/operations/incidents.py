@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pacific_assets.pipeline_policy import FixSla
+from pacific_assets.storage.unchanged import FileMemo
 
 
 def fix_due(fix_sla: FixSla | None, opened_at: dt.datetime) -> dt.datetime | None:
@@ -93,6 +94,17 @@ class Incident:
         return due - _utc(now)
 
 
+#: Parsed records, reused while a file is unchanged: every routing pass reads every record (a
+#: resolved one too), and records pile up with history (storage/unchanged.py).
+_RECORDS = FileMemo()
+
+
+def _incident(path: Path) -> Incident:
+    """The record at ``path``; a fresh object each time (callers change and write it back)."""
+    data = _RECORDS.get([path], lambda: json.loads(path.read_text()))
+    return Incident(**{k: list(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 class IncidentStore:
     """JSON files under ``<data_root>/ops/incidents``."""
 
@@ -102,7 +114,7 @@ class IncidentStore:
     def all(self) -> list[Incident]:
         if not self.dir.exists():
             return []
-        out = [Incident(**json.loads(p.read_text())) for p in sorted(self.dir.glob("*.json"))]
+        out = [_incident(p) for p in sorted(self.dir.glob("*.json"))]
         return sorted(out, key=lambda i: (i.opened_at, i.id))
 
     def open_incidents(self) -> list[Incident]:

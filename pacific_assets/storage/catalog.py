@@ -14,6 +14,7 @@ import uuid
 import duckdb
 
 from pacific_assets.storage.lake import Lake
+from pacific_assets.storage.unchanged import FileMemo
 
 
 def view_sql(lake: Lake, table: str) -> str:
@@ -24,15 +25,24 @@ def view_sql(lake: Lake, table: str) -> str:
     )
 
 
+#: The catalog's views, read again only when the file was replaced (a sensor asks every minute).
+_VIEWS = FileMemo(size=64)
+
+
 def catalog_tables(lake: Lake) -> list[str]:
     """Views currently in the catalog file (empty when there is no catalog yet)."""
-    if not lake.catalog_path.exists():
-        return []
-    with duckdb.connect(str(lake.catalog_path), read_only=True) as con:
-        rows = con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
-        ).fetchall()
-    return [r[0] for r in rows]
+    path = lake.catalog_path
+
+    def read() -> list[str]:
+        if not path.exists():
+            return []
+        with duckdb.connect(str(path), read_only=True) as con:
+            rows = con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    return list(_VIEWS.get([path], read))
 
 
 def refresh_catalog(lake: Lake) -> list[str]:

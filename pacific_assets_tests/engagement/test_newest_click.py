@@ -38,11 +38,32 @@ def test_the_newest_click_behind_three_weeks_of_empty_days(lake: Lake) -> None:
     days = [D(2025, 9, 1) + dt.timedelta(days=i) for i in range(28)]
     _clicks(lake, days, {D(2025, 9, 1): ["08:00", "23:10"], D(2025, 9, 3): ["17:45", "09:30"]})
     with connect() as con:
-        assert newest_event_ts(lake, con) == dt.datetime(2025, 9, 3, 17, 45, tzinfo=dt.UTC)
+        assert newest_event_ts(lake, lambda: con) == dt.datetime(2025, 9, 3, 17, 45, tzinfo=dt.UTC)
 
 
 def test_no_click_at_all(lake: Lake) -> None:
     with connect() as con:
-        assert newest_event_ts(lake, con) is None  # no partition
+        assert newest_event_ts(lake, lambda: con) is None  # no partition
         _clicks(lake, [D(2025, 9, 1), D(2025, 9, 2)], {})
-        assert newest_event_ts(lake, con) is None  # only empty days
+        assert newest_event_ts(lake, lambda: con) is None  # only empty days
+
+
+def test_unchanged_partitions_are_not_read_again_and_a_rebuilt_one_is(lake: Lake) -> None:
+    """sla_checks_sensor asks every minute: while no stg_clicks file changed, no DuckDB
+    connection is opened; a rebuilt newest day is read again (storage/unchanged.py)."""
+    days = [D(2025, 9, 1), D(2025, 9, 2)]
+    _clicks(lake, days, {D(2025, 9, 2): ["10:00"]})
+    opened: list[int] = []
+    with connect() as con:
+
+        def connection():
+            opened.append(1)
+            return con
+
+        assert newest_event_ts(lake, connection) == dt.datetime(2025, 9, 2, 10, tzinfo=dt.UTC)
+        assert len(opened) == 1
+        assert newest_event_ts(lake, connection) == dt.datetime(2025, 9, 2, 10, tzinfo=dt.UTC)
+        assert len(opened) == 1  # nothing changed: nothing read
+        _clicks(lake, [D(2025, 9, 2)], {D(2025, 9, 2): ["10:00", "21:30"]})
+        assert newest_event_ts(lake, connection) == dt.datetime(2025, 9, 2, 21, 30, tzinfo=dt.UTC)
+        assert len(opened) == 2
