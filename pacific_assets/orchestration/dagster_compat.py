@@ -54,6 +54,7 @@ except ImportError as exc:  # pragma: no cover - only on a Dagster upgrade
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
+    "NO_COMPUTE_LOGS_YAML",
     "PARTITION_NAME_TAG",
     "REPLAY_INSTANCE_YAML",
     "AssetCheckExecutionRecordStatus",
@@ -239,12 +240,24 @@ def freshness_states(
 # dev`` runs the real daemon but only on the wall clock. Dagster's own daemon tests use exactly
 # these iteration functions under a moved clock.
 
+#: Steps' stdout/stderr are not captured: the local capture starts a ``tail`` and two watcher
+#: processes per step (a replay runs thousands of steps); the event log is complete without it.
+NO_COMPUTE_LOGS_YAML = """\
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
+"""
+
 #: A replay instance: runs execute synchronously in the daemon's process, in the order requested.
-REPLAY_INSTANCE_YAML = """\
+REPLAY_INSTANCE_YAML = (
+    """\
 # Written by pacific_tools.replay: a real, persistent SQLite instance whose runs execute
 # synchronously inside the (in-process) daemon iterations, so the replay is deterministic.
 telemetry:
   enabled: false
+"""
+    + NO_COMPUTE_LOGS_YAML
+    + """\
 run_coordinator:
   module: dagster._core.run_coordinator
   class: DefaultRunCoordinator
@@ -252,6 +265,7 @@ run_launcher:
   module: dagster._core.launcher.sync_in_memory_run_launcher
   class: SyncInMemoryRunLauncher
 """
+)
 
 
 @contextmanager

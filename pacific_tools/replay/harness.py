@@ -61,6 +61,10 @@ class ReplayConfig:
         return self.root / "recompute"
 
     @property
+    def recompute_home(self) -> Path:
+        return self.root / "recompute_home"
+
+    @property
     def end(self) -> dt.datetime:
         end = dt.datetime.combine(self.start, dt.time(), dt.UTC) + dt.timedelta(days=self.days)
         return self.until or end + self.tail
@@ -167,7 +171,7 @@ def prepare(cfg: ReplayConfig, say: Callable[[str], None]) -> None:
             shutil.rmtree(cfg.source)
         simulate(cfg.source, profile=cfg.profile, seed=cfg.seed, days=cfg.days, start=cfg.start)
         stamp.write_text(json.dumps(wanted))
-    for path in (cfg.live, cfg.home, cfg.recompute_root):
+    for path in (cfg.live, cfg.home, cfg.recompute_root, cfg.recompute_home):
         if path.exists():
             shutil.rmtree(path)
     cfg.live.mkdir(parents=True)
@@ -184,14 +188,37 @@ def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = 
 
     (cfg.home / "dagster.yaml").write_text(REPLAY_INSTANCE_YAML)
     started = time.monotonic()
-
-    import dagster as dg
-
-    from pacific_assets.orchestration.dagster_compat import moved_clock, replay_daemons
     from pacific_tools.simulate.release import LandingRelease
 
     release = LandingRelease(cfg.source, cfg.live)
     start = dt.datetime.combine(cfg.start, dt.time(), dt.UTC)
+    # the replay's last tick is at cfg.end, so the recompute knows its instant and its landed
+    # files from the start and builds beside the replay instead of after it
+    recompute = _Recompute(cfg) if cfg.recompute else None
+    try:
+        result, final = _replay(cfg, release, start, say, progress, started)
+    except BaseException:
+        if recompute is not None:
+            recompute.kill()
+        raise
+    if recompute is not None:
+        say(f"comparing with the one-shot recompute at {final:%Y-%m-%d %H:%M} ...")
+        recompute.finish(final, say)
+        from pacific_tools.replay.report import compare_with_recompute
+
+        result.update(compare_with_recompute(cfg, final))
+    from pacific_tools.replay.report import write_reports
+
+    write_reports(cfg, result, result.pop("_log"))
+    return result
+
+
+def _replay(cfg: ReplayConfig, release, start: dt.datetime, say, progress: bool, started: float):
+    """The tick loop; returns the summary (its log under ``_log``) and the last tick's instant."""
+    import dagster as dg
+
+    from pacific_assets.orchestration.dagster_compat import moved_clock, replay_daemons
+
     now = [start]
     log = ReplayLog()
     logging.getLogger("dagster").setLevel(logging.ERROR)
@@ -210,6 +237,7 @@ def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = 
         schedule = release.schedule
         landed_times = [t for t in schedule["landed_at"].to_list()]
         events = static_events(cfg, defs, landed_times, now[0])
+        events.add(cfg.end)
         if cfg.every_minutes:
             t = now[0]
             while t <= cfg.end:
@@ -249,16 +277,8 @@ def run(cfg: ReplayConfig, say: Callable[[str], None] = print, progress: bool = 
         result = collect(cfg, instance, defs, log, final)
         instance.dispose()
     result["seconds"] = round(time.monotonic() - started, 1)
-    if cfg.recompute:
-        say(f"recomputing the lake in one shot at {final:%Y-%m-%d %H:%M} for comparison ...")
-        _recompute(cfg, final)
-        from pacific_tools.replay.report import compare_with_recompute
-
-        result.update(compare_with_recompute(cfg, final))
-    from pacific_tools.replay.report import write_reports
-
-    write_reports(cfg, result, log)
-    return result
+    result["_log"] = log
+    return result, final
 
 
 def _bar(progress: bool, start: dt.datetime, end: dt.datetime):
@@ -309,19 +329,25 @@ def _time_window_deadlines(instance, defs, now: dt.datetime, events: Events) -> 
 
 
 # -- the one-shot recompute ---------------------------------------------------------------------
-def _one_shot(data_root: Path, home: Path, at: dt.datetime) -> None:
+def _one_shot_command(data_root: Path, home: Path, at: dt.datetime) -> tuple[list[str], dict]:
     """Materialize every asset over its whole range at ``at``, in a fresh process (its own data
     root and instance), as ``make demo`` does."""
+    from pacific_assets.orchestration.dagster_compat import NO_COMPUTE_LOGS_YAML
+
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n" + NO_COMPUTE_LOGS_YAML)
     env = {
         **os.environ,
         "PACIFIC_DATA_ROOT": str(data_root),
         "DAGSTER_HOME": str(home),
         "PYTHONHASHSEED": "0",
     }
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    cmd = [sys.executable, "-m", "pacific_tools.replay", "one-shot", "--at", at.isoformat()]
+    return [sys.executable, "-m", "pacific_tools.replay", "one-shot", "--at", at.isoformat()], env
+
+
+def _one_shot(data_root: Path, home: Path, at: dt.datetime) -> None:
+    cmd, env = _one_shot_command(data_root, home, at)
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(
@@ -329,17 +355,72 @@ def _one_shot(data_root: Path, home: Path, at: dt.datetime) -> None:
         )
 
 
-def _recompute(cfg: ReplayConfig, at: dt.datetime) -> None:
-    """The same landed data, a fresh data root and instance, everything in one shot at ``at``."""
-    from pacific_assets.orchestration.data_root import RECORD
+def _landed_files(data_root: Path) -> dict[str, tuple[int, int]]:
+    """Every landed file (hidden names aside, as readers skip them): size and mtime."""
+    landing = data_root / "landing"
+    out = {}
+    for path in landing.rglob("*"):
+        rel = path.relative_to(landing)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            st = path.stat()
+            out[str(rel)] = (st.st_size, st.st_mtime_ns)
+    return out
 
-    root = cfg.recompute_root
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    shutil.copy(cfg.live / RECORD, root / RECORD)
-    shutil.copytree(cfg.live / "landing", root / "landing", symlinks=True)
-    _one_shot(root, cfg.root / "recompute_home", at)
+
+class _Recompute:
+    """The same landed data, a fresh data root and instance, everything in one shot at the
+    replay's end — started before the replay and run beside it (the 2nd core is otherwise
+    idle while the replay ticks), since both the instant (``cfg.end``, the last tick) and the
+    files landed by then (the simulator's schedule) are known before the first tick.
+    ``finish`` checks both against what the replay saw; if either differs it recomputes
+    again from the replay's own landing, after it, as before."""
+
+    def __init__(self, cfg: ReplayConfig):
+        from pacific_assets.orchestration.data_root import RECORD
+        from pacific_tools.simulate.release import LandingRelease
+
+        self.cfg, self.at = cfg, cfg.end
+        root = cfg.recompute_root
+        root.mkdir(parents=True)
+        shutil.copy(cfg.live / RECORD, root / RECORD)
+        LandingRelease(cfg.source, root).release_until(self.at)
+        cmd, env = _one_shot_command(root, cfg.recompute_home, self.at)
+        self.log = cfg.root / "recompute.log"
+        with open(self.log, "w") as out:
+            self.process = subprocess.Popen(
+                cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: kill() stops its Spark JVM too
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def finish(self, final: dt.datetime, say: Callable[[str], None]) -> None:
+        rc = self.process.wait()
+        if rc != 0:
+            tail = self.log.read_text()[-3000:]
+            raise RuntimeError(f"one-shot recompute failed (rc {rc}, {self.log}):\n{tail}")
+        same_files = _landed_files(self.cfg.live) == _landed_files(self.cfg.recompute_root)
+        if final == self.at and same_files:
+            return
+        say(
+            "the replay ended at another instant or with other landed files than planned "
+            f"({final:%Y-%m-%d %H:%M}, files equal: {same_files}): recomputing after it ..."
+        )
+        from pacific_assets.orchestration.data_root import RECORD
+
+        for path in (self.cfg.recompute_root, self.cfg.recompute_home):
+            shutil.rmtree(path)
+        self.cfg.recompute_root.mkdir(parents=True)
+        shutil.copy(self.cfg.live / RECORD, self.cfg.recompute_root / RECORD)
+        shutil.copytree(
+            self.cfg.live / "landing", self.cfg.recompute_root / "landing", symlinks=True
+        )
+        _one_shot(self.cfg.recompute_root, self.cfg.recompute_home, final)
 
 
 def one_shot_here(at: dt.datetime) -> int:
