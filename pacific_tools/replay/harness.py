@@ -244,7 +244,6 @@ def _replay(cfg: ReplayConfig, release, start: dt.datetime, say, progress: bool,
                 events.add(t)
                 t += dt.timedelta(minutes=cfg.every_minutes)
         instance = dg.DagsterInstance.get()
-        _spare_the_collector()
         bar = _bar(progress, start, cfg.end)
         with replay_daemons(instance, MODULE, str(REPO)) as daemons:
             seen_runs = instance.get_runs_count()
@@ -280,20 +279,6 @@ def _replay(cfg: ReplayConfig, release, start: dt.datetime, say, progress: bool,
     result["seconds"] = round(time.monotonic() - started, 1)
     result["_log"] = log
     return result, final
-
-
-def _spare_the_collector() -> None:
-    """The code location, Dagster's caches and the instance live for the whole replay: frozen out
-    of the cyclic collector once loaded, which then runs less often (a tick allocates heavily,
-    and each full collection re-scanned all of them: 6 % of the tick time, measured on the
-    test's window). Reference counting still frees everything without a cycle and the collector
-    still runs for what is allocated later; a frozen object that turns into cyclic garbage stays
-    until the replay's process ends."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
 
 
 def _bar(progress: bool, start: dt.datetime, end: dt.datetime):
