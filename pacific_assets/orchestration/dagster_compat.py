@@ -364,6 +364,30 @@ class DaemonTicker:
                         stopped.append(sensor.name)
         return stopped
 
+    def sensors_next_due(self) -> dict[str, dt.datetime]:
+        """Each running sensor's next evaluation instant: its last tick plus its minimum interval,
+        the elapsed time the sensor daemon waits for (``is_under_min_interval``)."""
+        out = {}
+        request = self.context.create_request_context()
+        for location in request.code_locations:
+            for repo in location.get_repositories().values():
+                for sensor in repo.get_sensors():
+                    state = self.instance.get_instigator_state(
+                        sensor.get_remote_origin_id(), sensor.selector_id
+                    )
+                    if state is None or not state.is_running:
+                        continue
+                    data = state.instigator_data
+                    last = max(
+                        getattr(data, "last_tick_timestamp", None) or 0,
+                        getattr(data, "last_tick_start_timestamp", None) or 0,
+                    )
+                    if last and sensor.min_interval_seconds:
+                        out[sensor.name] = dt.datetime.fromtimestamp(last, dt.UTC) + dt.timedelta(
+                            seconds=sensor.min_interval_seconds
+                        )
+        return out
+
     def tick(self, logger) -> None:
         """One pass of every daemon at the current (moved) time, runs executed as requested."""
         from dagster._daemon.backfill import execute_backfill_iteration

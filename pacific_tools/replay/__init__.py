@@ -19,6 +19,7 @@ are never touched.
 
 Between events the clock jumps: a daemon tick in between would find nothing to do, because every
 decision reads only the lake, the landing zone, the runs and the clock's step boundaries — and
-each of those is an event (a landing, a cron tick, a due time, a deadline, a midnight, a minute
-and an hour after runs). ``--every-minutes`` adds regular ticks to check exactly that.
+each of those is an event (a landing, a cron tick, a due time, a deadline, a midnight; after
+runs, two minutes later and the instant each longer-interval sensor is next due).
+``--every-minutes`` adds regular ticks to check exactly that.
 """

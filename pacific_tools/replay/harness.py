@@ -22,8 +22,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = "pacific_assets.definitions"
-#: After runs, look again when the 1-2 minute sensors are due, and when the hourly one is.
-FOLLOW_UPS = (dt.timedelta(minutes=2), dt.timedelta(minutes=61))
+#: After runs, look again when the 1-2 minute sensors are due; a sensor with a longer interval
+#: is looked at when it is next due (``_follow_ups``).
+FOLLOW_UP = dt.timedelta(minutes=2)
 
 
 @dataclass
@@ -259,8 +260,8 @@ def _replay(cfg: ReplayConfig, release, start: dt.datetime, say, progress: bool,
                 log.ticks.append(Tick(now[0], len(released), new_runs, time.monotonic() - t0))
                 _observe_freshness(instance, defs, now[0], states, log)
                 if new_runs:
-                    for delta in FOLLOW_UPS:
-                        events.add(now[0] + delta)
+                    for t in _follow_ups(daemons, now[0]):
+                        events.add(t)
                     _time_window_deadlines(instance, defs, now[0], events)
                 nxt = events.next_after(now[0])
                 if bar is not None:
@@ -279,6 +280,15 @@ def _replay(cfg: ReplayConfig, release, start: dt.datetime, say, progress: bool,
     result["seconds"] = round(time.monotonic() - started, 1)
     result["_log"] = log
     return result, final
+
+
+def _follow_ups(daemons, now: dt.datetime) -> set[dt.datetime]:
+    """When the sensors see what this tick's runs wrote: in ``FOLLOW_UP`` the short-interval
+    ones, and each longer one at the instant it is next due, as a daemon ticking every few
+    seconds would evaluate it. (A fixed "+61 min" instead added one tick per run-tick, each
+    evaluating every sensor, though the hourly sensor was due only at one of them.)"""
+    soon = now + FOLLOW_UP
+    return {soon} | {due for due in daemons.sensors_next_due().values() if due > soon}
 
 
 def _bar(progress: bool, start: dt.datetime, end: dt.datetime):
