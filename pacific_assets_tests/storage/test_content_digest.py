@@ -7,9 +7,12 @@ DuckDB's ``parquet_schema``, here computed by DuckDB itself and compared.
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import polars as pl
 
+from pacific_assets.orchestration import lineage
 from pacific_assets.orchestration.lineage import content_digest, digest
 
 
@@ -45,3 +48,27 @@ def test_digest_ignores_row_order_but_not_values(tmp_path) -> None:
     assert a == b
     assert a[0] != c[0]
     assert empty == (_digest_by_the_sql_definition(paths[3]), 0)
+
+
+def _digest_and_threads(path, seen: dict) -> None:
+    seen["digest"] = content_digest(path)
+    seen["threads"] = lineage._duck().execute("SELECT current_setting('threads')").fetchone()[0]
+
+
+def test_digests_read_with_the_configured_threads_and_come_out_the_same(
+    tmp_path, monkeypatch
+) -> None:
+    # many row groups, so that two threads really split the file
+    rows = 300_000
+    frame = pl.DataFrame({"id": range(rows), "v": [str(i % 97) for i in range(rows)]})
+    path = tmp_path / "part.parquet"
+    frame.write_parquet(path, row_group_size=10_000)
+    expected = (_digest_by_the_sql_definition(str(path)), rows)
+    for threads in (1, 2):
+        monkeypatch.setenv("PACIFIC_DUCKDB_THREADS", str(threads))
+        seen: dict = {}
+        # one connection per thread: a new thread opens a fresh one with the current settings
+        worker = threading.Thread(target=_digest_and_threads, args=(path, seen))
+        worker.start()
+        worker.join()
+        assert seen == {"digest": expected, "threads": threads}
