@@ -375,13 +375,11 @@ class DaemonTicker:
                     state = self.instance.get_instigator_state(
                         sensor.get_remote_origin_id(), sensor.selector_id
                     )
-                    if state is None or not state.is_running:
+                    if state is None or not state.is_running or state.instigator_data is None:
                         continue
+                    # SensorInstigatorData's fields, read as the daemon's get_elapsed reads them
                     data = state.instigator_data
-                    last = max(
-                        getattr(data, "last_tick_timestamp", None) or 0,
-                        getattr(data, "last_tick_start_timestamp", None) or 0,
-                    )
+                    last = max(data.last_tick_timestamp or 0, data.last_tick_start_timestamp or 0)
                     if last and sensor.min_interval_seconds:
                         out[sensor.name] = dt.datetime.fromtimestamp(last, dt.UTC) + dt.timedelta(
                             seconds=sensor.min_interval_seconds
