@@ -343,47 +343,48 @@ class DaemonTicker:
     def close(self) -> None:
         self.context.__exit__(None, None, None)
 
+    def _repositories(self) -> Iterator:
+        """The loaded code locations' repositories, as the daemons see them."""
+        for location in self.context.create_request_context().code_locations:
+            yield from location.get_repositories().values()
+
     def stop_all_except(self, keep: set[str]) -> list[str]:
         """Stop every schedule and sensor not named in ``keep`` (what a user does in the UI
         during an incident); returns the names stopped."""
         stopped = []
-        request = self.context.create_request_context()
-        for location in request.code_locations:
-            for repo in location.get_repositories().values():
-                for schedule in repo.get_schedules():
-                    if schedule.name not in keep:
-                        self.instance.stop_schedule(
-                            schedule.get_remote_origin_id(), schedule.selector_id, schedule
-                        )
-                        stopped.append(schedule.name)
-                for sensor in repo.get_sensors():
-                    if sensor.name not in keep:
-                        self.instance.stop_sensor(
-                            sensor.get_remote_origin_id(), sensor.selector_id, sensor
-                        )
-                        stopped.append(sensor.name)
+        for repo in self._repositories():
+            for schedule in repo.get_schedules():
+                if schedule.name not in keep:
+                    self.instance.stop_schedule(
+                        schedule.get_remote_origin_id(), schedule.selector_id, schedule
+                    )
+                    stopped.append(schedule.name)
+            for sensor in repo.get_sensors():
+                if sensor.name not in keep:
+                    self.instance.stop_sensor(
+                        sensor.get_remote_origin_id(), sensor.selector_id, sensor
+                    )
+                    stopped.append(sensor.name)
         return stopped
 
     def sensors_next_due(self) -> dict[str, dt.datetime]:
         """Each running sensor's next evaluation instant: its last tick plus its minimum interval,
         the elapsed time the sensor daemon waits for (``is_under_min_interval``)."""
         out = {}
-        request = self.context.create_request_context()
-        for location in request.code_locations:
-            for repo in location.get_repositories().values():
-                for sensor in repo.get_sensors():
-                    state = self.instance.get_instigator_state(
-                        sensor.get_remote_origin_id(), sensor.selector_id
+        for repo in self._repositories():
+            for sensor in repo.get_sensors():
+                state = self.instance.get_instigator_state(
+                    sensor.get_remote_origin_id(), sensor.selector_id
+                )
+                if state is None or not state.is_running or state.instigator_data is None:
+                    continue
+                # SensorInstigatorData's fields, read as the daemon's get_elapsed reads them
+                data = state.instigator_data
+                last = max(data.last_tick_timestamp or 0, data.last_tick_start_timestamp or 0)
+                if last and sensor.min_interval_seconds:
+                    out[sensor.name] = dt.datetime.fromtimestamp(last, dt.UTC) + dt.timedelta(
+                        seconds=sensor.min_interval_seconds
                     )
-                    if state is None or not state.is_running or state.instigator_data is None:
-                        continue
-                    # SensorInstigatorData's fields, read as the daemon's get_elapsed reads them
-                    data = state.instigator_data
-                    last = max(data.last_tick_timestamp or 0, data.last_tick_start_timestamp or 0)
-                    if last and sensor.min_interval_seconds:
-                        out[sensor.name] = dt.datetime.fromtimestamp(last, dt.UTC) + dt.timedelta(
-                            seconds=sensor.min_interval_seconds
-                        )
         return out
 
     def tick(self, logger) -> None:
